@@ -1,0 +1,198 @@
+//! The local derivative of every op: ONE exhaustive match.
+//!
+//! `adjoint(g, v, k, δ)` returns the contribution of the node v = op(a₀, a₁, …)
+//! to the adjoint of its k-th argument: δ · ∂v/∂aₖ, where δ = ∂ℓ/∂v. Adding an
+//! op means adding its arm here; the compiler names every place that must
+//! know about it. Rules reuse forward values wherever the math allows
+//! (σ′ = y(1 − y) reads the forward y), and return `None` where no gradient
+//! flows (step, targets' own leaves, backward-only ops).
+
+use super::{constant, push};
+use crate::check::{LossKind, Type};
+use crate::ir::{Func, Graph, NodeId, Op};
+
+/// δ · ∂v/∂(argument k), or `None` where no gradient flows.
+pub fn adjoint(g: &mut Graph, v: NodeId, k: usize, delta: NodeId) -> Option<NodeId> {
+    let node = g.node(v).clone();
+    let arg = |i: usize| node.args[i];
+    Some(match node.op {
+        // Leaves have no arguments; backward-only ops are never differentiated.
+        Op::Input(_) | Op::Target(_) | Op::Param(_) | Op::Const(_) | Op::BatchSize => return None,
+        Op::Deriv(_) | Op::Outer | Op::Reduce | Op::Broadcast | Op::BatchMean => return None,
+
+        // ∂(a + b)/∂a = 1, ∂(a + b)/∂b = 1
+        Op::Add => delta,
+        // ∂(a − b)/∂a = 1, ∂(a − b)/∂b = −1
+        Op::Sub if k == 0 => delta,
+        Op::Sub => neg(g, delta),
+        // ∂(a ⊙ b)/∂a = b, ∂(a ⊙ b)/∂b = a
+        Op::Mul => mul(g, delta, arg(1 - k)),
+        // ∂(a / b)/∂a = 1/b
+        Op::Div if k == 0 => div(g, delta, arg(1)),
+        // ∂(a / b)/∂b = −a/b² = −v/b: reuses the forward quotient v
+        Op::Div => {
+            let dv = mul(g, delta, v);
+            let q = div(g, dv, arg(1));
+            neg(g, q)
+        }
+        // ∂(−a)/∂a = −1
+        Op::Neg => neg(g, delta),
+        // ∂f(x)/∂x = f′(x), written with the forward value y = f(x) where
+        // that is cheaper (σ′ = y(1 − y), tanh′ = 1 − y², exp′ = y).
+        Op::Map(f) if !f.has_gradient() => return None,
+        Op::Map(f) => {
+            let local = push(g, Op::Deriv(f), vec![arg(0), v], node.ty.clone());
+            mul(g, delta, local)
+        }
+        // C = op(A)·op(B): ∂/∂A is δ·op(B)ᵀ, ∂/∂B is op(A)ᵀ·δ, arranged for
+        // the transposes and for vectors (where the product is an outer one).
+        // For a batched A, op(A)ᵀ·δ also sums over the batch.
+        Op::MatMul { ta, tb } => {
+            let (a, b) = (arg(0), arg(1));
+            let ty = g.node(arg(k)).ty.clone();
+            let ranks = (physical_rank(g, a), physical_rank(g, b));
+            match (ranks, k) {
+                ((2, 2), 0) if !ta => {
+                    push(g, Op::MatMul { ta: false, tb: !tb }, vec![delta, b], ty)
+                }
+                ((2, 2), 0) => push(g, Op::MatMul { ta: tb, tb: true }, vec![b, delta], ty),
+                ((2, 2), _) if !tb => {
+                    push(g, Op::MatMul { ta: !ta, tb: false }, vec![a, delta], ty)
+                }
+                ((2, 2), _) => push(g, Op::MatMul { ta: true, tb: ta }, vec![delta, a], ty),
+                ((2, 1), 0) if !ta => push(g, Op::Outer, vec![delta, b], ty),
+                ((2, 1), 0) => push(g, Op::Outer, vec![b, delta], ty),
+                ((2, 1), _) => push(g, Op::MatMul { ta: !ta, tb: false }, vec![a, delta], ty),
+                ((1, 2), 0) => push(g, Op::MatMul { ta: tb, tb: false }, vec![b, delta], ty),
+                ((1, 2), _) if !tb => push(g, Op::Outer, vec![a, delta], ty),
+                ((1, 2), _) => push(g, Op::Outer, vec![delta, a], ty),
+                // A dot product of two vectors: ∂(a·b)/∂a = b.
+                _ => mul(g, delta, arg(1 - k)),
+            }
+        }
+        // y = softmax(z): ∂ℓ/∂z = y ⊙ (δ − Σ(δ ⊙ y)), reusing the forward y.
+        Op::Softmax => {
+            let dy = mul(g, delta, v);
+            let per_sample = Type {
+                shape: vec![],
+                batched: node.ty.batched,
+            };
+            let s = push(g, Op::Sum, vec![dy], per_sample);
+            let centered = sub(g, delta, s);
+            mul(g, v, centered)
+        }
+        // ∂Σx/∂x = 1 for every element: δ broadcast (by `fit`).
+        Op::Sum => delta,
+        // ∂mean(x)/∂x = 1/n
+        Op::Mean => {
+            let n = g.node(arg(0)).ty.shape.iter().product::<usize>() as f64;
+            let n = constant(g, n, Type::scalar());
+            div(g, delta, n)
+        }
+        // sse = ½ Σ (y − t)²: ∂/∂y = y − t, ∂/∂t = t − y
+        Op::Loss(LossKind::Sse) => {
+            let (y, t) = if k == 0 {
+                (arg(0), arg(1))
+            } else {
+                (arg(1), arg(0))
+            };
+            let diff = sub(g, y, t);
+            mul(g, delta, diff)
+        }
+        // cross_entropy = −Σ t ln y: ∂/∂y = −t / y
+        Op::Loss(LossKind::CrossEntropy) if k == 0 => {
+            let q = div(g, arg(1), arg(0));
+            let dq = mul(g, delta, q);
+            neg(g, dq)
+        }
+        // ∂/∂t = −ln y
+        Op::Loss(LossKind::CrossEntropy) => {
+            let ln_y = push(
+                g,
+                Op::Map(Func::Log),
+                vec![arg(0)],
+                g.node(arg(0)).ty.clone(),
+            );
+            let d = mul(g, delta, ln_y);
+            neg(g, d)
+        }
+        // −Σ t ln softmax(z): ∂/∂z = softmax(z)·Σt − t (= softmax(z) − t for
+        // one-hot targets). The stable form: no division by y.
+        Op::SoftmaxCrossEntropy if k == 0 => {
+            let (z, t) = (arg(0), arg(1));
+            let y = push(g, Op::Softmax, vec![z], g.node(z).ty.clone());
+            let per_sample = Type {
+                shape: vec![],
+                batched: g.node(t).ty.batched,
+            };
+            let sum_t = push(g, Op::Sum, vec![t], per_sample);
+            let scaled = mul(g, y, sum_t);
+            let d = sub(g, scaled, t);
+            mul(g, delta, d)
+        }
+        // ∂/∂t = −ln softmax(z)
+        Op::SoftmaxCrossEntropy => {
+            let z = arg(0);
+            let y = push(g, Op::Softmax, vec![z], g.node(z).ty.clone());
+            let ln_y = push(g, Op::Map(Func::Log), vec![y], g.node(z).ty.clone());
+            let d = mul(g, delta, ln_y);
+            neg(g, d)
+        }
+    })
+}
+
+fn physical_rank(g: &Graph, id: NodeId) -> usize {
+    let ty = &g.node(id).ty;
+    ty.shape.len() + usize::from(ty.batched)
+}
+
+/// The type of an elementwise result: the larger shape, batched if either is.
+fn joint(g: &Graph, a: NodeId, b: NodeId) -> Type {
+    let (ta, tb) = (&g.node(a).ty, &g.node(b).ty);
+    Type {
+        shape: if ta.shape.len() >= tb.shape.len() {
+            ta.shape.clone()
+        } else {
+            tb.shape.clone()
+        },
+        batched: ta.batched || tb.batched,
+    }
+}
+
+fn is_one(g: &Graph, id: NodeId) -> bool {
+    g.node(id).op == Op::Const(1.0)
+}
+
+/// a ⊙ b, with 1 ⊙ b = b.
+fn mul(g: &mut Graph, a: NodeId, b: NodeId) -> NodeId {
+    let ty = joint(g, a, b);
+    let (one, other) = if is_one(g, a) {
+        (true, b)
+    } else if is_one(g, b) {
+        (true, a)
+    } else {
+        (false, a)
+    };
+    if one {
+        if g.node(other).ty == ty {
+            return other;
+        }
+        return push(g, Op::Broadcast, vec![other], ty);
+    }
+    push(g, Op::Mul, vec![a, b], ty)
+}
+
+fn div(g: &mut Graph, a: NodeId, b: NodeId) -> NodeId {
+    let ty = joint(g, a, b);
+    push(g, Op::Div, vec![a, b], ty)
+}
+
+fn sub(g: &mut Graph, a: NodeId, b: NodeId) -> NodeId {
+    let ty = joint(g, a, b);
+    push(g, Op::Sub, vec![a, b], ty)
+}
+
+fn neg(g: &mut Graph, a: NodeId) -> NodeId {
+    let ty = g.node(a).ty.clone();
+    push(g, Op::Neg, vec![a], ty)
+}

@@ -1,0 +1,1151 @@
+//! Name resolution and shape inference: AST → [`Net`].
+//!
+//! After this pass every name is resolved to a declaration, every expression
+//! has a per-sample shape and knows whether it varies per sample (it depends
+//! on an input or a target), calls are matched to built-in functions with
+//! their arguments in declaration order, and initializers and the optimizer
+//! are known. All errors of a network are reported together.
+
+mod builtins;
+
+use std::collections::BTreeMap;
+
+pub use builtins::{Builtin, LossKind};
+
+use crate::diagnostics::{Diagnostic, Diagnostics, Span};
+use crate::syntax::ast::{self, BinOp, ExprId, ExprKind, ItemKind};
+
+/// The element type of the generated code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dtype {
+    /// `f32`, the default.
+    #[default]
+    F32,
+    /// `f64`, for gradient checks and precision.
+    F64,
+}
+
+impl Dtype {
+    /// The Rust type name.
+    pub fn rust_name(self) -> &'static str {
+        match self {
+            Dtype::F32 => "f32",
+            Dtype::F64 => "f64",
+        }
+    }
+}
+
+/// The type of a value: its per-sample shape and whether it varies per sample.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Type {
+    /// Per-sample dimensions: `[]` scalar, `[n]` vector, `[n, m]` matrix.
+    pub shape: Vec<usize>,
+    /// Whether the value differs from sample to sample (it depends on an
+    /// input or a target). Batched values get a leading batch axis in the
+    /// generated code.
+    pub batched: bool,
+}
+
+impl Type {
+    /// A constant scalar.
+    pub fn scalar() -> Type {
+        Type {
+            shape: Vec::new(),
+            batched: false,
+        }
+    }
+
+    /// Whether the per-sample value is a scalar.
+    pub fn is_scalar(&self) -> bool {
+        self.shape.is_empty()
+    }
+
+    /// The shape as written in `.nn` notation: `[2, 3]`.
+    pub fn shape_text(&self) -> String {
+        shape_text(&self.shape)
+    }
+}
+
+/// `[2, 3]`
+pub fn shape_text(shape: &[usize]) -> String {
+    let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+    format!("[{}]", dims.join(", "))
+}
+
+/// An input or target declaration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decl {
+    /// Its name.
+    pub name: String,
+    /// Its per-sample shape.
+    pub shape: Vec<usize>,
+    /// Its doc comment lines.
+    pub docs: Vec<String>,
+    /// The declaration.
+    pub span: Span,
+}
+
+/// How a parameter starts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Init {
+    /// All zeros.
+    Zeros,
+    /// All ones.
+    Ones,
+    /// Every element `c`.
+    Constant(f64),
+    /// Normal with this mean and standard deviation.
+    Normal {
+        /// The mean.
+        mean: f64,
+        /// The standard deviation.
+        std: f64,
+    },
+    /// Uniform on `[lo, hi)`.
+    Uniform {
+        /// The lower bound.
+        lo: f64,
+        /// The upper bound (excluded).
+        hi: f64,
+    },
+    /// Glorot (Xavier) uniform: ±√(6 / (fan_in + fan_out)).
+    Glorot,
+    /// He (Kaiming) normal: std √(2 / fan_in).
+    He,
+    /// The values written out, row-major.
+    Literal(Vec<f64>),
+}
+
+/// A parameter declaration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    /// Its name.
+    pub name: String,
+    /// Its shape (rank 1 or 2).
+    pub shape: Vec<usize>,
+    /// How it starts.
+    pub init: Init,
+    /// Its doc comment lines.
+    pub docs: Vec<String>,
+    /// The declaration.
+    pub span: Span,
+}
+
+/// A binding `name = EXPR` or `output name = EXPR`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Binding {
+    /// Its name.
+    pub name: String,
+    /// Its value.
+    pub value: ExprId,
+    /// Whether `forward` returns it.
+    pub output: bool,
+    /// Its doc comment lines.
+    pub docs: Vec<String>,
+    /// The statement.
+    pub span: Span,
+}
+
+/// The optimizer of `train_step`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Optimizer {
+    /// W ← W − η g
+    Sgd {
+        /// The learning rate η.
+        lr: f64,
+    },
+}
+
+/// What a name in an expression refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Symbol {
+    /// The i-th input.
+    Input(usize),
+    /// The i-th target.
+    Target(usize),
+    /// The i-th parameter.
+    Param(usize),
+    /// The i-th binding.
+    Binding(usize),
+}
+
+/// What an expression means, once names and calls are resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Meaning {
+    /// A number.
+    Number(f64),
+    /// A declared value.
+    Symbol(Symbol),
+    /// `-x`
+    Neg(ExprId),
+    /// `a op b`
+    Binary(BinOp, ExprId, ExprId),
+    /// A built-in call with its value arguments in declaration order.
+    Call(Builtin, Vec<ExprId>),
+    /// Not a value (an initializer or optimizer expression, or an error).
+    None,
+}
+
+/// A network whose names and shapes are known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Net {
+    /// The network's name.
+    pub name: String,
+    /// Its doc comment lines.
+    pub docs: Vec<String>,
+    /// `network Name { ... }` in the source.
+    pub span: Span,
+    /// The element type.
+    pub dtype: Dtype,
+    /// Inputs, in declaration order.
+    pub inputs: Vec<Decl>,
+    /// Targets, in declaration order.
+    pub targets: Vec<Decl>,
+    /// Parameters, in declaration order.
+    pub params: Vec<Param>,
+    /// Bindings, in order.
+    pub bindings: Vec<Binding>,
+    /// The per-sample loss.
+    pub loss: ExprId,
+    /// The `loss = ...` statement.
+    pub loss_span: Span,
+    /// The optimizer.
+    pub optimizer: Optimizer,
+    /// The expressions, as parsed.
+    pub exprs: ast::Exprs,
+    /// What each expression means, by id.
+    pub meanings: Vec<Meaning>,
+    /// The type of each expression, by id.
+    pub types: Vec<Type>,
+}
+
+/// The largest number of elements a parameter or value may have.
+pub const MAX_ELEMENTS: usize = 1 << 28;
+
+/// Names that cannot name a value: the language's keywords and Rust's.
+const RESERVED: &[&str] = &[
+    "network", "input", "target", "param", "output", "loss", "train", "dtype", "as", "break",
+    "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for", "if", "impl",
+    "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "Self",
+    "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while",
+    "async", "await", "dyn", "abstract", "become", "box", "do", "final", "macro", "override",
+    "priv", "typeof", "unsized", "virtual", "yield", "try", "gen", "batch",
+];
+
+/// Checks every network of a file. Warnings come back with the networks.
+pub fn check(file: &ast::File) -> Result<(Vec<Net>, Diagnostics), Diagnostics> {
+    let mut diagnostics = Diagnostics::new();
+    let mut nets = Vec::new();
+    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+    for network in &file.networks {
+        if let Some(first) = seen.insert(&network.name.name, network.name.span) {
+            diagnostics.push(
+                Diagnostic::error(
+                    network.name.span,
+                    format!("the network `{}` is defined twice", network.name.name),
+                )
+                .label("second definition")
+                .also(first, "first defined here"),
+            );
+        }
+        let mut checker = Checker::new(network, &mut diagnostics);
+        if let Some(net) = checker.run() {
+            nets.push(net);
+        }
+    }
+    if file.networks.is_empty() {
+        diagnostics.push(
+            Diagnostic::error(Span::new(0, 0), "no network in this file")
+                .help("a file holds one or more `network Name { ... }`"),
+        );
+    }
+    if diagnostics.has_errors() {
+        Err(diagnostics)
+    } else {
+        Ok((nets, diagnostics))
+    }
+}
+
+struct Checker<'a> {
+    network: &'a ast::Network,
+    diagnostics: &'a mut Diagnostics,
+    errors_before: usize,
+    names: BTreeMap<String, (Symbol, Span)>,
+    inputs: Vec<Decl>,
+    targets: Vec<Decl>,
+    params: Vec<Param>,
+    bindings: Vec<Binding>,
+    meanings: Vec<Meaning>,
+    types: Vec<Option<Type>>,
+    /// Whether each expression depends on a target.
+    uses_target: Vec<bool>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(network: &'a ast::Network, diagnostics: &'a mut Diagnostics) -> Self {
+        let n = network.exprs.len();
+        let errors_before = diagnostics.iter().filter(|d| d.is_error()).count();
+        Checker {
+            network,
+            diagnostics,
+            errors_before,
+            names: BTreeMap::new(),
+            inputs: Vec::new(),
+            targets: Vec::new(),
+            params: Vec::new(),
+            bindings: Vec::new(),
+            meanings: vec![Meaning::None; n],
+            types: vec![None; n],
+            uses_target: vec![false; n],
+        }
+    }
+
+    fn error(&mut self, d: Diagnostic) {
+        self.diagnostics.push(d);
+    }
+
+    fn failed(&self) -> bool {
+        self.diagnostics.iter().filter(|d| d.is_error()).count() > self.errors_before
+    }
+
+    fn run(&mut self) -> Option<Net> {
+        let network = self.network;
+        if RESERVED.contains(&network.name.name.as_str()) {
+            self.error(Diagnostic::error(
+                network.name.span,
+                format!(
+                    "`{}` is a keyword and cannot name a network",
+                    network.name.name
+                ),
+            ));
+        }
+        // Declarations are visible in the whole network: collect them first.
+        for item in &network.items {
+            match &item.kind {
+                ItemKind::Input { name, shape } | ItemKind::Target { name, shape } => {
+                    let is_input = matches!(item.kind, ItemKind::Input { .. });
+                    let shape =
+                        self.shape(shape, 1, if is_input { "an input" } else { "a target" });
+                    let decl = Decl {
+                        name: name.name.clone(),
+                        shape: shape.unwrap_or_default(),
+                        docs: item.docs.clone(),
+                        span: item.span,
+                    };
+                    let symbol = if is_input {
+                        self.inputs.push(decl);
+                        Symbol::Input(self.inputs.len() - 1)
+                    } else {
+                        self.targets.push(decl);
+                        Symbol::Target(self.targets.len() - 1)
+                    };
+                    self.declare(name, symbol);
+                }
+                ItemKind::Param { name, shape, init } => {
+                    let shape = self.shape(shape, 2, "a parameter");
+                    let shape = match shape {
+                        Some(s) if s.is_empty() => {
+                            self.error(
+                                Diagnostic::error(item.span, format!("the parameter `{}` is a scalar", name.name))
+                                    .help("a parameter is a vector `[n]` or a matrix `[n, m]`; write `[1]` for one number"),
+                            );
+                            None
+                        }
+                        other => other,
+                    };
+                    let init = match (&shape, init) {
+                        (Some(shape), Some(init)) => self.init(*init, shape),
+                        (Some(shape), None) if shape.len() == 2 => Some(Init::Glorot),
+                        _ => Some(Init::Zeros),
+                    };
+                    self.params.push(Param {
+                        name: name.name.clone(),
+                        shape: shape.unwrap_or_default(),
+                        init: init.unwrap_or(Init::Zeros),
+                        docs: item.docs.clone(),
+                        span: item.span,
+                    });
+                    self.declare(name, Symbol::Param(self.params.len() - 1));
+                }
+                _ => {}
+            }
+        }
+        // Bindings, the loss, the optimizer and the dtype, in order.
+        let mut loss: Option<(ExprId, Span)> = None;
+        let mut optimizer: Option<(Optimizer, Span)> = None;
+        let mut dtype: Option<(Dtype, Span)> = None;
+        for item in &network.items {
+            match &item.kind {
+                ItemKind::Binding {
+                    name,
+                    value,
+                    output,
+                } => {
+                    self.value(*value);
+                    self.bindings.push(Binding {
+                        name: name.name.clone(),
+                        value: *value,
+                        output: *output,
+                        docs: item.docs.clone(),
+                        span: item.span,
+                    });
+                    self.declare(name, Symbol::Binding(self.bindings.len() - 1));
+                }
+                ItemKind::Loss { value } => {
+                    self.value(*value);
+                    if let Some((_, first)) = loss {
+                        self.error(
+                            Diagnostic::error(item.span, "a network has exactly one loss")
+                                .label("second loss")
+                                .also(first, "first loss here")
+                                .help("add the terms into one expression: `loss = a + b`"),
+                        );
+                    } else {
+                        loss = Some((*value, item.span));
+                    }
+                }
+                ItemKind::Train { optimizer: expr } => {
+                    let opt = self.optimizer(*expr);
+                    if let Some((_, first)) = optimizer {
+                        self.error(
+                            Diagnostic::error(
+                                item.span,
+                                "a network has at most one `train` statement",
+                            )
+                            .also(first, "first one here"),
+                        );
+                    } else if let Some(opt) = opt {
+                        optimizer = Some((opt, item.span));
+                    }
+                }
+                ItemKind::Dtype { ty } => {
+                    let d = match ty.name.as_str() {
+                        "f32" => Some(Dtype::F32),
+                        "f64" => Some(Dtype::F64),
+                        other => {
+                            self.error(
+                                Diagnostic::error(ty.span, format!("unknown dtype `{other}`"))
+                                    .label("expected `f32` or `f64`"),
+                            );
+                            None
+                        }
+                    };
+                    if let Some((_, first)) = dtype {
+                        self.error(
+                            Diagnostic::error(item.span, "the dtype is given twice")
+                                .also(first, "first given here"),
+                        );
+                    } else if let Some(d) = d {
+                        dtype = Some((d, item.span));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let body_end = Span::new(network.span.end.saturating_sub(1), network.span.end);
+        let loss = match loss {
+            Some(l) => Some(l),
+            None => {
+                self.error(
+                    Diagnostic::error(
+                        network.name.span,
+                        format!("the network `{}` has no loss", network.name.name),
+                    )
+                    .also(body_end, "add `loss = ...` before this brace")
+                    .help("for example `loss = cross_entropy(y, t)` or `loss = sse(y, t)`"),
+                );
+                None
+            }
+        };
+        if !self.bindings.iter().any(|b| b.output) {
+            self.error(
+                Diagnostic::error(
+                    network.name.span,
+                    format!("the network `{}` has no output", network.name.name),
+                )
+                .also(body_end, "add `output name = ...` before this brace")
+                .help("mark the binding that `forward` returns with `output`"),
+            );
+        }
+        if let Some((value, span)) = loss {
+            if let Some(ty) = self.types[value.0 as usize].clone() {
+                if !ty.is_scalar() {
+                    self.error(
+                        Diagnostic::error(
+                            self.network.exprs.get(value).span,
+                            "the loss must be a scalar",
+                        )
+                        .label(format!("this has shape {}", ty.shape_text()))
+                        .also(span, "")
+                        .help("reduce it with a loss function or `sum(...)`"),
+                    );
+                }
+            }
+        }
+        for i in 0..self.bindings.len() {
+            let b = &self.bindings[i];
+            if b.output && self.uses_target[b.value.0 as usize] {
+                let span = b.span;
+                let name = b.name.clone();
+                self.error(
+                    Diagnostic::error(span, format!("the output `{name}` depends on a target"))
+                        .help("`forward` has no targets; use targets only in the loss and in bindings only the loss uses"),
+                );
+            }
+        }
+        if self.failed() {
+            return None;
+        }
+        let (loss, loss_span) = loss?;
+        Some(Net {
+            name: network.name.name.clone(),
+            docs: network.docs.clone(),
+            span: network.span,
+            dtype: dtype.map(|d| d.0).unwrap_or_default(),
+            inputs: std::mem::take(&mut self.inputs),
+            targets: std::mem::take(&mut self.targets),
+            params: std::mem::take(&mut self.params),
+            bindings: std::mem::take(&mut self.bindings),
+            loss,
+            loss_span,
+            optimizer: optimizer
+                .map(|o| o.0)
+                .unwrap_or(Optimizer::Sgd { lr: 0.01 }),
+            exprs: network.exprs.clone(),
+            meanings: std::mem::take(&mut self.meanings),
+            types: self
+                .types
+                .iter()
+                .map(|t| t.clone().unwrap_or_else(Type::scalar))
+                .collect(),
+        })
+    }
+
+    fn declare(&mut self, name: &ast::Ident, symbol: Symbol) {
+        if RESERVED.contains(&name.name.as_str()) || builtins::is_builtin_name(&name.name) {
+            let what = if RESERVED.contains(&name.name.as_str()) {
+                "a keyword"
+            } else {
+                "a built-in function"
+            };
+            self.error(
+                Diagnostic::error(
+                    name.span,
+                    format!("`{}` is {what} and cannot name a value", name.name),
+                )
+                .help("choose another name"),
+            );
+            return;
+        }
+        if let Some((_, first)) = self.names.get(&name.name) {
+            let first = *first;
+            self.error(
+                Diagnostic::error(
+                    name.span,
+                    format!("the name `{}` is defined twice", name.name),
+                )
+                .label("second definition")
+                .also(first, "first defined here"),
+            );
+            return;
+        }
+        self.names.insert(name.name.clone(), (symbol, name.span));
+    }
+
+    /// Converts a written shape; `max_rank` bounds its rank.
+    fn shape(&mut self, shape: &ast::Shape, max_rank: usize, what: &str) -> Option<Vec<usize>> {
+        if shape.dims.len() > max_rank {
+            self.error(
+                Diagnostic::error(shape.span, format!("{what} has rank at most {max_rank}"))
+                    .label(format!("this shape has rank {}", shape.dims.len())),
+            );
+            return None;
+        }
+        let mut dims = Vec::new();
+        let mut total: usize = 1;
+        for d in &shape.dims {
+            let ok = d.value.fract() == 0.0 && !d.text.contains(['.', 'e', 'E']);
+            let value = if ok && d.value >= 1.0 && d.value <= MAX_ELEMENTS as f64 {
+                Some(d.value as usize)
+            } else {
+                None
+            };
+            match value {
+                Some(v) => {
+                    total = total.saturating_mul(v);
+                    dims.push(v);
+                }
+                None => {
+                    let why = if !ok {
+                        "a dimension is a whole number"
+                    } else if d.value < 1.0 {
+                        "a dimension is at least 1"
+                    } else {
+                        "this dimension is too large"
+                    };
+                    self.error(
+                        Diagnostic::error(d.span, format!("invalid dimension `{}`", d.text))
+                            .label(why),
+                    );
+                    return None;
+                }
+            }
+        }
+        if total > MAX_ELEMENTS {
+            self.error(Diagnostic::error(
+                shape.span,
+                format!("this shape has {total} elements, more than the limit of {MAX_ELEMENTS}"),
+            ));
+            return None;
+        }
+        Some(dims)
+    }
+
+    /// A number written as a constant (`0.5`, `-0.7`, `(1e-3)`).
+    fn constant(&self, id: ExprId) -> Option<f64> {
+        let mut sign = 1.0;
+        let mut id = id;
+        loop {
+            match &self.network.exprs.get(id).kind {
+                ExprKind::Neg(inner) => {
+                    sign = -sign;
+                    id = *inner;
+                }
+                ExprKind::Number(n) => return Some(sign * n.value),
+                _ => return None,
+            }
+        }
+    }
+
+    fn expect_constant(&mut self, id: ExprId, what: &str) -> Option<f64> {
+        match self.constant(id) {
+            Some(v) if v.is_finite() => Some(v),
+            Some(_) => {
+                self.error(Diagnostic::error(
+                    self.network.exprs.get(id).span,
+                    format!("{what} is too large"),
+                ));
+                None
+            }
+            None => {
+                self.error(
+                    Diagnostic::error(
+                        self.network.exprs.get(id).span,
+                        format!("{what} must be a number"),
+                    )
+                    .label("expected a number like `0.5` or `-1e-3`"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A call or bare name of a function with number arguments (initializers,
+    /// optimizers): its name, and its arguments by declaration order.
+    fn number_call(
+        &mut self,
+        id: ExprId,
+        signatures: &[(&str, &[(&str, Option<f64>)])],
+        what: &str,
+    ) -> Option<(String, Vec<f64>)> {
+        let expr = self.network.exprs.get(id);
+        let (func, args): (&ast::Ident, &[ast::Arg]) = match &expr.kind {
+            ExprKind::Name(name) => (name, &[]),
+            ExprKind::Call { func, args } => (func, args.as_slice()),
+            _ => {
+                let names: Vec<String> = signatures.iter().map(|s| format!("`{}`", s.0)).collect();
+                self.error(
+                    Diagnostic::error(expr.span, format!("expected {what}"))
+                        .label(format!("one of {}", names.join(", "))),
+                );
+                return None;
+            }
+        };
+        let Some((_, params)) = signatures.iter().find(|s| s.0 == func.name) else {
+            let names: Vec<String> = signatures.iter().map(|s| format!("`{}`", s.0)).collect();
+            self.error(
+                Diagnostic::error(func.span, format!("unknown {what} `{}`", func.name))
+                    .label(format!("expected one of {}", names.join(", "))),
+            );
+            return None;
+        };
+        let slots = self.match_args(
+            func,
+            args,
+            params.iter().map(|p| p.0).collect::<Vec<_>>().as_slice(),
+        )?;
+        let mut values = Vec::new();
+        for (slot, (pname, default)) in slots.iter().zip(params.iter()) {
+            match (slot, default) {
+                (Some(arg), _) => values.push(self.expect_constant(*arg, &format!("`{pname}`"))?),
+                (None, Some(d)) => values.push(*d),
+                (None, None) => {
+                    self.error(
+                        Diagnostic::error(
+                            expr.span,
+                            format!("`{}` needs the argument `{pname}`", func.name),
+                        )
+                        .help(format!("write `{}({pname} = ...)`", func.name)),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some((func.name.clone(), values))
+    }
+
+    /// Matches positional and keyword arguments to parameter slots.
+    fn match_args(
+        &mut self,
+        func: &ast::Ident,
+        args: &[ast::Arg],
+        params: &[&str],
+    ) -> Option<Vec<Option<ExprId>>> {
+        let mut slots: Vec<Option<ExprId>> = vec![None; params.len()];
+        let mut ok = true;
+        let mut seen_keyword = false;
+        for (i, arg) in args.iter().enumerate() {
+            let span = self.network.exprs.get(arg.value).span;
+            match &arg.name {
+                None if seen_keyword => {
+                    self.error(Diagnostic::error(
+                        span,
+                        "a positional argument after a keyword argument",
+                    ));
+                    ok = false;
+                }
+                None if i >= params.len() => {
+                    self.error(
+                        Diagnostic::error(
+                            span,
+                            format!(
+                                "`{}` takes at most {} argument{}",
+                                func.name,
+                                params.len(),
+                                if params.len() == 1 { "" } else { "s" }
+                            ),
+                        )
+                        .label("extra argument")
+                        .help(format!(
+                            "`{}({})`",
+                            func.name,
+                            params.join(", ")
+                        )),
+                    );
+                    ok = false;
+                }
+                None => slots[i] = Some(arg.value),
+                Some(key) => {
+                    seen_keyword = true;
+                    match params.iter().position(|p| *p == key.name) {
+                        Some(j) if slots[j].is_some() => {
+                            self.error(Diagnostic::error(
+                                key.span,
+                                format!("the argument `{}` is given twice", key.name),
+                            ));
+                            ok = false;
+                        }
+                        Some(j) => slots[j] = Some(arg.value),
+                        None => {
+                            self.error(
+                                Diagnostic::error(
+                                    key.span,
+                                    format!("`{}` has no argument `{}`", func.name, key.name),
+                                )
+                                .help(format!(
+                                    "`{}({})`",
+                                    func.name,
+                                    params.join(", ")
+                                )),
+                            );
+                            ok = false;
+                        }
+                    }
+                }
+            }
+        }
+        ok.then_some(slots)
+    }
+
+    fn init(&mut self, id: ExprId, shape: &[usize]) -> Option<Init> {
+        if let ExprKind::Array(_) = self.network.exprs.get(id).kind {
+            return self.literal_init(id, shape).map(Init::Literal);
+        }
+        const INITS: &[(&str, &[(&str, Option<f64>)])] = &[
+            ("zeros", &[]),
+            ("ones", &[]),
+            ("constant", &[("c", None)]),
+            ("normal", &[("mean", Some(0.0)), ("std", Some(1.0))]),
+            ("uniform", &[("lo", Some(0.0)), ("hi", Some(1.0))]),
+            ("glorot", &[]),
+            ("he", &[]),
+        ];
+        let (name, v) = self.number_call(id, INITS, "initializer")?;
+        let span = self.network.exprs.get(id).span;
+        let init = match name.as_str() {
+            "zeros" => Init::Zeros,
+            "ones" => Init::Ones,
+            "constant" => Init::Constant(v[0]),
+            "normal" if v[1] < 0.0 => {
+                self.error(Diagnostic::error(
+                    span,
+                    "`normal` needs a standard deviation of at least 0",
+                ));
+                return None;
+            }
+            "normal" => Init::Normal {
+                mean: v[0],
+                std: v[1],
+            },
+            "uniform" if v[0] > v[1] => {
+                self.error(Diagnostic::error(span, "`uniform(lo, hi)` needs lo ≤ hi"));
+                return None;
+            }
+            "uniform" => Init::Uniform { lo: v[0], hi: v[1] },
+            "glorot" | "he" if shape.len() != 2 => {
+                self.error(
+                    Diagnostic::error(
+                        span,
+                        format!(
+                            "`{name}` initializes matrices, and this parameter has shape {}",
+                            shape_text(shape)
+                        ),
+                    )
+                    .help("use `zeros` or `normal(mean, std)` for a vector"),
+                );
+                return None;
+            }
+            "glorot" => Init::Glorot,
+            _ => Init::He,
+        };
+        Some(init)
+    }
+
+    /// A literal array initializer, checked against the shape, row-major.
+    fn literal_init(&mut self, id: ExprId, shape: &[usize]) -> Option<Vec<f64>> {
+        // Walk the nesting level by level (no recursion): each level is a list
+        // of expressions that must all be arrays of the next dimension.
+        let mut level = vec![id];
+        for (depth, &dim) in shape.iter().enumerate() {
+            let mut next = Vec::new();
+            for &e in &level {
+                let expr = self.network.exprs.get(e);
+                let ExprKind::Array(items) = &expr.kind else {
+                    self.error(
+                        Diagnostic::error(
+                            expr.span,
+                            format!(
+                                "expected an array of {dim} element{}",
+                                if dim == 1 { "" } else { "s" }
+                            ),
+                        )
+                        .label(format!("the parameter has shape {}", shape_text(shape))),
+                    );
+                    return None;
+                };
+                if items.len() != dim {
+                    self.error(
+                        Diagnostic::error(expr.span, format!("this array has {} elements, the parameter's axis {depth} has {dim}", items.len()))
+                            .label(format!("the parameter has shape {}", shape_text(shape))),
+                    );
+                    return None;
+                }
+                next.extend(items.iter().copied());
+            }
+            level = next;
+        }
+        let mut values = Vec::with_capacity(level.len());
+        for e in level {
+            values.push(self.expect_constant(e, "an array element")?);
+        }
+        Some(values)
+    }
+
+    fn optimizer(&mut self, id: ExprId) -> Option<Optimizer> {
+        const OPTIMIZERS: &[(&str, &[(&str, Option<f64>)])] = &[("sgd", &[("lr", None)])];
+        let (_, v) = self.number_call(id, OPTIMIZERS, "optimizer")?;
+        if v[0] <= 0.0 {
+            let span = self.network.exprs.get(id).span;
+            self.error(Diagnostic::error(
+                span,
+                "the learning rate must be positive",
+            ));
+            return None;
+        }
+        Some(Optimizer::Sgd { lr: v[0] })
+    }
+
+    /// Types the expression `root` and everything below it. Operands have
+    /// smaller ids, so one loop over the id range suffices.
+    fn value(&mut self, root: ExprId) {
+        let first = self.first_id(root);
+        for i in first.0..=root.0 {
+            let id = ExprId(i);
+            if self.types[i as usize].is_some() || self.is_non_value(id) {
+                continue;
+            }
+            let (meaning, ty, target) = match self.type_of(id) {
+                Some(t) => t,
+                None => (Meaning::None, None, false),
+            };
+            self.meanings[i as usize] = meaning;
+            self.types[i as usize] = ty;
+            self.uses_target[i as usize] = target;
+        }
+    }
+
+    /// The smallest id among the expression's operands, found with a stack.
+    fn first_id(&self, root: ExprId) -> ExprId {
+        let mut min = root;
+        let mut stack = vec![root];
+        while let Some(id) = stack.pop() {
+            min = min.min(id);
+            match &self.network.exprs.get(id).kind {
+                ExprKind::Neg(a) => stack.push(*a),
+                ExprKind::Binary { lhs, rhs, .. } => stack.extend([*lhs, *rhs]),
+                ExprKind::Call { args, .. } => stack.extend(args.iter().map(|a| a.value)),
+                ExprKind::Array(items) => stack.extend(items.iter().copied()),
+                ExprKind::Number(_) | ExprKind::Name(_) => {}
+            }
+        }
+        min
+    }
+
+    /// Ids that belong to an initializer or optimizer, not to a value.
+    fn is_non_value(&self, id: ExprId) -> bool {
+        matches!(self.network.exprs.get(id).kind, ExprKind::Array(_))
+    }
+
+    fn ty(&self, id: ExprId) -> Option<(Type, bool)> {
+        self.types[id.0 as usize]
+            .clone()
+            .map(|t| (t, self.uses_target[id.0 as usize]))
+    }
+
+    fn type_of(&mut self, id: ExprId) -> Option<(Meaning, Option<Type>, bool)> {
+        let expr = self.network.exprs.get(id);
+        let span = expr.span;
+        match &expr.kind {
+            ExprKind::Number(n) => {
+                if !n.value.is_finite() {
+                    self.error(Diagnostic::error(
+                        span,
+                        format!("the number `{}` is too large", n.text),
+                    ));
+                    return None;
+                }
+                Some((Meaning::Number(n.value), Some(Type::scalar()), false))
+            }
+            ExprKind::Name(name) => {
+                let Some((symbol, _)) = self.names.get(&name.name).copied() else {
+                    let later = self.network.items.iter().find_map(|item| match &item.kind {
+                        ItemKind::Binding { name: n, .. } if n.name == name.name => Some(n.span),
+                        _ => None,
+                    });
+                    let d = match later {
+                        Some(def) => Diagnostic::error(span, format!("`{}` is used before it is defined", name.name))
+                            .label("used here")
+                            .also(def, "defined here")
+                            .help("move the binding above its first use"),
+                        None if builtins::is_builtin_name(&name.name) => {
+                            Diagnostic::error(span, format!("`{}` is a function and needs an argument", name.name))
+                                .help(format!("write `{}(x)`", name.name))
+                        }
+                        None => Diagnostic::error(span, format!("unknown name `{}`", name.name))
+                            .label("not declared in this network")
+                            .help("declare it with `input`, `target`, `param`, or a binding `name = ...`"),
+                    };
+                    self.error(d);
+                    return None;
+                };
+                let (shape, batched, target) = match symbol {
+                    Symbol::Input(i) => (self.inputs[i].shape.clone(), true, false),
+                    Symbol::Target(i) => (self.targets[i].shape.clone(), true, true),
+                    Symbol::Param(i) => (self.params[i].shape.clone(), false, false),
+                    Symbol::Binding(i) => {
+                        let (t, target) = self.ty(self.bindings[i].value)?;
+                        (t.shape, t.batched, target)
+                    }
+                };
+                Some((
+                    Meaning::Symbol(symbol),
+                    Some(Type { shape, batched }),
+                    target,
+                ))
+            }
+            ExprKind::Neg(a) => {
+                let (t, target) = self.ty(*a)?;
+                Some((Meaning::Neg(*a), Some(t), target))
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                let (l, lt) = self.ty(*lhs)?;
+                let (r, rt) = self.ty(*rhs)?;
+                let shape = self.binary_shape(*op, *lhs, &l, *rhs, &r)?;
+                let batched = l.batched || r.batched;
+                if batched && shape.len() == 2 {
+                    self.error(
+                        Diagnostic::error(
+                            span,
+                            "this would be a different matrix for every sample",
+                        )
+                        .label(format!("shape {} per sample", shape_text(&shape)))
+                        .help("per-sample values are scalars or vectors; matrices are parameters"),
+                    );
+                    return None;
+                }
+                Some((
+                    Meaning::Binary(*op, *lhs, *rhs),
+                    Some(Type { shape, batched }),
+                    lt || rt,
+                ))
+            }
+            ExprKind::Call { func, args } => {
+                let (builtin, arg_ids) = self.call(span, func, args)?;
+                let mut types = Vec::new();
+                let mut target = false;
+                for a in &arg_ids {
+                    let (t, at) = self.ty(*a)?;
+                    target |= at;
+                    types.push(t);
+                }
+                let ty = builtins::result_type(
+                    builtin,
+                    &types,
+                    &arg_ids,
+                    span,
+                    &self.network.exprs,
+                    self.diagnostics,
+                )?;
+                Some((Meaning::Call(builtin, arg_ids), Some(ty), target))
+            }
+            ExprKind::Array(_) => {
+                self.error(
+                    Diagnostic::error(span, "an array literal can only initialize a parameter")
+                        .help("write it after `param W: [...] =`"),
+                );
+                None
+            }
+        }
+    }
+
+    fn binary_shape(
+        &mut self,
+        op: BinOp,
+        lhs: ExprId,
+        l: &Type,
+        rhs: ExprId,
+        r: &Type,
+    ) -> Option<Vec<usize>> {
+        let ls = self.network.exprs.get(lhs).span;
+        let rs = self.network.exprs.get(rhs).span;
+        let sym = op.symbol();
+        if op == BinOp::MatMul {
+            let out = match (l.shape.as_slice(), r.shape.as_slice()) {
+                ([n], [k, m]) if n == k => Some(vec![*m]),
+                ([n, k], [m]) if k == m => Some(vec![*n]),
+                ([n], [m]) if n == m => Some(vec![]),
+                ([n, k], [k2, m]) if k == k2 => Some(vec![*n, *m]),
+                _ => None,
+            };
+            if out.is_none() {
+                let why = match (l.shape.as_slice(), r.shape.as_slice()) {
+                    ([], _) | (_, []) => {
+                        "`@` needs vectors or matrices on both sides; use `*` to scale".to_string()
+                    }
+                    ([n], [k, _]) => {
+                        format!("the left side has {n} elements, the right side {k} rows")
+                    }
+                    ([_, k], [m]) => {
+                        format!("the left side has {k} columns, the right side {m} elements")
+                    }
+                    ([n], [m]) => format!("a dot product needs equal lengths, not {n} and {m}"),
+                    ([_, k], [k2, _]) => {
+                        format!("the left side has {k} columns, the right side {k2} rows")
+                    }
+                    _ => "these shapes cannot be multiplied".to_string(),
+                };
+                let span = ls.to(rs);
+                self.error(
+                    Diagnostic::error(
+                        span,
+                        format!(
+                            "shape mismatch in `@`: {} @ {}",
+                            l.shape_text(),
+                            r.shape_text()
+                        ),
+                    )
+                    .label(why)
+                    .also(ls, format!("shape {}", l.shape_text()))
+                    .also(rs, format!("shape {}", r.shape_text())),
+                );
+            }
+            return out;
+        }
+        if l.shape == r.shape || r.is_scalar() {
+            Some(l.shape.clone())
+        } else if l.is_scalar() {
+            Some(r.shape.clone())
+        } else {
+            self.error(
+                Diagnostic::error(
+                    ls.to(rs),
+                    format!(
+                        "shape mismatch in `{sym}`: {} {sym} {}",
+                        l.shape_text(),
+                        r.shape_text()
+                    ),
+                )
+                .label("elementwise operations need equal shapes, or a scalar on one side")
+                .also(ls, format!("shape {}", l.shape_text()))
+                .also(rs, format!("shape {}", r.shape_text())),
+            );
+            None
+        }
+    }
+
+    fn call(
+        &mut self,
+        span: Span,
+        func: &ast::Ident,
+        args: &[ast::Arg],
+    ) -> Option<(Builtin, Vec<ExprId>)> {
+        let Some(sig) = builtins::signature(&func.name) else {
+            let d = Diagnostic::error(func.span, format!("unknown function `{}`", func.name))
+                .label("not a built-in function");
+            let d = match builtins::closest(&func.name) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d,
+            };
+            self.error(d);
+            return None;
+        };
+        let names: Vec<&str> = sig.params.iter().map(|p| p.name).collect();
+        let slots = self.match_args(func, args, &names)?;
+        let mut values = Vec::new();
+        let mut numbers = Vec::new();
+        for (slot, p) in slots.iter().zip(sig.params.iter()) {
+            match (slot, p.default) {
+                (Some(a), builtins::Default::Tensor) => values.push(*a),
+                (Some(a), builtins::Default::Number(_)) => {
+                    numbers.push(self.expect_constant(*a, &format!("`{}`", p.name))?)
+                }
+                (None, builtins::Default::Number(d)) => numbers.push(d),
+                (None, builtins::Default::Tensor) => {
+                    self.error(
+                        Diagnostic::error(
+                            span,
+                            format!("`{}` needs the argument `{}`", func.name, p.name),
+                        )
+                        .help(format!(
+                            "`{}({})`",
+                            func.name,
+                            names.join(", ")
+                        )),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(((sig.make)(&numbers), values))
+    }
+}

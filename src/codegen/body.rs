@@ -1,0 +1,744 @@
+//! One function body from the graph: the nodes a set of roots needs, as Rust
+//! statements in topological order.
+//!
+//! Elementwise nodes used once by another elementwise node are fused into
+//! their user's loop (one `Zip` pass, at most five arrays, at most
+//! [`MAX_FUSED`] nodes); every other node is a named `let`. Every `let` gets a
+//! comment in math notation: what it computes, which derivative it is, and
+//! which later statements share it.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::check::{Net, Type};
+use crate::ir::{literal, Graph, NodeId, Op, Prec, Role};
+
+/// Most nodes fused into one elementwise loop.
+pub const MAX_FUSED: usize = 12;
+/// Most arrays one fused loop reads (ndarray's `Zip` takes six parts, one of
+/// which is the output).
+const MAX_LEAVES: usize = 5;
+
+/// A generated body: statements, plus the tokens that name each root.
+pub struct Body {
+    /// The `let` statements (with the batch checks before them).
+    pub statements: TokenStream,
+    /// The comment of each `let`, by name.
+    pub comments: BTreeMap<String, Vec<String>>,
+}
+
+/// Chooses names for every node of the graph: user names, hints, `delta_…`
+/// for adjoints, `grad_…` for gradients; unique against the declarations.
+pub fn names(net: &Net, g: &Graph) -> Vec<String> {
+    let mut taken: BTreeMap<String, ()> = BTreeMap::new();
+    for name in net
+        .inputs
+        .iter()
+        .chain(&net.targets)
+        .map(|d| &d.name)
+        .chain(net.params.iter().map(|p| &p.name))
+    {
+        taken.insert(name.clone(), ());
+    }
+    for reserved in ["batch", "batch_size", "shapes", "grads", "rng", "seed"] {
+        taken.insert(reserved.into(), ());
+    }
+    let mut names: Vec<String> = Vec::with_capacity(g.nodes.len());
+    for id in g.ids() {
+        let n = g.node(id);
+        let base = match (&n.op, &n.role) {
+            (Op::Input(i), _) => {
+                names.push(net.inputs[*i].name.clone());
+                continue;
+            }
+            (Op::Target(i), _) => {
+                names.push(net.targets[*i].name.clone());
+                continue;
+            }
+            (Op::Param(i), _) => {
+                names.push(net.params[*i].name.clone());
+                continue;
+            }
+            (_, Role::Gradient(p)) => format!("grad_{}", net.params[*p].name),
+            (_, Role::Adjoint(of)) => match g.node(*of).op {
+                Op::Param(p) => format!("grad_{}_sum", net.params[p].name),
+                _ => format!("delta_{}", names[of.index()]),
+            },
+            _ => match (n.name.as_ref().or(n.hint.as_ref()), n.op) {
+                (Some(name), _) => name.clone(),
+                // x @ W1 → x_W1
+                (None, Op::MatMul { ta, tb }) if matches!(n.role, Role::Forward { .. }) => {
+                    let t = |b: bool| if b { "T" } else { "" };
+                    format!(
+                        "{}{}_{}{}",
+                        names[n.args[0].index()],
+                        t(ta),
+                        names[n.args[1].index()],
+                        t(tb)
+                    )
+                }
+                (None, op) => format!("{}{}", op.mnemonic().split(' ').next().unwrap_or("v"), id.0),
+            },
+        };
+        let mut name = base.clone();
+        let mut k = 2;
+        while taken.contains_key(&name) {
+            name = format!("{base}_{k}");
+            k += 1;
+        }
+        taken.insert(name.clone(), ());
+        names.push(name);
+    }
+    names
+}
+
+/// The statements computing `roots`, given which names are in scope.
+pub struct Emitter<'a> {
+    net: &'a Net,
+    g: &'a Graph,
+    names: &'a [String],
+    live: Vec<bool>,
+    inline: Vec<bool>,
+    /// Whether `batch` / `batch_size` are used.
+    pub uses_batch: bool,
+    /// Whether `batch_size` (B as a float) is used.
+    pub uses_batch_size: bool,
+    ty: TokenStream,
+}
+
+impl<'a> Emitter<'a> {
+    /// Plans the statements for `roots`.
+    pub fn new(net: &'a Net, g: &'a Graph, names: &'a [String], roots: &[NodeId]) -> Self {
+        let live = g.live(roots);
+        let mut uses = vec![0usize; g.nodes.len()];
+        let mut user: Vec<Option<NodeId>> = vec![None; g.nodes.len()];
+        for id in g.ids() {
+            if live[id.index()] {
+                for a in &g.node(id).args {
+                    uses[a.index()] += 1;
+                    user[a.index()] = Some(id);
+                }
+            }
+        }
+        for r in roots {
+            uses[r.index()] += 2;
+        }
+        let is_root = |id: NodeId| roots.contains(&id);
+        let mut inline = vec![false; g.nodes.len()];
+        for id in g.ids() {
+            let n = g.node(id);
+            inline[id.index()] = match n.op {
+                _ if is_root(id) => false,
+                Op::Const(_) | Op::BatchSize => true,
+                Op::Input(_) | Op::Target(_) | Op::Param(_) => false,
+                op if op.is_elementwise() => {
+                    uses[id.index()] == 1
+                        && n.name.is_none()
+                        && matches!(n.role, Role::Backward | Role::Forward { .. })
+                        && n.hint.is_none()
+                        && user[id.index()].is_some_and(|u| g.node(u).op.is_elementwise())
+                }
+                _ => false,
+            };
+        }
+        let ty = syn::parse_str::<TokenStream>(net.dtype.rust_name()).expect("a type name");
+        let mut e = Emitter {
+            net,
+            g,
+            names,
+            live,
+            inline,
+            uses_batch: false,
+            uses_batch_size: false,
+            ty,
+        };
+        e.limit_clusters();
+        e
+    }
+
+    /// Splits fused loops that would read too many arrays or hold too many
+    /// nodes: the largest inlined argument becomes its own `let`.
+    fn limit_clusters(&mut self) {
+        for id in self.g.ids() {
+            if !self.live[id.index()]
+                || self.inline[id.index()]
+                || !self.g.node(id).op.is_elementwise()
+            {
+                continue;
+            }
+            loop {
+                let (members, leaves) = self.cluster(id);
+                if members.len() <= MAX_FUSED && leaves.len() <= MAX_LEAVES {
+                    break;
+                }
+                // Un-inline the inlined member with the most inlined members below it.
+                let biggest = members
+                    .iter()
+                    .copied()
+                    .filter(|m| {
+                        *m != id && !matches!(self.g.node(*m).op, Op::Const(_) | Op::BatchSize)
+                    })
+                    .max_by_key(|m| (self.cluster(*m).0.len(), m.0));
+                match biggest {
+                    Some(m) => self.inline[m.index()] = false,
+                    None => break,
+                }
+            }
+        }
+    }
+
+    /// The inlined nodes of the loop rooted at `root`, and the arrays it reads.
+    fn cluster(&self, root: NodeId) -> (Vec<NodeId>, Vec<NodeId>) {
+        let (members, inputs) = self.members(root);
+        let leaves = inputs
+            .into_iter()
+            .filter(|a| self.physical_rank(*a) > 0)
+            .collect();
+        (members, leaves)
+    }
+
+    /// The inlined nodes of the loop rooted at `root`, and every value it
+    /// reads (arrays and scalars), in id order.
+    fn members(&self, root: NodeId) -> (Vec<NodeId>, Vec<NodeId>) {
+        let mut members = Vec::new();
+        let mut inputs = Vec::new();
+        let mut stack = vec![root];
+        while let Some(id) = stack.pop() {
+            members.push(id);
+            for a in self.used_args(id) {
+                if self.inline[a.index()] {
+                    stack.push(a);
+                } else if !inputs.contains(&a) {
+                    inputs.push(a);
+                }
+            }
+        }
+        inputs.sort();
+        (members, inputs)
+    }
+
+    /// The named values a bound node's statement reads.
+    fn reads(&self, id: NodeId) -> Vec<NodeId> {
+        let op = self.g.node(id).op;
+        if op.is_elementwise() || matches!(op, Op::Const(_)) {
+            self.members(id).1
+        } else {
+            self.g.node(id).args.clone()
+        }
+    }
+
+    /// The arguments an elementwise node actually reads (a derivative may
+    /// use only x or only y).
+    fn used_args(&self, id: NodeId) -> Vec<NodeId> {
+        let n = self.g.node(id);
+        match n.op {
+            Op::Deriv(f) => {
+                let mut v = Vec::new();
+                if f.derivative_uses_x() {
+                    v.push(n.args[0]);
+                }
+                if f.derivative_uses_y() {
+                    v.push(n.args[1]);
+                }
+                v
+            }
+            _ => n.args.clone(),
+        }
+    }
+
+    fn physical_rank(&self, id: NodeId) -> usize {
+        physical_rank(&self.g.node(id).ty)
+    }
+
+    /// Whether a node gets its own `let` in this body.
+    pub fn is_bound(&self, id: NodeId) -> bool {
+        self.live[id.index()] && !self.inline[id.index()] && !is_leaf(self.g.node(id).op)
+    }
+
+    fn ident(&self, id: NodeId) -> Ident {
+        Ident::new(&self.names[id.index()], Span::call_site())
+    }
+
+    /// How a node's value is referred to: `x`, `self.W1`, `h`.
+    pub fn reference(&self, id: NodeId) -> TokenStream {
+        let name = self.ident(id);
+        match self.g.node(id).op {
+            Op::Param(_) => quote!(self.#name),
+            _ => quote!(#name),
+        }
+    }
+
+    /// The dimensions of a node's physical array, as a tuple expression.
+    fn dims(&mut self, ty: &Type) -> TokenStream {
+        let mut dims: Vec<TokenStream> = Vec::new();
+        if ty.batched {
+            self.uses_batch = true;
+            dims.push(quote!(batch));
+        }
+        dims.extend(ty.shape.iter().map(|d| dim(*d)));
+        match dims.len() {
+            1 => dims.remove(0),
+            _ => quote!((#(#dims),*)),
+        }
+    }
+
+    fn array_type(&self, ty: &Type) -> TokenStream {
+        let t = &self.ty;
+        match physical_rank(ty) {
+            0 => quote!(#t),
+            1 => quote!(::denpa::ndarray::Array1<#t>),
+            _ => quote!(::denpa::ndarray::Array2<#t>),
+        }
+    }
+
+    /// Every `let` the roots need, in order, with comments.
+    pub fn statements(&mut self) -> Body {
+        let mut out = TokenStream::new();
+        let mut notes = BTreeMap::new();
+        let mut readers: Vec<Vec<NodeId>> = vec![Vec::new(); self.g.nodes.len()];
+        for id in self.g.ids().filter(|id| self.is_bound(*id)) {
+            for r in self.reads(id) {
+                readers[r.index()].push(id);
+            }
+        }
+        for id in self.g.ids() {
+            if !self.is_bound(id) {
+                continue;
+            }
+            let name = self.ident(id);
+            let value = self.value(id);
+            let ty = self.array_type(&self.g.node(id).ty);
+            out.extend(quote!(let #name: #ty = #value;));
+            notes.insert(
+                self.names[id.index()].clone(),
+                self.comment(id, &readers[id.index()]),
+            );
+        }
+        Body {
+            statements: out,
+            comments: notes,
+        }
+    }
+
+    /// The expression computing a bound node.
+    fn value(&mut self, id: NodeId) -> TokenStream {
+        let n = self.g.node(id).clone();
+        let arg = |k: usize| n.args[k];
+        if n.op.is_elementwise() || matches!(n.op, Op::Const(_)) {
+            return self.fused(id);
+        }
+        let view = |e: &Self, k: usize| {
+            let r = e.reference(arg(k));
+            quote!(#r.view())
+        };
+        match n.op {
+            Op::MatMul { ta, tb } => {
+                let a = self.reference(arg(0));
+                let b = self.reference(arg(1));
+                let a = if ta { quote!(#a.t()) } else { a };
+                let b = if tb { quote!(#b.t()) } else { b };
+                quote!(#a.dot(&#b))
+            }
+            Op::Outer => {
+                let (a, b) = (view(self, 0), view(self, 1));
+                quote!(::denpa::runtime::outer(#a, #b))
+            }
+            Op::Softmax => {
+                let z = view(self, 0);
+                if n.ty.batched {
+                    quote!(::denpa::runtime::softmax_rows(#z))
+                } else {
+                    quote!(::denpa::runtime::softmax(#z))
+                }
+            }
+            Op::Sum | Op::Mean => {
+                let x = self.reference(arg(0));
+                let from = self.g.node(arg(0)).ty.clone();
+                let count = from.shape.iter().product::<usize>() as f64;
+                let sum = match (from.batched, from.shape.len()) {
+                    (true, 0) => quote!(#x.to_owned()),
+                    (true, _) => quote!(#x.sum_axis(::denpa::ndarray::Axis(1))),
+                    (false, _) => quote!(#x.sum()),
+                };
+                if n.op == Op::Mean {
+                    let c = literal(count).0;
+                    quote!(#sum / #c)
+                } else {
+                    sum
+                }
+            }
+            Op::Loss(_) | Op::SoftmaxCrossEntropy => {
+                let kernel = match n.op {
+                    Op::Loss(kind) => format_ident!("{}", kind.name()),
+                    _ => format_ident!("softmax_cross_entropy"),
+                };
+                let a = self.rows(arg(0));
+                let b = self.rows(arg(1));
+                let call = quote!(::denpa::runtime::#kernel(#a, #b));
+                if n.ty.batched {
+                    call
+                } else {
+                    quote!(#call[0])
+                }
+            }
+            Op::Reduce => self.reduce(id),
+            Op::BatchMean => {
+                self.uses_batch_size = true;
+                let l = self.reference(arg(0));
+                quote!(#l.sum() / batch_size)
+            }
+            Op::Input(_) | Op::Target(_) | Op::Param(_) | Op::Const(_) | Op::BatchSize => {
+                self.reference(id)
+            }
+            Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Div
+            | Op::Neg
+            | Op::Map(_)
+            | Op::Deriv(_)
+            | Op::Broadcast => {
+                unreachable!("elementwise ops are fused")
+            }
+        }
+    }
+
+    /// A view with one row per sample (an unbatched vector becomes one row).
+    fn rows(&self, id: NodeId) -> TokenStream {
+        let r = self.reference(id);
+        if self.g.node(id).ty.batched {
+            quote!(#r.view())
+        } else {
+            quote!(#r.view().insert_axis(::denpa::ndarray::Axis(0)))
+        }
+    }
+
+    /// Σ of an adjoint over the axes it was broadcast along.
+    fn reduce(&mut self, id: NodeId) -> TokenStream {
+        let n = self.g.node(id).clone();
+        let from = self.g.node(n.args[0]).ty.clone();
+        if let Op::Const(c) = self.g.node(n.args[0]).op {
+            // Σ of a constant: the constant times the number of terms.
+            let mut factor = literal(c).0;
+            if from.batched && !n.ty.batched {
+                self.uses_batch_size = true;
+                factor = quote!(#factor * batch_size);
+            }
+            if from.shape.len() > n.ty.shape.len() {
+                let count = literal(from.shape.iter().product::<usize>() as f64).0;
+                factor = quote!(#factor * #count);
+            }
+            return self.splat(&n.ty, factor);
+        }
+        let g = self.reference(n.args[0]);
+        let axis = |k: usize| {
+            let k = dim(k);
+            quote!(::denpa::ndarray::Axis(#k))
+        };
+        match (physical_rank(&from), physical_rank(&n.ty)) {
+            (_, 0) => quote!(#g.sum()),
+            // (B, n) → (n): over the batch; (B, n) → (B): over each sample.
+            (2, 1) if from.batched && !n.ty.batched => {
+                let a = axis(0);
+                quote!(#g.sum_axis(#a))
+            }
+            (2, 1) => {
+                let a = axis(1);
+                quote!(#g.sum_axis(#a))
+            }
+            _ => quote!(#g.clone()),
+        }
+    }
+
+    /// An array of the type with every element `value`.
+    fn splat(&mut self, ty: &Type, value: TokenStream) -> TokenStream {
+        if physical_rank(ty) == 0 {
+            return value;
+        }
+        let t = &self.ty;
+        let array = match physical_rank(ty) {
+            1 => quote!(::denpa::ndarray::Array1::<#t>),
+            _ => quote!(::denpa::ndarray::Array2::<#t>),
+        };
+        let dims = self.dims(ty);
+        quote!(#array::from_elem(#dims, #value))
+    }
+
+    /// One fused elementwise loop for the cluster rooted at `root`.
+    fn fused(&mut self, root: NodeId) -> TokenStream {
+        let (_, leaves) = self.cluster(root);
+        let (expr, _) = self.scalar(root, true);
+        let ty = self.g.node(root).ty.clone();
+        if physical_rank(&ty) == 0 {
+            return expr;
+        }
+        if leaves.is_empty() {
+            return self.splat(&ty, expr);
+        }
+        let names: Vec<Ident> = leaves.iter().map(|l| self.ident(*l)).collect();
+        let full = leaves.iter().position(|l| self.g.node(*l).ty == ty);
+        let producer = |e: &Self, l: NodeId| {
+            let r = e.reference(l);
+            let lt = &e.g.node(l).ty;
+            if lt.batched && lt.shape.len() < ty.shape.len() {
+                // One value per sample, spread along each sample's vector.
+                quote!(#r.view().insert_axis(::denpa::ndarray::Axis(1)))
+            } else {
+                quote!(&#r)
+            }
+        };
+        match full {
+            Some(first) => {
+                let head = producer(self, leaves[first]);
+                let mut chain = quote!(::denpa::ndarray::Zip::from(#head));
+                let mut params = vec![names[first].clone()];
+                for (i, l) in leaves.iter().enumerate() {
+                    if i == first {
+                        continue;
+                    }
+                    let p = producer(self, *l);
+                    chain = if self.g.node(*l).ty == ty {
+                        quote!(#chain.and(#p))
+                    } else {
+                        quote!(#chain.and_broadcast(#p))
+                    };
+                    params.push(names[i].clone());
+                }
+                quote!(#chain.map_collect(|#(&#params),*| #expr))
+            }
+            None => {
+                let zeros = self.splat(&ty, quote!(0.0));
+                let mut chain = quote!(::denpa::ndarray::Zip::from(&mut out));
+                for l in &leaves {
+                    let p = producer(self, *l);
+                    chain = quote!(#chain.and_broadcast(#p));
+                }
+                quote!({
+                    let mut out = #zeros;
+                    #chain.for_each(|out, #(&#names),*| *out = #expr);
+                    out
+                })
+            }
+        }
+    }
+
+    /// The scalar expression of an elementwise node inside its loop, with its
+    /// precedence. Arrays read by the loop are its closure's parameters, named
+    /// as the arrays are.
+    fn scalar(&mut self, id: NodeId, top: bool) -> (TokenStream, Prec) {
+        let n = self.g.node(id).clone();
+        if !top && !self.inline[id.index()] {
+            let name = self.ident(id);
+            return (quote!(#name), Prec::Atom);
+        }
+        match n.op {
+            Op::Const(c) => literal(c),
+            Op::BatchSize => {
+                self.uses_batch_size = true;
+                (quote!(batch_size), Prec::Atom)
+            }
+            Op::Add | Op::Sub | Op::Mul | Op::Div => {
+                let (level, sym) = match n.op {
+                    Op::Add => (Prec::Add, quote!(+)),
+                    Op::Sub => (Prec::Add, quote!(-)),
+                    Op::Mul => (Prec::Mul, quote!(*)),
+                    _ => (Prec::Mul, quote!(/)),
+                };
+                let a = self.scalar(n.args[0], false);
+                let b = self.scalar(n.args[1], false);
+                let a = wrap(a, |p| p > level);
+                let b = wrap(b, |p| p >= level);
+                (quote!(#a #sym #b), level)
+            }
+            Op::Neg => {
+                let a = wrap(self.scalar(n.args[0], false), |p| p >= Prec::Unary);
+                (quote!(-#a), Prec::Unary)
+            }
+            Op::Map(f) => {
+                let x = wrap(self.scalar(n.args[0], false), |p| p > Prec::Atom);
+                f.value(&x)
+            }
+            Op::Deriv(f) => {
+                let x = if f.derivative_uses_x() {
+                    wrap(self.scalar(n.args[0], false), |p| p > Prec::Atom)
+                } else {
+                    quote!(_)
+                };
+                let y = if f.derivative_uses_y() {
+                    wrap(self.scalar(n.args[1], false), |p| p > Prec::Atom)
+                } else {
+                    quote!(_)
+                };
+                f.derivative(&x, &y)
+            }
+            Op::Broadcast => self.scalar(n.args[0], false),
+            _ => {
+                let name = self.ident(id);
+                (quote!(#name), Prec::Atom)
+            }
+        }
+    }
+}
+
+impl Emitter<'_> {
+    /// The comment above a bound node: what it is, in math notation, in terms
+    /// of the names in scope; and which statements share it.
+    fn comment(&self, id: NodeId, readers: &[NodeId]) -> Vec<String> {
+        let n = self.g.node(id);
+        let name = &self.names[id.index()];
+        let math = self.math(id, true);
+        let mut lines = vec![match n.role {
+            Role::Adjoint(of) => match self.g.node(of).op {
+                Op::Param(_) => format!("{name} = Σ_b ∂ℓ_b/∂{} = {math}", self.names[of.index()]),
+                _ => format!("{name} = ∂ℓ/∂{} = {math}", self.names[of.index()]),
+            },
+            Role::Gradient(p) => format!("{name} = ∂E/∂{} = {math}", self.net.params[p].name),
+            _ => format!("{name} = {math}"),
+        }];
+        match n.op {
+            Op::SoftmaxCrossEntropy => {
+                lines.push("cross-entropy of softmax, fused: computed by log-sum-exp".into())
+            }
+            Op::BatchMean => {
+                lines.push("the loss E: the mean over the batch of the per-sample loss ℓ".into())
+            }
+            _ => {}
+        }
+        if self.fused_softmax_cross_entropy(id) {
+            lines
+                .push("softmax + cross-entropy, fused: softmax(z)·Σt − t, no division by y".into());
+        }
+        if readers.len() > 1 {
+            let users: Vec<&str> = readers
+                .iter()
+                .map(|r| self.names[r.index()].as_str())
+                .collect();
+            lines.push(format!("shared by {}", users.join(", ")));
+        }
+        lines
+    }
+
+    /// Whether the node is the derivative of a fused softmax cross-entropy.
+    fn fused_softmax_cross_entropy(&self, id: NodeId) -> bool {
+        match self.g.node(id).role {
+            Role::Adjoint(of) => self
+                .g
+                .nodes
+                .iter()
+                .any(|u| u.op == Op::SoftmaxCrossEntropy && u.args[0] == of),
+            _ => false,
+        }
+    }
+
+    /// A node in math notation; inlined arguments are written out.
+    fn math(&self, id: NodeId, top: bool) -> String {
+        let n = self.g.node(id);
+        if !top && (!self.inline[id.index()] || is_leaf(n.op)) {
+            return match n.op {
+                Op::Const(c) => number(c),
+                Op::BatchSize => "B".into(),
+                _ => self.names[id.index()].clone(),
+            };
+        }
+        let arg = |k: usize| self.math_operand(n.args[k]);
+        match n.op {
+            Op::Input(_) | Op::Target(_) | Op::Param(_) => self.names[id.index()].clone(),
+            Op::Const(c) => number(c),
+            Op::BatchSize => "B".into(),
+            Op::Add => format!(
+                "{} + {}",
+                self.math(n.args[0], false),
+                self.math(n.args[1], false)
+            ),
+            Op::Sub => format!("{} − {}", self.math(n.args[0], false), arg(1)),
+            Op::Mul => {
+                let scalar =
+                    self.physical_rank(n.args[0]) == 0 || self.physical_rank(n.args[1]) == 0;
+                format!("{} {} {}", arg(0), if scalar { "·" } else { "⊙" }, arg(1))
+            }
+            Op::Div => format!("{} / {}", arg(0), arg(1)),
+            Op::Neg => format!("−{}", arg(0)),
+            Op::Map(f) => f.math(&self.math(n.args[0], false)),
+            Op::Deriv(f) => f.derivative_math(&arg(0), &arg(1)),
+            Op::MatMul { ta, tb } => {
+                let t = |b: bool| if b { "ᵀ" } else { "" };
+                format!("{}{}·{}{}", arg(0), t(ta), arg(1), t(tb))
+            }
+            Op::Outer => format!("{} ⊗ {}", arg(0), arg(1)),
+            Op::Softmax => format!("softmax({})", self.math(n.args[0], false)),
+            Op::Sum => format!("Σ {}", arg(0)),
+            Op::Mean => format!("mean({})", self.math(n.args[0], false)),
+            Op::Loss(kind) => format!(
+                "{}({}, {})",
+                kind.name(),
+                self.math(n.args[0], false),
+                self.math(n.args[1], false)
+            ),
+            Op::SoftmaxCrossEntropy => {
+                format!(
+                    "cross_entropy(softmax({}), {})",
+                    self.math(n.args[0], false),
+                    self.math(n.args[1], false)
+                )
+            }
+            Op::Reduce => {
+                let over_batch = self.g.node(n.args[0]).ty.batched && !n.ty.batched;
+                format!("Σ{} {}", if over_batch { "_b" } else { "" }, arg(0))
+            }
+            Op::Broadcast => self.math(n.args[0], false),
+            Op::BatchMean => format!("(1/B) Σ_b {}", arg(0)),
+        }
+    }
+
+    /// An argument in math notation, parenthesized unless it is a name.
+    fn math_operand(&self, id: NodeId) -> String {
+        let text = self.math(id, false);
+        let n = self.g.node(id);
+        let atomic = !self.inline[id.index()]
+            || is_leaf(n.op)
+            || matches!(
+                n.op,
+                Op::Const(_)
+                    | Op::BatchSize
+                    | Op::Map(_)
+                    | Op::Deriv(_)
+                    | Op::Broadcast
+                    | Op::Softmax
+            );
+        if atomic {
+            text
+        } else {
+            format!("({text})")
+        }
+    }
+}
+
+/// A number as people write it: `1`, `0.5`, `-0.7`.
+pub fn number(value: f64) -> String {
+    format!("{value}")
+}
+
+fn wrap((tokens, prec): (TokenStream, Prec), needs: impl Fn(Prec) -> bool) -> TokenStream {
+    if needs(prec) {
+        quote!((#tokens))
+    } else {
+        tokens
+    }
+}
+
+fn is_leaf(op: Op) -> bool {
+    matches!(op, Op::Input(_) | Op::Target(_) | Op::Param(_))
+}
+
+/// A dimension or index as an unsuffixed literal (`2`, not `2usize`).
+pub fn dim(n: usize) -> TokenStream {
+    let lit = proc_macro2::Literal::usize_unsuffixed(n);
+    quote!(#lit)
+}
+
+/// The rank of a node's array: its per-sample rank, plus one if batched.
+pub fn physical_rank(ty: &Type) -> usize {
+    ty.shape.len() + usize::from(ty.batched)
+}

@@ -1,0 +1,34 @@
+//! The errors that generated code returns at run time.
+
+/// What went wrong when a generated network was called.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// An argument's shape does not fit the network.
+    #[error("{network}: the argument `{argument}` has shape {actual}, expected {expected}")]
+    Shape {
+        /// The network's name.
+        network: &'static str,
+        /// The argument's name in the `.nn` source.
+        argument: &'static str,
+        /// The shape the network needs, `[batch, 784]` or `[32, 784]`.
+        expected: String,
+        /// The shape it got.
+        actual: String,
+    },
+    /// A loss was asked of a batch with no samples.
+    #[error("{network}: the batch is empty; a loss needs at least one sample")]
+    EmptyBatch {
+        /// The network's name.
+        network: &'static str,
+    },
+    /// Training met a loss or gradient that is NaN or infinite.
+    #[error("{network}: {what} is not finite ({value}); the parameters were left unchanged")]
+    NonFinite {
+        /// The network's name.
+        network: &'static str,
+        /// What was not finite: "the loss", "the gradient of W1".
+        what: String,
+        /// The first offending value.
+        value: f64,
+    },
+}

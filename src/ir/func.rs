@@ -1,0 +1,240 @@
+//! The elementwise functions of the language, with their derivatives.
+//!
+//! Each function is written once here as Rust on one scalar: its value, and its
+//! derivative in terms of the input `x` and the output `y = f(x)` (whichever is
+//! cheaper: σ′ reuses the forward `y`). Code generation splices these into
+//! fused loops; `explain` prints the math notation beside them.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// An elementwise function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Func {
+    /// σ(x) = 1 / (1 + e^(−x))
+    Sigmoid,
+    /// tanh(x)
+    Tanh,
+    /// max(x, 0)
+    Relu,
+    /// x for x > 0, slope·x otherwise; the slope is stored as its bits so
+    /// that `Func` stays `Eq` and `Hash`.
+    LeakyRelu(u64),
+    /// ln(1 + eˣ)
+    Softplus,
+    /// eˣ
+    Exp,
+    /// ln x
+    Log,
+    /// √x
+    Sqrt,
+    /// x²
+    Square,
+    /// |x|
+    Abs,
+    /// Heaviside: 1 for x > 0, else 0. No gradient passes it.
+    Step,
+}
+
+impl Func {
+    /// The function's name in the language.
+    pub fn name(self) -> &'static str {
+        match self {
+            Func::Sigmoid => "sigmoid",
+            Func::Tanh => "tanh",
+            Func::Relu => "relu",
+            Func::LeakyRelu(_) => "leaky_relu",
+            Func::Softplus => "softplus",
+            Func::Exp => "exp",
+            Func::Log => "log",
+            Func::Sqrt => "sqrt",
+            Func::Square => "square",
+            Func::Abs => "abs",
+            Func::Step => "step",
+        }
+    }
+
+    /// Looks a function up by its name; `leaky_relu` takes its slope.
+    pub fn from_name(name: &str, slope: f64) -> Option<Func> {
+        Some(match name {
+            "sigmoid" => Func::Sigmoid,
+            "tanh" => Func::Tanh,
+            "relu" => Func::Relu,
+            "leaky_relu" => Func::LeakyRelu(slope.to_bits()),
+            "softplus" => Func::Softplus,
+            "exp" => Func::Exp,
+            "log" => Func::Log,
+            "sqrt" => Func::Sqrt,
+            "square" => Func::Square,
+            "abs" => Func::Abs,
+            "step" => Func::Step,
+            _ => return None,
+        })
+    }
+
+    /// Every function name, for "did you mean" hints and docs.
+    pub const NAMES: [&'static str; 11] = [
+        "sigmoid",
+        "tanh",
+        "relu",
+        "leaky_relu",
+        "softplus",
+        "exp",
+        "log",
+        "sqrt",
+        "square",
+        "abs",
+        "step",
+    ];
+
+    /// Whether a gradient passes this function at all.
+    pub fn has_gradient(self) -> bool {
+        self != Func::Step
+    }
+
+    fn slope(self) -> f64 {
+        match self {
+            Func::LeakyRelu(bits) => f64::from_bits(bits),
+            _ => 0.0,
+        }
+    }
+
+    /// The value f(x), as Rust on the scalar expression `x` (which must be an
+    /// atom: a name or a parenthesized expression), with its precedence
+    /// (see [`Prec`]).
+    pub fn value(self, x: &TokenStream) -> (TokenStream, Prec) {
+        let tokens = match self {
+            Func::Sigmoid => quote!(::denpa::runtime::sigmoid(#x)),
+            Func::Tanh => quote!(#x.tanh()),
+            Func::Relu => quote!(#x.max(0.0)),
+            Func::LeakyRelu(_) => {
+                let slope = literal(self.slope()).0;
+                quote!(if #x > 0.0 { #x } else { #slope * #x })
+            }
+            Func::Softplus => quote!(::denpa::runtime::softplus(#x)),
+            Func::Exp => quote!(#x.exp()),
+            Func::Log => quote!(#x.ln()),
+            Func::Sqrt => quote!(#x.sqrt()),
+            Func::Square => quote!(#x * #x),
+            Func::Abs => quote!(#x.abs()),
+            Func::Step => quote!(if #x > 0.0 { 1.0 } else { 0.0 }),
+        };
+        let prec = match self {
+            Func::LeakyRelu(_) | Func::Step => Prec::Block,
+            Func::Square => Prec::Mul,
+            _ => Prec::Atom,
+        };
+        (tokens, prec)
+    }
+
+    /// The derivative f′(x), as Rust on the scalars `x` and `y = f(x)`.
+    pub fn derivative(self, x: &TokenStream, y: &TokenStream) -> (TokenStream, Prec) {
+        let tokens = match self {
+            // σ′(x) = σ(x)(1 − σ(x)) = y(1 − y): reuses the forward value.
+            Func::Sigmoid => quote!(#y * (1.0 - #y)),
+            // tanh′(x) = 1 − tanh²(x) = 1 − y²
+            Func::Tanh => quote!(1.0 - #y * #y),
+            // relu′(x) = 1 for x > 0, else 0: the mask of the forward pass.
+            Func::Relu => quote!(if #x > 0.0 { 1.0 } else { 0.0 }),
+            Func::LeakyRelu(_) => {
+                let slope = literal(self.slope()).0;
+                quote!(if #x > 0.0 { 1.0 } else { #slope })
+            }
+            // softplus′(x) = σ(x)
+            Func::Softplus => quote!(::denpa::runtime::sigmoid(#x)),
+            // exp′(x) = eˣ = y
+            Func::Exp => quote!(#y),
+            // ln′(x) = 1/x
+            Func::Log => quote!(1.0 / #x),
+            // √′(x) = 1/(2√x) = 1/(2y)
+            Func::Sqrt => quote!(0.5 / #y),
+            // (x²)′ = 2x
+            Func::Square => quote!(2.0 * #x),
+            // |x|′ = sign(x), 0 at 0
+            Func::Abs => quote!(if #x > 0.0 { 1.0 } else if #x < 0.0 { -1.0 } else { 0.0 }),
+            // step′ = 0 everywhere it exists
+            Func::Step => quote!(0.0),
+        };
+        let prec = match self {
+            Func::Relu | Func::LeakyRelu(_) | Func::Abs => Prec::Block,
+            Func::Tanh => Prec::Add,
+            Func::Sigmoid | Func::Log | Func::Sqrt | Func::Square => Prec::Mul,
+            Func::Softplus | Func::Exp | Func::Step => Prec::Atom,
+        };
+        (tokens, prec)
+    }
+
+    /// Whether the derivative uses the input `x` (else only `y`).
+    pub fn derivative_uses_x(self) -> bool {
+        !matches!(
+            self,
+            Func::Sigmoid | Func::Tanh | Func::Exp | Func::Sqrt | Func::Step
+        )
+    }
+
+    /// Whether the derivative uses the output `y`.
+    pub fn derivative_uses_y(self) -> bool {
+        matches!(self, Func::Sigmoid | Func::Tanh | Func::Exp | Func::Sqrt)
+    }
+
+    /// f(x) in math notation, for comments and `explain`.
+    pub fn math(self, x: &str) -> String {
+        match self {
+            Func::Sigmoid => format!("σ({x})"),
+            Func::Tanh => format!("tanh({x})"),
+            Func::Relu => format!("relu({x})"),
+            Func::LeakyRelu(_) => format!("leaky_relu({x}; {})", self.slope()),
+            Func::Softplus => format!("softplus({x})"),
+            Func::Exp => format!("exp({x})"),
+            Func::Log => format!("ln({x})"),
+            Func::Sqrt => format!("√{x}"),
+            Func::Square => format!("{x}²"),
+            Func::Abs => format!("|{x}|"),
+            Func::Step => format!("step({x})"),
+        }
+    }
+
+    /// f′ in math notation, in terms of `x` and `y`.
+    pub fn derivative_math(self, x: &str, y: &str) -> String {
+        match self {
+            Func::Sigmoid => format!("{y}(1 − {y})"),
+            Func::Tanh => format!("(1 − {y}²)"),
+            Func::Relu => format!("[{x} > 0]"),
+            Func::LeakyRelu(_) => format!("([{x} > 0] + {}·[{x} ≤ 0])", self.slope()),
+            Func::Softplus => format!("σ({x})"),
+            Func::Exp => y.to_string(),
+            Func::Log => format!("1/{x}"),
+            Func::Sqrt => format!("1/(2{y})"),
+            Func::Square => format!("2{x}"),
+            Func::Abs => format!("sign({x})"),
+            Func::Step => "0".to_string(),
+        }
+    }
+}
+
+/// How tightly a Rust expression binds, to parenthesize only where needed
+/// (rustc warns about parentheses that are not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Prec {
+    /// A name, literal, call or method call.
+    Atom,
+    /// `-x`
+    Unary,
+    /// `a * b`, `a / b`
+    Mul,
+    /// `a + b`, `a - b`
+    Add,
+    /// `if ... { } else { }`: parenthesized wherever it is an operand.
+    Block,
+}
+
+/// A float literal that always has a decimal point (`1.0`, not `1`), so that
+/// it types as the network's float type. Negative values are `-x` (unary).
+pub fn literal(value: f64) -> (TokenStream, Prec) {
+    let lit = proc_macro2::Literal::f64_unsuffixed(value.abs());
+    if value.is_sign_negative() && value != 0.0 {
+        (quote!(-#lit), Prec::Unary)
+    } else {
+        (quote!(#lit), Prec::Atom)
+    }
+}

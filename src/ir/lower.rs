@@ -1,0 +1,231 @@
+//! Checked network → forward graph.
+//!
+//! After this pass the graph holds the forward computation and the loss, with
+//! names from the bindings. The per-sample `@` is mapped to products of the
+//! physical (batched) arrays, and `cross_entropy(softmax(z), t)` is one fused
+//! node — before `derive` runs, so that the backward pass gets the stable
+//! derivative softmax(z)·Σt − t instead of the unstable −t/y.
+
+use super::{Graph, Node, NodeId, Op, Role};
+use crate::check::{Builtin, LossKind, Meaning, Net, Symbol, Type};
+use crate::syntax::ast::{BinOp, ExprId};
+
+/// Builds the forward graph of a checked network.
+pub fn build(net: &Net) -> Graph {
+    let mut g = Graph {
+        name: net.name.clone(),
+        dtype: net.dtype,
+        nodes: Vec::new(),
+        outputs: Vec::new(),
+        loss: NodeId(0),
+        sample_loss: NodeId(0),
+        gradients: Vec::new(),
+    };
+    let leaf = |g: &mut Graph, op: Op, ty: Type, span| {
+        g.push(Node {
+            op,
+            args: Vec::new(),
+            ty,
+            name: None,
+            hint: None,
+            role: Role::Forward { span },
+        })
+    };
+    let inputs: Vec<NodeId> = net
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            leaf(
+                &mut g,
+                Op::Input(i),
+                Type {
+                    shape: d.shape.clone(),
+                    batched: true,
+                },
+                d.span,
+            )
+        })
+        .collect();
+    let targets: Vec<NodeId> = net
+        .targets
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            leaf(
+                &mut g,
+                Op::Target(i),
+                Type {
+                    shape: d.shape.clone(),
+                    batched: true,
+                },
+                d.span,
+            )
+        })
+        .collect();
+    let params: Vec<NodeId> = net
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            leaf(
+                &mut g,
+                Op::Param(i),
+                Type {
+                    shape: p.shape.clone(),
+                    batched: false,
+                },
+                p.span,
+            )
+        })
+        .collect();
+
+    let mut nodes: Vec<Option<NodeId>> = vec![None; net.exprs.len()];
+    let node_of = |nodes: &[Option<NodeId>], e: ExprId| {
+        nodes[e.0 as usize].expect("operands are lowered first")
+    };
+    // Which binding each expression is the value of, to name its node.
+    let mut binding_of: Vec<Option<usize>> = vec![None; net.exprs.len()];
+    for (i, b) in net.bindings.iter().enumerate() {
+        binding_of[b.value.0 as usize].get_or_insert(i);
+    }
+    for (id, expr) in net.exprs.iter() {
+        let ty = net.types[id.0 as usize].clone();
+        let span = expr.span;
+        let add = |g: &mut Graph, op: Op, args: Vec<NodeId>, ty: Type| {
+            g.push(Node {
+                op,
+                args,
+                ty,
+                name: None,
+                hint: None,
+                role: Role::Forward { span },
+            })
+        };
+        let node = match &net.meanings[id.0 as usize] {
+            Meaning::None => continue,
+            Meaning::Number(v) => add(&mut g, Op::Const(*v), Vec::new(), Type::scalar()),
+            Meaning::Symbol(Symbol::Input(i)) => inputs[*i],
+            Meaning::Symbol(Symbol::Target(i)) => targets[*i],
+            Meaning::Symbol(Symbol::Param(i)) => params[*i],
+            Meaning::Symbol(Symbol::Binding(i)) => node_of(&nodes, net.bindings[*i].value),
+            Meaning::Neg(a) => add(&mut g, Op::Neg, vec![node_of(&nodes, *a)], ty),
+            Meaning::Binary(op, l, r) => {
+                let (l, r) = (node_of(&nodes, *l), node_of(&nodes, *r));
+                match op {
+                    BinOp::Add => add(&mut g, Op::Add, vec![l, r], ty),
+                    BinOp::Sub => add(&mut g, Op::Sub, vec![l, r], ty),
+                    BinOp::Mul => add(&mut g, Op::Mul, vec![l, r], ty),
+                    BinOp::Div => add(&mut g, Op::Div, vec![l, r], ty),
+                    BinOp::MatMul => matmul(&mut g, l, r, ty, span),
+                }
+            }
+            Meaning::Call(builtin, args) => {
+                let args: Vec<NodeId> = args.iter().map(|a| node_of(&nodes, *a)).collect();
+                match builtin {
+                    Builtin::Map(f) => add(&mut g, Op::Map(*f), args, ty),
+                    Builtin::Softmax => add(&mut g, Op::Softmax, args, ty),
+                    Builtin::Sum => add(&mut g, Op::Sum, args, ty),
+                    Builtin::Mean => add(&mut g, Op::Mean, args, ty),
+                    Builtin::Loss(LossKind::CrossEntropy) if g.node(args[0]).op == Op::Softmax => {
+                        // cross_entropy(softmax(z), t) → one stable node.
+                        let z = g.node(args[0]).args[0];
+                        add(&mut g, Op::SoftmaxCrossEntropy, vec![z, args[1]], ty)
+                    }
+                    Builtin::Loss(kind) => add(&mut g, Op::Loss(*kind), args, ty),
+                }
+            }
+        };
+        nodes[id.0 as usize] = Some(node);
+        if let Some(b) = binding_of[id.0 as usize] {
+            name_binding(&mut g, node, &net.bindings[b].name);
+        }
+    }
+    for b in &net.bindings {
+        if b.output {
+            g.outputs.push((b.name.clone(), node_of(&nodes, b.value)));
+        }
+    }
+    g.sample_loss = node_of(&nodes, net.loss);
+    let l = &mut g.nodes[g.sample_loss.index()];
+    if l.name.is_none() && l.hint.is_none() && !l.args.is_empty() {
+        l.hint = Some("sample_loss".into());
+    }
+    g.loss = g.push(Node {
+        op: Op::BatchMean,
+        args: vec![g.sample_loss],
+        ty: Type::scalar(),
+        name: None,
+        hint: Some("loss".into()),
+        role: Role::Forward {
+            span: net.loss_span,
+        },
+    });
+    g
+}
+
+/// Gives a binding's name to its node, and the hint `z_name` to the
+/// pre-activation of an activation function.
+fn name_binding(g: &mut Graph, node: NodeId, name: &str) {
+    let n = &mut g.nodes[node.index()];
+    if n.args.is_empty() || n.name.is_some() {
+        return;
+    }
+    n.name = Some(name.to_string());
+    if matches!(n.op, Op::Map(_) | Op::Softmax) {
+        let arg = n.args[0];
+        let a = &mut g.nodes[arg.index()];
+        if !a.args.is_empty() && a.name.is_none() && a.hint.is_none() {
+            a.hint = Some(format!("z_{name}"));
+        }
+    }
+}
+
+/// The per-sample product `l @ r` as a product of physical arrays. A batched
+/// vector is a matrix with one row per sample, so `x @ W` is X·W, and
+/// `W @ x` is X·Wᵀ; the dot product of two batched vectors is Σ(x ⊙ y).
+fn matmul(g: &mut Graph, l: NodeId, r: NodeId, ty: Type, span: crate::diagnostics::Span) -> NodeId {
+    let (lb, rb) = (g.node(l).ty.batched, g.node(r).ty.batched);
+    let forward = |op, args, ty| Node {
+        op,
+        args,
+        ty,
+        name: None,
+        hint: None,
+        role: Role::Forward { span },
+    };
+    match (lb, rb) {
+        (true, true) => {
+            let mut product_ty = g.node(l).ty.clone();
+            product_ty.batched = true;
+            let product = g.push(forward(Op::Mul, vec![l, r], product_ty));
+            g.push(forward(Op::Sum, vec![product], ty))
+        }
+        // A parameter matrix times a batched vector: each row of X times Wᵀ.
+        (false, true) if g.node(l).ty.shape.len() == 2 => g.push(forward(
+            Op::MatMul {
+                ta: false,
+                tb: true,
+            },
+            vec![r, l],
+            ty,
+        )),
+        // A constant vector dotted with each sample's vector: X·v.
+        (false, true) => g.push(forward(
+            Op::MatMul {
+                ta: false,
+                tb: false,
+            },
+            vec![r, l],
+            ty,
+        )),
+        _ => g.push(forward(
+            Op::MatMul {
+                ta: false,
+                tb: false,
+            },
+            vec![l, r],
+            ty,
+        )),
+    }
+}

@@ -1,0 +1,254 @@
+//! The graph IR: a flat arena of nodes in topological order.
+//!
+//! Every node's arguments come before it, so every pass is a loop over the
+//! arena (forwards, or backwards for the chain rule), never a recursion on a
+//! depth the user controls. Node ids are typed; maps keyed by them are
+//! ordered, so the same `.nn` text always gives the same graph and the same
+//! Rust.
+//!
+//! Values are *physical*: a value that varies per sample (`batched`) carries a
+//! leading batch axis, one row per sample. `x: [784]` is a `B × 784` matrix.
+
+mod func;
+mod lower;
+mod print;
+
+use std::fmt;
+
+pub use func::{literal, Func, Prec};
+pub use lower::build;
+
+use crate::check::{Dtype, LossKind, Type};
+use crate::diagnostics::Span;
+
+/// The index of a node in its [`Graph`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(pub u32);
+
+impl NodeId {
+    /// The index into the arena.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "%{}", self.0)
+    }
+}
+
+/// An operation. The arguments are the node's `args`, in the order given.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Op {
+    /// The i-th input (batched).
+    Input(usize),
+    /// The i-th target (batched).
+    Target(usize),
+    /// The i-th parameter.
+    Param(usize),
+    /// A constant: every element of the node's type equals it.
+    Const(f64),
+    /// The number of samples in the batch, B (a scalar known at run time).
+    BatchSize,
+    /// `[a, b]` a + b, elementwise; a scalar or a missing batch axis broadcasts.
+    Add,
+    /// `[a, b]` a − b
+    Sub,
+    /// `[a, b]` a ⊙ b
+    Mul,
+    /// `[a, b]` a / b
+    Div,
+    /// `[a]` −a
+    Neg,
+    /// `[x]` f(x) elementwise.
+    Map(Func),
+    /// `[x, y]` f′(x), elementwise, where y = f(x) is the forward value.
+    Deriv(Func),
+    /// `[a, b]` the product op(a)·op(b) of the physical arrays (vectors or
+    /// matrices), op transposing a matrix where the flag is set.
+    MatMul {
+        /// Transpose the left operand.
+        ta: bool,
+        /// Transpose the right operand.
+        tb: bool,
+    },
+    /// `[a, b]` the outer product a bᵀ of two physical vectors.
+    Outer,
+    /// `[z]` softmax over each sample's vector.
+    Softmax,
+    /// `[x]` Σ over each sample's elements.
+    Sum,
+    /// `[x]` mean over each sample's elements.
+    Mean,
+    /// `[y, t]` a per-sample loss.
+    Loss(LossKind),
+    /// `[z, t]` cross_entropy(softmax(z), t), fused: computed by log-sum-exp,
+    /// with the derivative softmax(z)·Σt − t.
+    SoftmaxCrossEntropy,
+    /// `[g]` g summed down to this node's type (over the batch axis, or the
+    /// per-sample axis, where g broadcast).
+    Reduce,
+    /// `[g]` g broadcast up to this node's type.
+    Broadcast,
+    /// `[l]` the mean over the batch of the per-sample loss: the loss E.
+    BatchMean,
+}
+
+impl Op {
+    /// Whether the op works element by element (and can join a fused loop).
+    pub fn is_elementwise(self) -> bool {
+        matches!(
+            self,
+            Op::Add
+                | Op::Sub
+                | Op::Mul
+                | Op::Div
+                | Op::Neg
+                | Op::Map(_)
+                | Op::Deriv(_)
+                | Op::Broadcast
+        )
+    }
+
+    /// A short name for printing.
+    pub fn mnemonic(self) -> String {
+        match self {
+            Op::Input(i) => format!("input {i}"),
+            Op::Target(i) => format!("target {i}"),
+            Op::Param(i) => format!("param {i}"),
+            Op::Const(c) => format!("const {c}"),
+            Op::BatchSize => "batch_size".into(),
+            Op::Add => "add".into(),
+            Op::Sub => "sub".into(),
+            Op::Mul => "mul".into(),
+            Op::Div => "div".into(),
+            Op::Neg => "neg".into(),
+            Op::Map(f) => f.name().into(),
+            Op::Deriv(f) => format!("d{}", f.name()),
+            Op::MatMul { ta, tb } => format!(
+                "matmul{}{}",
+                if ta { " aT" } else { "" },
+                if tb { " bT" } else { "" }
+            ),
+            Op::Outer => "outer".into(),
+            Op::Softmax => "softmax".into(),
+            Op::Sum => "sum".into(),
+            Op::Mean => "mean".into(),
+            Op::Loss(k) => k.name().into(),
+            Op::SoftmaxCrossEntropy => "softmax_cross_entropy".into(),
+            Op::Reduce => "reduce".into(),
+            Op::Broadcast => "broadcast".into(),
+            Op::BatchMean => "batch_mean".into(),
+        }
+    }
+}
+
+/// What a node is for: the forward pass, or a step of the chain rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    /// A forward value, from the `.nn` source at `span`.
+    Forward {
+        /// The expression it comes from.
+        span: Span,
+    },
+    /// The adjoint ∂E/∂v of the forward node v (a delta δ when shared).
+    Adjoint(NodeId),
+    /// The gradient ∂E/∂W of the i-th parameter, the mean over the batch.
+    Gradient(usize),
+    /// A factor or partial sum inside the chain rule.
+    Backward,
+}
+
+/// One node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// The operation.
+    pub op: Op,
+    /// Its arguments, all earlier in the arena.
+    pub args: Vec<NodeId>,
+    /// Per-sample shape and whether it is batched.
+    pub ty: Type,
+    /// The name the user gave it, by a binding.
+    pub name: Option<String>,
+    /// A name suggested by context (`z_h` for the pre-activation of `h`).
+    pub hint: Option<String>,
+    /// What it is for.
+    pub role: Role,
+}
+
+/// Where the named things of the network are in the graph.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Graph {
+    /// The network's name.
+    pub name: String,
+    /// The element type of the generated code.
+    pub dtype: Dtype,
+    /// The nodes, arguments first.
+    pub nodes: Vec<Node>,
+    /// The outputs that `forward` returns: name and node.
+    pub outputs: Vec<(String, NodeId)>,
+    /// The loss E: the batch mean of the per-sample loss.
+    pub loss: NodeId,
+    /// The per-sample loss ℓ.
+    pub sample_loss: NodeId,
+    /// The gradient node of each parameter, once derived.
+    pub gradients: Vec<NodeId>,
+}
+
+impl Graph {
+    /// The node with this id.
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.index()]
+    }
+
+    /// Appends a node whose arguments are already in the graph.
+    pub fn push(&mut self, node: Node) -> NodeId {
+        debug_assert!(node.args.iter().all(|a| a.index() < self.nodes.len()));
+        self.nodes.push(node);
+        NodeId(u32::try_from(self.nodes.len() - 1).expect("fewer than 2^32 nodes"))
+    }
+
+    /// Every node id, arguments before users.
+    pub fn ids(&self) -> impl DoubleEndedIterator<Item = NodeId> {
+        (0..self.nodes.len() as u32).map(NodeId)
+    }
+
+    /// How many nodes use each node (a root counts as one use).
+    pub fn use_counts(&self, roots: &[NodeId]) -> Vec<usize> {
+        let mut counts = vec![0; self.nodes.len()];
+        for node in &self.nodes {
+            for a in &node.args {
+                counts[a.index()] += 1;
+            }
+        }
+        for r in roots {
+            counts[r.index()] += 1;
+        }
+        counts
+    }
+
+    /// Which nodes the given roots need, arguments included.
+    pub fn live(&self, roots: &[NodeId]) -> Vec<bool> {
+        let mut live = vec![false; self.nodes.len()];
+        for r in roots {
+            live[r.index()] = true;
+        }
+        for id in self.ids().rev() {
+            if live[id.index()] {
+                for a in &self.node(id).args {
+                    live[a.index()] = true;
+                }
+            }
+        }
+        live
+    }
+
+    /// Every node that `forward`, `loss` and `gradients` need.
+    pub fn roots(&self) -> Vec<NodeId> {
+        let mut roots: Vec<NodeId> = self.outputs.iter().map(|o| o.1).collect();
+        roots.push(self.loss);
+        roots.extend(self.gradients.iter().copied());
+        roots
+    }
+}

@@ -1,0 +1,73 @@
+//! Deterministic parameter initialization.
+//!
+//! The generator is ChaCha8 (`rand_chacha`), seeded from a `u64` by
+//! `SeedableRng::seed_from_u64`; uniform draws take the top 53 bits of a
+//! `u64`, and normal draws use the Box–Muller transform with `libm`'s
+//! portable `log`, `sqrt` and `cos`. Every step is exact or portable, so a
+//! seed gives bit-identical parameters on every platform. Parameters are
+//! drawn in declaration order, each row-major.
+
+use ndarray::{Array, NdFloat, ShapeBuilder};
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+
+/// The seed of `Network::new()`.
+pub const DEFAULT_SEED: u64 = 0x6465_6e70_61; // "denpa"
+
+/// The random source of initializers.
+#[derive(Debug, Clone)]
+pub struct Rng(ChaCha8Rng);
+
+impl Rng {
+    /// A generator from a seed.
+    pub fn new(seed: u64) -> Self {
+        Rng(ChaCha8Rng::seed_from_u64(seed))
+    }
+
+    /// Uniform on [0, 1), with 53 random bits.
+    pub fn uniform01(&mut self) -> f64 {
+        (self.0.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// A standard normal draw (Box–Muller, one value per two uniforms).
+    pub fn standard_normal(&mut self) -> f64 {
+        let u1 = 1.0 - self.uniform01(); // in (0, 1], so ln is finite
+        let u2 = self.uniform01();
+        libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(2.0 * std::f64::consts::PI * u2)
+    }
+}
+
+fn draw<T: NdFloat, Sh: ShapeBuilder>(shape: Sh, mut f: impl FnMut() -> f64) -> Array<T, Sh::Dim> {
+    Array::from_shape_simple_fn(shape, || T::from(f()).expect("a float converts"))
+}
+
+/// Normal with mean and standard deviation.
+pub fn normal<T: NdFloat, Sh: ShapeBuilder>(
+    rng: &mut Rng,
+    shape: Sh,
+    mean: f64,
+    std: f64,
+) -> Array<T, Sh::Dim> {
+    draw(shape, || mean + std * rng.standard_normal())
+}
+
+/// Uniform on [lo, hi).
+pub fn uniform<T: NdFloat, Sh: ShapeBuilder>(
+    rng: &mut Rng,
+    shape: Sh,
+    lo: f64,
+    hi: f64,
+) -> Array<T, Sh::Dim> {
+    draw(shape, || lo + (hi - lo) * rng.uniform01())
+}
+
+/// Glorot (Xavier) uniform for an `[n, m]` matrix: U(−a, a), a = √(6 / (n + m)).
+pub fn glorot<T: NdFloat>(rng: &mut Rng, (n, m): (usize, usize)) -> ndarray::Array2<T> {
+    let a = libm::sqrt(6.0 / (n + m) as f64);
+    uniform(rng, (n, m), -a, a)
+}
+
+/// He (Kaiming) normal for an `[n, m]` matrix: N(0, 2 / n).
+pub fn he<T: NdFloat>(rng: &mut Rng, (n, m): (usize, usize)) -> ndarray::Array2<T> {
+    normal(rng, (n, m), 0.0, libm::sqrt(2.0 / n as f64))
+}

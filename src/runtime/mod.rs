@@ -1,0 +1,197 @@
+//! What generated code calls: batch checks, numerically careful kernels,
+//! initializers and optimizer updates.
+//!
+//! These are small and named after the math so that the generated code reads
+//! like the derivation; they are public because generated code lives in the
+//! user's crate.
+
+pub mod init;
+
+use ndarray::{
+    Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Axis, Data, Dimension, NdFloat, Zip,
+};
+
+pub use init::{Rng, DEFAULT_SEED};
+
+use crate::Error;
+
+/// Checks the arguments of one call against the network's shapes and agrees
+/// on the batch size.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    network: &'static str,
+    rows: Option<usize>,
+}
+
+impl Batch {
+    /// Starts checking the arguments of a call to `network`.
+    pub fn new(network: &'static str) -> Self {
+        Batch {
+            network,
+            rows: None,
+        }
+    }
+
+    /// Checks one argument: a batch of per-sample values of shape `per_sample`.
+    pub fn check(
+        &mut self,
+        argument: &'static str,
+        actual: &[usize],
+        per_sample: &[usize],
+    ) -> Result<(), Error> {
+        let rows = actual.first().copied();
+        let fits = actual.len() == per_sample.len() + 1 && actual[1..] == *per_sample;
+        let rows_agree = match (self.rows, rows) {
+            (Some(expected), Some(got)) => expected == got,
+            _ => true,
+        };
+        if !fits || !rows_agree {
+            let batch = match self.rows {
+                Some(n) => n.to_string(),
+                None => "batch".to_string(),
+            };
+            let mut expected: Vec<String> = vec![batch];
+            expected.extend(per_sample.iter().map(usize::to_string));
+            return Err(Error::Shape {
+                network: self.network,
+                argument,
+                expected: format!("[{}]", expected.join(", ")),
+                actual: format!("{actual:?}"),
+            });
+        }
+        self.rows = rows;
+        Ok(())
+    }
+
+    /// Refuses an empty batch (a mean over no samples).
+    pub fn require_samples(&self) -> Result<(), Error> {
+        match self.rows {
+            Some(n) if n > 0 => Ok(()),
+            _ => Err(Error::EmptyBatch {
+                network: self.network,
+            }),
+        }
+    }
+
+    /// The number of samples (0 before any argument was checked).
+    pub fn samples(&self) -> usize {
+        self.rows.unwrap_or(0)
+    }
+}
+
+/// σ(x) = 1 / (1 + e^(−x)), without overflow for large |x|.
+pub fn sigmoid<T: NdFloat>(x: T) -> T {
+    if x >= T::zero() {
+        T::one() / (T::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (T::one() + e)
+    }
+}
+
+/// softplus(x) = ln(1 + eˣ), without overflow for large x.
+pub fn softplus<T: NdFloat>(x: T) -> T {
+    x.max(T::zero()) + (-x.abs()).exp().ln_1p()
+}
+
+/// The outer product a bᵀ.
+pub fn outer<T: NdFloat>(a: ArrayView1<'_, T>, b: ArrayView1<'_, T>) -> Array2<T> {
+    let a = a.insert_axis(Axis(1));
+    let b = b.insert_axis(Axis(0));
+    a.dot(&b)
+}
+
+/// softmax of one vector, shifted by its maximum so that eˣ cannot overflow.
+pub fn softmax<T: NdFloat>(z: ArrayView1<'_, T>) -> Array1<T> {
+    softmax_rows(z.insert_axis(Axis(0))).index_axis_move(Axis(0), 0)
+}
+
+/// softmax of each row.
+pub fn softmax_rows<T: NdFloat>(z: ArrayView2<'_, T>) -> Array2<T> {
+    let mut out = z.to_owned();
+    for mut row in out.rows_mut() {
+        let max = row.fold(T::neg_infinity(), |m, &v| m.max(v));
+        row.mapv_inplace(|v| (v - max).exp());
+        let sum = row.sum();
+        row.mapv_inplace(|v| v / sum);
+    }
+    out
+}
+
+/// ½ Σ (y − t)² of each row: the sum of squared errors.
+pub fn sse<T: NdFloat>(y: ArrayView2<'_, T>, t: ArrayView2<'_, T>) -> Array1<T> {
+    per_row(y, t, |y, t| {
+        (y - t) * (y - t) * T::from(0.5).expect("0.5 is a float")
+    })
+}
+
+/// −Σ t ln y of each row: cross-entropy of a probability vector y.
+pub fn cross_entropy<T: NdFloat>(y: ArrayView2<'_, T>, t: ArrayView2<'_, T>) -> Array1<T> {
+    per_row(y, t, |y, t| -(t * y.ln()))
+}
+
+/// −Σ t ln softmax(z) of each row, computed from the logits z by
+/// log-sum-exp: ln softmax(z)ᵢ = zᵢ − max − ln Σ e^(z − max). Finite for any
+/// finite z.
+pub fn softmax_cross_entropy<T: NdFloat>(z: ArrayView2<'_, T>, t: ArrayView2<'_, T>) -> Array1<T> {
+    let rows = z.nrows().max(t.nrows());
+    Array1::from_shape_fn(rows, |i| {
+        let zi = z.row(i.min(z.nrows() - 1));
+        let ti = t.row(i.min(t.nrows() - 1));
+        let max = zi.fold(T::neg_infinity(), |m, &v| m.max(v));
+        let log_sum = zi.fold(T::zero(), |s, &v| s + (v - max).exp()).ln();
+        Zip::from(&zi)
+            .and(&ti)
+            .fold(T::zero(), |s, &z, &t| s - t * (z - max - log_sum))
+    })
+}
+
+/// Σ over each row of f(y, t), broadcasting a single row against many.
+fn per_row<T: NdFloat>(
+    y: ArrayView2<'_, T>,
+    t: ArrayView2<'_, T>,
+    f: impl Fn(T, T) -> T,
+) -> Array1<T> {
+    let rows = y.nrows().max(t.nrows());
+    Array1::from_shape_fn(rows, |i| {
+        let yi = y.row(i.min(y.nrows() - 1));
+        let ti = t.row(i.min(t.nrows() - 1));
+        Zip::from(&yi)
+            .and(&ti)
+            .fold(T::zero(), |s, &y, &t| s + f(y, t))
+    })
+}
+
+/// An error unless `value` is finite.
+pub fn ensure_finite<T: NdFloat>(network: &'static str, what: &str, value: T) -> Result<(), Error> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::NonFinite {
+            network,
+            what: what.to_string(),
+            value: value.to_f64().unwrap_or(f64::NAN),
+        })
+    }
+}
+
+/// An error unless every element is finite.
+pub fn ensure_all_finite<T: NdFloat, S: Data<Elem = T>, D: Dimension>(
+    network: &'static str,
+    what: &str,
+    values: &ArrayBase<S, D>,
+) -> Result<(), Error> {
+    match values.iter().find(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(v) => ensure_finite(network, what, *v),
+    }
+}
+
+/// Stochastic gradient descent: W ← W − η g.
+pub fn sgd<T: NdFloat, D: Dimension>(
+    param: &mut ndarray::Array<T, D>,
+    grad: &ndarray::Array<T, D>,
+    lr: T,
+) {
+    param.scaled_add(-lr, grad);
+}

@@ -1,0 +1,248 @@
+//! The abstract syntax tree of a `.nn` file, with byte spans into the source.
+//!
+//! Expressions live in a flat arena per network ([`Exprs`]): an expression's
+//! operands always have smaller ids than the expression itself, so every later
+//! stage can walk them in id order with a loop, never recursing on a depth the
+//! user controls.
+
+use crate::diagnostics::Span;
+
+/// A whole `.nn` file: zero or more networks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct File {
+    /// The networks in the order they are written.
+    pub networks: Vec<Network>,
+}
+
+/// `network Name { ... }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Network {
+    /// The `///` lines before `network`, without the slashes.
+    pub docs: Vec<String>,
+    /// The network's name, which becomes a Rust type name.
+    pub name: Ident,
+    /// The statements of the body, in order.
+    pub items: Vec<Item>,
+    /// Every expression of the body; [`ExprId`]s index into it.
+    pub exprs: Exprs,
+    /// From `network` (or its first doc comment) to the closing brace.
+    pub span: Span,
+}
+
+/// A name as written, with where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ident {
+    /// The name.
+    pub name: String,
+    /// Where it stands in the source.
+    pub span: Span,
+}
+
+/// One statement of a network body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    /// The `///` lines before the statement.
+    pub docs: Vec<String>,
+    /// What the statement declares.
+    pub kind: ItemKind,
+    /// The whole statement, without its doc comments.
+    pub span: Span,
+}
+
+/// The kinds of statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ItemKind {
+    /// `input x: [n]`
+    Input {
+        /// The input's name.
+        name: Ident,
+        /// Its per-sample shape.
+        shape: Shape,
+    },
+    /// `target t: [n]`
+    Target {
+        /// The target's name.
+        name: Ident,
+        /// Its per-sample shape.
+        shape: Shape,
+    },
+    /// `param W: [n, m] = INIT`
+    Param {
+        /// The parameter's name.
+        name: Ident,
+        /// Its shape.
+        shape: Shape,
+        /// The initializer after `=`, if any.
+        init: Option<ExprId>,
+    },
+    /// `name = EXPR` or, with `output: true`, `output name = EXPR`.
+    Binding {
+        /// The bound name.
+        name: Ident,
+        /// The value.
+        value: ExprId,
+        /// Whether it was written `output name = ...`.
+        output: bool,
+    },
+    /// `loss = EXPR`
+    Loss {
+        /// The per-sample loss.
+        value: ExprId,
+    },
+    /// `train OPT(args)`
+    Train {
+        /// The optimizer call.
+        optimizer: ExprId,
+    },
+    /// `dtype f64`
+    Dtype {
+        /// `f32` or `f64`.
+        ty: Ident,
+    },
+}
+
+/// A shape as written: `[784, 50]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shape {
+    /// The dimensions as written (the checker turns them into sizes).
+    pub dims: Vec<Number>,
+    /// From `[` to `]`.
+    pub span: Span,
+}
+
+/// A number literal: its text and its value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Number {
+    /// The literal as written, underscores included.
+    pub text: String,
+    /// The value (infinite when the literal is too large for an `f64`).
+    pub value: f64,
+    /// Where it stands.
+    pub span: Span,
+}
+
+/// Index of an expression in its network's [`Exprs`] arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ExprId(pub u32);
+
+/// The expression arena of one network.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Exprs {
+    nodes: Vec<Expr>,
+}
+
+impl Exprs {
+    /// Adds an expression whose operands are already in the arena.
+    pub fn push(&mut self, expr: Expr) -> ExprId {
+        let id = ExprId(u32::try_from(self.nodes.len()).expect("fewer than 2^32 expressions"));
+        self.nodes.push(expr);
+        id
+    }
+
+    /// The expression with this id.
+    pub fn get(&self, id: ExprId) -> &Expr {
+        &self.nodes[id.0 as usize]
+    }
+
+    /// How many expressions there are.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Every expression with its id, operands before the expressions using them.
+    pub fn iter(&self) -> impl Iterator<Item = (ExprId, &Expr)> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (ExprId(i as u32), e))
+    }
+}
+
+/// One expression.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    /// What it is.
+    pub kind: ExprKind,
+    /// Where it stands (for a parenthesized expression, without the parentheses).
+    pub span: Span,
+}
+
+/// The kinds of expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    /// A number literal.
+    Number(Number),
+    /// A name: a declaration, a binding, or a function written without parentheses.
+    Name(Ident),
+    /// `-x`
+    Neg(ExprId),
+    /// `a + b`, `a @ b`, ...
+    Binary {
+        /// The operator.
+        op: BinOp,
+        /// The left operand.
+        lhs: ExprId,
+        /// The right operand.
+        rhs: ExprId,
+    },
+    /// `f(a, b, key = value)`
+    Call {
+        /// The function's name.
+        func: Ident,
+        /// The arguments as written.
+        args: Vec<Arg>,
+    },
+    /// `[a, b, ...]`: only meaningful as a parameter's initializer.
+    Array(Vec<ExprId>),
+}
+
+/// A call argument, positional or `key = value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arg {
+    /// The keyword, for `key = value`.
+    pub name: Option<Ident>,
+    /// The value.
+    pub value: ExprId,
+}
+
+/// The binary operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    /// `+`, elementwise
+    Add,
+    /// `-`, elementwise
+    Sub,
+    /// `*`, elementwise
+    Mul,
+    /// `/`, elementwise
+    Div,
+    /// `@`, the matrix product
+    MatMul,
+}
+
+impl BinOp {
+    /// Binding strength: higher binds tighter.
+    pub fn precedence(self) -> u8 {
+        match self {
+            BinOp::Add | BinOp::Sub => 1,
+            BinOp::Mul | BinOp::Div => 2,
+            BinOp::MatMul => 3,
+        }
+    }
+
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::MatMul => "@",
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! The front end: `.nn` text to an AST with spans.
+
+pub mod ast;
+mod parse;
+
+pub use parse::{parse, MAX_NESTING};

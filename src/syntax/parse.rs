@@ -1,0 +1,381 @@
+//! Source text → [`ast::File`], by the pest grammar in `grammar/nn.pest`.
+//!
+//! After this stage every expression is in its network's arena with operator
+//! precedence applied, numbers have values, and doc comments are attached to
+//! what they document. Names are not resolved yet.
+
+use pest::error::{ErrorVariant, InputLocation};
+use pest::iterators::Pair;
+use pest::Parser as _;
+
+use super::ast::*;
+use crate::diagnostics::{Diagnostic, Diagnostics, Span};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/nn.pest"]
+struct NnParser;
+
+/// How deeply parentheses, calls and arrays may nest. pest guards its own
+/// recursion; this keeps the conversion below well inside any thread's stack.
+pub const MAX_NESTING: usize = 256;
+
+/// Parses a whole `.nn` text.
+pub fn parse(source: &str) -> Result<File, Diagnostics> {
+    // Ask pest to record the literal tokens it tried too (`:`, `=`, `]`),
+    // so that an error can say which one was expected.
+    pest::set_error_detail(true);
+    let mut pairs = NnParser::parse(Rule::file, source)
+        .map_err(|e| Diagnostics::from(syntax_error(source, e)))?;
+    let file = pairs.next().expect("the file rule matched");
+    let mut diagnostics = Diagnostics::new();
+    let mut networks = Vec::new();
+    for pair in file.into_inner() {
+        if pair.as_rule() == Rule::network {
+            match network(pair) {
+                Ok(n) => networks.push(n),
+                Err(d) => diagnostics.push(d),
+            }
+        }
+    }
+    if diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
+    Ok(File { networks })
+}
+
+fn span(pair: &Pair<'_, Rule>) -> Span {
+    let s = pair.as_span();
+    Span::new(s.start(), s.end())
+}
+
+fn ident(pair: Pair<'_, Rule>) -> Ident {
+    Ident {
+        name: pair.as_str().to_string(),
+        span: span(&pair),
+    }
+}
+
+fn doc(pair: Pair<'_, Rule>) -> String {
+    let text = pair.into_inner().next().map(|p| p.as_str()).unwrap_or("");
+    let text = text.strip_suffix('\r').unwrap_or(text);
+    text.strip_prefix(' ').unwrap_or(text).to_string()
+}
+
+fn number(pair: Pair<'_, Rule>) -> Number {
+    let text = pair.as_str().to_string();
+    let value = text
+        .replace('_', "")
+        .parse::<f64>()
+        .unwrap_or(f64::INFINITY);
+    Number {
+        text,
+        value,
+        span: span(&pair),
+    }
+}
+
+fn network(pair: Pair<'_, Rule>) -> Result<Network, Diagnostic> {
+    let whole = span(&pair);
+    let mut docs = Vec::new();
+    let mut name = None;
+    let mut items = Vec::new();
+    let mut exprs = Exprs::default();
+    let mut start = None;
+    for p in pair.into_inner() {
+        match p.as_rule() {
+            Rule::doc => docs.push(doc(p)),
+            Rule::kw_network => start = Some(span(&p).start),
+            Rule::ident => name = Some(ident(p)),
+            Rule::item => items.push(item(p, &mut exprs)?),
+            _ => {}
+        }
+    }
+    Ok(Network {
+        docs,
+        name: name.expect("a network has a name"),
+        items,
+        exprs,
+        span: Span::new(start.unwrap_or(whole.start), whole.end),
+    })
+}
+
+fn item(pair: Pair<'_, Rule>, exprs: &mut Exprs) -> Result<Item, Diagnostic> {
+    let mut docs = Vec::new();
+    let mut statement = None;
+    for p in pair.into_inner() {
+        match p.as_rule() {
+            Rule::doc => docs.push(doc(p)),
+            _ => statement = Some(p),
+        }
+    }
+    let statement = statement.expect("an item has a statement");
+    let item_span = span(&statement);
+    let rule = statement.as_rule();
+    let mut inner = statement.into_inner().filter(|p| !is_keyword(p.as_rule()));
+    let mut next = || inner.next().expect("the grammar guarantees this part");
+    let kind = match rule {
+        Rule::input_decl => ItemKind::Input {
+            name: ident(next()),
+            shape: shape(next()),
+        },
+        Rule::target_decl => ItemKind::Target {
+            name: ident(next()),
+            shape: shape(next()),
+        },
+        Rule::param_decl => {
+            let name = ident(next());
+            let shape = shape(next());
+            let init = match inner.next() {
+                Some(p) => Some(expr(p, exprs, 0)?),
+                None => None,
+            };
+            ItemKind::Param { name, shape, init }
+        }
+        Rule::output_decl | Rule::binding => ItemKind::Binding {
+            name: ident(next()),
+            value: expr(next(), exprs, 0)?,
+            output: rule == Rule::output_decl,
+        },
+        Rule::loss_decl => ItemKind::Loss {
+            value: expr(next(), exprs, 0)?,
+        },
+        Rule::train_decl => ItemKind::Train {
+            optimizer: expr(next(), exprs, 0)?,
+        },
+        Rule::dtype_decl => ItemKind::Dtype { ty: ident(next()) },
+        other => unreachable!("not a statement rule: {other:?}"),
+    };
+    Ok(Item {
+        docs,
+        kind,
+        span: item_span,
+    })
+}
+
+fn is_keyword(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::kw_network
+            | Rule::kw_input
+            | Rule::kw_target
+            | Rule::kw_param
+            | Rule::kw_output
+            | Rule::kw_loss
+            | Rule::kw_train
+            | Rule::kw_dtype
+    )
+}
+
+fn shape(pair: Pair<'_, Rule>) -> Shape {
+    Shape {
+        span: span(&pair),
+        dims: pair.into_inner().map(number).collect(),
+    }
+}
+
+/// Converts an `expr` pair: operands and infix operators, combined by
+/// precedence with two explicit stacks (no recursion on chain length).
+fn expr(pair: Pair<'_, Rule>, exprs: &mut Exprs, depth: usize) -> Result<ExprId, Diagnostic> {
+    if depth >= MAX_NESTING {
+        return Err(Diagnostic::error(
+            span(&pair),
+            format!("expression nested more than {MAX_NESTING} levels deep"),
+        )
+        .label("nesting limit reached here")
+        .help("give parts of the expression names with bindings (`h = ...`)"));
+    }
+    let mut operands: Vec<ExprId> = Vec::new();
+    let mut operators: Vec<BinOp> = Vec::new();
+    fn reduce(exprs: &mut Exprs, operands: &mut Vec<ExprId>, op: BinOp) {
+        let rhs = operands.pop().expect("an operand on the stack");
+        let lhs = operands.pop().expect("an operand on the stack");
+        let span = exprs.get(lhs).span.to(exprs.get(rhs).span);
+        operands.push(exprs.push(Expr {
+            kind: ExprKind::Binary { op, lhs, rhs },
+            span,
+        }));
+    }
+    for p in pair.into_inner() {
+        let op = match p.as_rule() {
+            Rule::operand => {
+                operands.push(operand(p, exprs, depth)?);
+                continue;
+            }
+            Rule::add => BinOp::Add,
+            Rule::sub => BinOp::Sub,
+            Rule::mul => BinOp::Mul,
+            Rule::div => BinOp::Div,
+            Rule::matmul => BinOp::MatMul,
+            other => unreachable!("not part of an expression: {other:?}"),
+        };
+        while let Some(&top) = operators.last() {
+            if top.precedence() < op.precedence() {
+                break;
+            }
+            operators.pop();
+            reduce(exprs, &mut operands, top);
+        }
+        operators.push(op);
+    }
+    while let Some(op) = operators.pop() {
+        reduce(exprs, &mut operands, op);
+    }
+    Ok(operands.pop().expect("an expression has an operand"))
+}
+
+fn operand(pair: Pair<'_, Rule>, exprs: &mut Exprs, depth: usize) -> Result<ExprId, Diagnostic> {
+    let mut negs = Vec::new();
+    let mut id = None;
+    for p in pair.into_inner() {
+        if p.as_rule() == Rule::neg {
+            negs.push(span(&p).start);
+        } else {
+            id = Some(primary(p, exprs, depth)?);
+        }
+    }
+    let mut id = id.expect("an operand has a primary");
+    for start in negs.into_iter().rev() {
+        let end = exprs.get(id).span.end;
+        id = exprs.push(Expr {
+            kind: ExprKind::Neg(id),
+            span: Span::new(start, end),
+        });
+    }
+    Ok(id)
+}
+
+fn primary(pair: Pair<'_, Rule>, exprs: &mut Exprs, depth: usize) -> Result<ExprId, Diagnostic> {
+    let whole = span(&pair);
+    let kind = match pair.as_rule() {
+        Rule::number => ExprKind::Number(number(pair)),
+        Rule::ident => ExprKind::Name(ident(pair)),
+        Rule::paren => {
+            let inner = pair
+                .into_inner()
+                .next()
+                .expect("a parenthesized expression");
+            return expr(inner, exprs, depth + 1);
+        }
+        Rule::array => {
+            let mut items = Vec::new();
+            for p in pair.into_inner() {
+                items.push(expr(p, exprs, depth + 1)?);
+            }
+            ExprKind::Array(items)
+        }
+        Rule::call => {
+            let mut inner = pair.into_inner();
+            let func = ident(inner.next().expect("a function name"));
+            let mut args = Vec::new();
+            for arg in inner {
+                let mut parts: Vec<_> = arg.into_inner().collect();
+                let value = expr(parts.pop().expect("an argument value"), exprs, depth + 1)?;
+                let name = parts.pop().map(ident);
+                args.push(Arg { name, value });
+            }
+            ExprKind::Call { func, args }
+        }
+        other => unreachable!("not a primary: {other:?}"),
+    };
+    Ok(exprs.push(Expr { kind, span: whole }))
+}
+
+/// Turns pest's error into one sentence: what was expected, what was found.
+fn syntax_error(source: &str, error: pest::error::Error<Rule>) -> Diagnostic {
+    let pos = match error.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let (found, found_span) = token_at(source, pos);
+    let literals: Vec<String> = error
+        .parse_attempts()
+        .map(|a| {
+            a.expected_tokens()
+                .into_iter()
+                .map(|t| t.to_string())
+                .filter(|t| is_punctuation(t))
+                .map(|t| format!("`{t}`"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let expected = match &error.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            let mut names: Vec<&str> = positives.iter().filter_map(|r| describe(*r)).collect();
+            names.extend(literals.iter().map(String::as_str));
+            names.sort_unstable();
+            names.dedup();
+            names
+        }
+        ErrorVariant::CustomError { message } => {
+            // pest's stack guard reports deep nesting this way.
+            return Diagnostic::error(found_span, format!("cannot parse this: {message}"))
+                .label("the parser gave up here")
+                .help(format!(
+                    "nest expressions at most {MAX_NESTING} levels deep"
+                ));
+        }
+    };
+    let expected = match expected.as_slice() {
+        [] => "something else".to_string(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    };
+    Diagnostic::error(found_span, format!("expected {expected}, found {found}"))
+        .label(format!("expected {expected}"))
+}
+
+/// What stands at `pos`: a word, a number, one symbol, or the end.
+fn token_at(source: &str, pos: usize) -> (String, Span) {
+    let pos = pos.min(source.len());
+    let rest = &source[pos..];
+    let Some(first) = rest.chars().next() else {
+        return ("end of input".to_string(), Span::new(pos, pos));
+    };
+    let len = if first.is_alphanumeric() || first == '_' {
+        rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(rest.len())
+    } else {
+        first.len_utf8()
+    };
+    let text = &rest[..len];
+    let shown = if first.is_control() || first.is_whitespace() {
+        format!("{:?}", first)
+    } else {
+        format!("`{text}`")
+    };
+    (shown, Span::new(pos, pos + len))
+}
+
+/// The literal tokens worth naming in "expected ...": punctuation, not the
+/// starts of whitespace or comments, nor character ranges.
+fn is_punctuation(token: &str) -> bool {
+    matches!(
+        token,
+        ":" | "=" | "," | ";" | "(" | ")" | "[" | "]" | "{" | "}"
+    )
+}
+
+fn describe(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::EOI => "end of input",
+        Rule::network | Rule::kw_network => "`network`",
+        Rule::item => "a statement (`input`, `target`, `param`, `output`, `loss`, `train`, `dtype` or `name = ...`)",
+        Rule::input_decl | Rule::kw_input => "`input`",
+        Rule::target_decl | Rule::kw_target => "`target`",
+        Rule::param_decl | Rule::kw_param => "`param`",
+        Rule::output_decl | Rule::kw_output => "`output`",
+        Rule::loss_decl | Rule::kw_loss => "`loss`",
+        Rule::train_decl | Rule::kw_train => "`train`",
+        Rule::dtype_decl | Rule::kw_dtype => "`dtype`",
+        Rule::binding => "a binding `name = ...`",
+        Rule::doc => "a doc comment",
+        Rule::ident => "a name",
+        Rule::number => "a number",
+        Rule::shape => "a shape like `[2, 3]`",
+        Rule::expr | Rule::operand | Rule::primary | Rule::call | Rule::paren | Rule::array => "an expression",
+        Rule::arg => "an argument",
+        Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::matmul => "an operator",
+        Rule::neg => "`-`",
+        _ => return None,
+    })
+}
