@@ -219,6 +219,10 @@ pub struct Net {
     pub types: Vec<Type>,
 }
 
+/// A function of numbers (an initializer, an optimizer): its name and its
+/// parameters with their defaults (`None`: required).
+type NumberSignature = (&'static str, &'static [(&'static str, Option<f64>)]);
+
 /// The largest number of elements a parameter or value may have.
 pub const MAX_ELEMENTS: usize = 1 << 28;
 
@@ -645,7 +649,7 @@ impl<'a> Checker<'a> {
     fn number_call(
         &mut self,
         id: ExprId,
-        signatures: &[(&str, &[(&str, Option<f64>)])],
+        signatures: &[NumberSignature],
         what: &str,
     ) -> Option<(String, Vec<f64>)> {
         let expr = self.network.exprs.get(id);
@@ -771,7 +775,7 @@ impl<'a> Checker<'a> {
         if let ExprKind::Array(_) = self.network.exprs.get(id).kind {
             return self.literal_init(id, shape).map(Init::Literal);
         }
-        const INITS: &[(&str, &[(&str, Option<f64>)])] = &[
+        const INITS: &[NumberSignature] = &[
             ("zeros", &[]),
             ("ones", &[]),
             ("constant", &[("c", None)]),
@@ -862,7 +866,7 @@ impl<'a> Checker<'a> {
     }
 
     fn optimizer(&mut self, id: ExprId) -> Option<Optimizer> {
-        const OPTIMIZERS: &[(&str, &[(&str, Option<f64>)])] = &[("sgd", &[("lr", None)])];
+        const OPTIMIZERS: &[NumberSignature] = &[("sgd", &[("lr", None)])];
         let (_, v) = self.number_call(id, OPTIMIZERS, "optimizer")?;
         if v[0] <= 0.0 {
             let span = self.network.exprs.get(id).span;

@@ -463,6 +463,9 @@ impl<'a> Emitter<'a> {
             _ => quote!(::denpa::ndarray::Array2::<#t>),
         };
         let dims = self.dims(ty);
+        if value.to_string() == "0.0" {
+            return quote!(#array::zeros(#dims));
+        }
         quote!(#array::from_elem(#dims, #value))
     }
 

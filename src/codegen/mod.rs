@@ -155,6 +155,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
     let lr = match net.optimizer {
         Optimizer::Sgd { lr } => literal(lr).0,
     };
+    let param_names: Vec<&str> = net.params.iter().map(|p| p.name.as_str()).collect();
     let grad_names: Vec<String> = net
         .params
         .iter()
@@ -189,19 +190,22 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let arg_doc = {
-        let mut lines = Vec::new();
-        for d in net.inputs.iter().chain(&net.targets) {
-            let dims = if d.shape.is_empty() {
-                "batch".to_string()
-            } else {
-                format!("batch × {}", d.shape[0])
+    let shapes_doc = |decls: &[&crate::check::Decl]| -> Vec<String> {
+        let mut lines = vec![String::new(), " Arguments, one row per sample:".to_string()];
+        for d in decls {
+            let dims = match d.shape.first() {
+                None => "`[batch]`".to_string(),
+                Some(n) => format!("`[batch, {n}]`"),
             };
             lines.push(format!(" - `{}`: {dims}", d.name));
         }
-        lines.join("\n")
+        lines
     };
-    let forward_doc = format!("{forward_doc}\n\n Arguments:\n{arg_doc}");
+    let inputs_only: Vec<&crate::check::Decl> = net.inputs.iter().collect();
+    let all_args: Vec<&crate::check::Decl> = net.inputs.iter().chain(&net.targets).collect();
+    let args_doc = shapes_doc(&all_args);
+    let mut forward_doc = vec![forward_doc];
+    forward_doc.extend(shapes_doc(&inputs_only));
 
     let tokens = quote! {
         #(#[doc = #net_docs])*
@@ -251,7 +255,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
                 }
             }
 
-            #[doc = #forward_doc]
+            #(#[doc = #forward_doc])*
             pub fn forward(&self, #(#input_args),*) -> ::core::result::Result<#forward_type, ::denpa::Error> {
                 let mut shapes = ::denpa::runtime::Batch::new(#net_name);
                 #(#input_checks)*
@@ -260,6 +264,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
             }
 
             /// The loss E on a batch: the mean of the per-sample losses.
+            #(#[doc = #args_doc])*
             pub fn loss(&self, #(#input_args,)* #(#target_args),*) -> ::core::result::Result<#t, ::denpa::Error> {
                 let mut shapes = ::denpa::runtime::Batch::new(#net_name);
                 #(#input_checks)*
@@ -271,6 +276,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
 
             /// The loss E on a batch and its gradient with respect to every
             /// parameter, by the backward pass derived at compile time.
+            #(#[doc = #args_doc])*
             pub fn gradients(&self, #(#input_args,)* #(#target_args),*) -> ::core::result::Result<(#t, #grads_name), ::denpa::Error> {
                 let mut shapes = ::denpa::runtime::Batch::new(#net_name);
                 #(#input_checks)*
@@ -283,6 +289,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
             /// One step of training: forward, backward, and the optimizer's
             /// update. Returns the loss before the update. If the loss or a
             /// gradient is not finite, returns an error and changes nothing.
+            #(#[doc = #args_doc])*
             pub fn train_step(&mut self, #(#input_args,)* #(#target_args),*) -> ::core::result::Result<#t, ::denpa::Error> {
                 let (loss, grads) = self.gradients(#(#input_names,)* #(#target_names),*)?;
                 ::denpa::runtime::ensure_finite(#net_name, "the loss", loss)?;
@@ -297,11 +304,11 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
             const NAME: &'static str = #net_name;
 
             fn parameters(&self) -> ::std::vec::Vec<(&'static str, ::denpa::ndarray::ArrayViewD<'_, #t>)> {
-                ::std::vec![#((stringify!(#param_idents), self.#param_idents.view().into_dyn())),*]
+                ::std::vec![#((#param_names, self.#param_idents.view().into_dyn())),*]
             }
 
             fn parameters_mut(&mut self) -> ::std::vec::Vec<(&'static str, ::denpa::ndarray::ArrayViewMutD<'_, #t>)> {
-                ::std::vec![#((stringify!(#param_idents), self.#param_idents.view_mut().into_dyn())),*]
+                ::std::vec![#((#param_names, self.#param_idents.view_mut().into_dyn())),*]
             }
         }
 
@@ -309,7 +316,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
             type Scalar = #t;
 
             fn tensors(&self) -> ::std::vec::Vec<(&'static str, ::denpa::ndarray::ArrayViewD<'_, #t>)> {
-                ::std::vec![#((stringify!(#param_idents), self.#param_idents.view().into_dyn())),*]
+                ::std::vec![#((#param_names, self.#param_idents.view().into_dyn())),*]
             }
         }
     };

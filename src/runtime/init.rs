@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 
 /// The seed of `Network::new()`.
-pub const DEFAULT_SEED: u64 = 0x6465_6e70_61; // "denpa"
+pub const DEFAULT_SEED: u64 = 0x0064_656e_7061; // "denpa" in ASCII
 
 /// The random source of initializers.
 #[derive(Debug, Clone)]

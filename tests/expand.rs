@@ -1,0 +1,50 @@
+//! Snapshots of `denpa expand`: any change to the derivation or to emission
+//! shows up as a readable diff of the generated code.
+
+use std::process::Command;
+
+fn expand(file: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_denpa"))
+        .args(["expand", file])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("denpa runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+#[test]
+fn expand_xor() {
+    insta::assert_snapshot!(expand("examples/xor.nn"));
+}
+
+#[test]
+fn expand_and_gate() {
+    insta::assert_snapshot!(expand("examples/and_gate.nn"));
+}
+
+#[test]
+fn expand_is_what_the_macro_compiles() {
+    // The printed code, without comments, is the macro's token stream.
+    let source =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/xor.nn")).unwrap();
+    let (outputs, _) = denpa::compile(&source).unwrap();
+    let tokens: syn::File = syn::parse2(outputs[0].tokens.clone()).unwrap();
+    let printed = expand("examples/xor.nn");
+    let without_comments: String = printed
+        .lines()
+        .filter(|l| {
+            let l = l.trim_start();
+            !l.starts_with("//") || l.starts_with("///")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(
+        without_comments.trim(),
+        prettyplease::unparse(&tokens).trim()
+    );
+}
