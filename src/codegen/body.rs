@@ -284,15 +284,6 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    fn array_type(&self, ty: &Type) -> TokenStream {
-        let t = &self.ty;
-        match physical_rank(ty) {
-            0 => quote!(#t),
-            1 => quote!(::denpa::ndarray::Array1<#t>),
-            _ => quote!(::denpa::ndarray::Array2<#t>),
-        }
-    }
-
     /// Every `let` the roots need, in order, with comments.
     pub fn statements(&mut self) -> Body {
         let mut out = TokenStream::new();
@@ -309,8 +300,14 @@ impl<'a> Emitter<'a> {
             }
             let name = self.ident(id);
             let value = self.value(id);
-            let ty = self.array_type(&self.g.node(id).ty);
-            out.extend(quote!(let #name: #ty = #value;));
+            // Arrays infer their type; a scalar is annotated so that a
+            // constant expression cannot default to f64.
+            if physical_rank(&self.g.node(id).ty) == 0 {
+                let t = &self.ty;
+                out.extend(quote!(let #name: #t = #value;));
+            } else {
+                out.extend(quote!(let #name = #value;));
+            }
             notes.insert(
                 self.names[id.index()].clone(),
                 self.comment(id, &readers[id.index()]),
