@@ -63,9 +63,14 @@ pub fn from_file(path: &syn::LitStr) -> TokenStream {
 
 /// `net! { ... }`
 pub fn inline(input: proc_macro::TokenStream) -> TokenStream {
-    let (text, pieces) = match from_source_file(&input) {
-        Some(found) => found,
-        None => rebuild(&TokenStream::from(input)),
+    // Where secondary labels are reported: the calling file's own line and
+    // column when the text came from it.
+    let (text, pieces, file) = match from_source_file(&input) {
+        Some((text, pieces, file, base)) => (text, pieces, Some((file, base))),
+        None => {
+            let (text, pieces) = rebuild(&TokenStream::from(input));
+            (text, pieces, None)
+        }
     };
     match denpa::compile(&text) {
         Ok((outputs, _warnings)) => {
@@ -81,11 +86,17 @@ pub fn inline(input: proc_macro::TokenStream) -> TokenStream {
                     message.push_str(&format!("\n  = {}", d.primary.message));
                 }
                 for label in d.secondary.iter().filter(|l| !l.message.is_empty()) {
-                    let (line, col) = line_col(&text, label.span.start);
-                    message.push_str(&format!(
-                        "\n  = note: {} (line {line}, column {col} of the network)",
-                        label.message
-                    ));
+                    let place = match &file {
+                        Some((file, base)) => {
+                            let (line, col) = line_col(file, base + label.span.start);
+                            format!("line {line}, column {col}")
+                        }
+                        None => {
+                            let (line, col) = line_col(&text, label.span.start);
+                            format!("line {line}, column {col} of the macro input")
+                        }
+                    };
+                    message.push_str(&format!("\n  = note: {} ({place})", label.message));
                 }
                 if let Some(help) = &d.help {
                     message.push_str(&format!("\n  = help: {help}"));
@@ -147,7 +158,8 @@ fn flatten(input: proc_macro::TokenStream) -> Vec<proc_macro::Span> {
 }
 
 /// The original text of the invocation, read from the calling file.
-fn from_source_file(input: &proc_macro::TokenStream) -> Option<(String, Vec<Piece>)> {
+/// Also returns the whole file and the offset of the text in it.
+fn from_source_file(input: &proc_macro::TokenStream) -> Option<(String, Vec<Piece>, String, usize)> {
     let spans = flatten(input.clone());
     let first = spans.first()?;
     let path = first.local_file()?;
@@ -186,7 +198,7 @@ fn from_source_file(input: &proc_macro::TokenStream) -> Option<(String, Vec<Piec
             end: b - base,
         })
         .collect();
-    Some((text, pieces))
+    Some((text, pieces, file, base))
 }
 
 /// Text rebuilt from the tokens, for when the source file cannot be read:
