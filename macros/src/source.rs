@@ -159,7 +159,9 @@ fn flatten(input: proc_macro::TokenStream) -> Vec<proc_macro::Span> {
 
 /// The original text of the invocation, read from the calling file.
 /// Also returns the whole file and the offset of the text in it.
-fn from_source_file(input: &proc_macro::TokenStream) -> Option<(String, Vec<Piece>, String, usize)> {
+fn from_source_file(
+    input: &proc_macro::TokenStream,
+) -> Option<(String, Vec<Piece>, String, usize)> {
     let spans = flatten(input.clone());
     let first = spans.first()?;
     let path = first.local_file()?;

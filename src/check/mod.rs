@@ -885,7 +885,7 @@ impl<'a> Checker<'a> {
         let first = self.first_id(root);
         for i in first.0..=root.0 {
             let id = ExprId(i);
-            if self.types[i as usize].is_some() || self.is_non_value(id) {
+            if self.types[i as usize].is_some() {
                 continue;
             }
             let (meaning, ty, target) = match self.type_of(id) {
@@ -913,11 +913,6 @@ impl<'a> Checker<'a> {
             }
         }
         min
-    }
-
-    /// Ids that belong to an initializer or optimizer, not to a value.
-    fn is_non_value(&self, id: ExprId) -> bool {
-        matches!(self.network.exprs.get(id).kind, ExprKind::Array(_))
     }
 
     fn ty(&self, id: ExprId) -> Option<(Type, bool)> {
@@ -1153,3 +1148,6 @@ impl<'a> Checker<'a> {
         Some(((sig.make)(&numbers), values))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -195,3 +195,62 @@ pub fn sgd<T: NdFloat, D: Dimension>(
 ) {
     param.scaled_add(-lr, grad);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn sigmoid_and_softplus_stay_finite_at_the_extremes() {
+        for x in [-1000.0f64, -50.0, 0.0, 50.0, 1000.0] {
+            assert!(sigmoid(x).is_finite() && (0.0..=1.0).contains(&sigmoid(x)));
+            assert!(softplus(x).is_finite());
+        }
+        assert_eq!(sigmoid(0.0f64), 0.5);
+        assert!((softplus(1000.0f64) - 1000.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn softmax_cross_entropy_is_finite_for_huge_logits() {
+        let z = array![[1000.0f64, -1000.0, 0.0], [-1000.0, 1000.0, 999.0]];
+        let t = array![[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]];
+        let l = softmax_cross_entropy(z.view(), t.view());
+        assert!(l[0].abs() < 1e-12, "{l}");
+        assert!(
+            (l[1] - (1.0 + (1.0f64 + (-1.0f64).exp()).ln())).abs() < 1e-9,
+            "{l}"
+        );
+        let y = softmax_rows(z.view());
+        assert!(y.iter().all(|v| v.is_finite()));
+        assert!((y.row(0).sum() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn losses_match_their_formulas() {
+        let y = array![[0.25f64, 0.75]];
+        let t = array![[0.0, 1.0]];
+        assert_eq!(sse(y.view(), t.view())[0], 0.5 * (0.0625 + 0.0625));
+        assert_eq!(cross_entropy(y.view(), t.view())[0], -(0.75f64.ln()));
+        // a single row pairs with every row of the other side
+        let ts = array![[0.0, 1.0], [1.0, 0.0]];
+        assert_eq!(sse(y.view(), ts.view()).len(), 2);
+    }
+
+    #[test]
+    fn batch_checks_name_the_argument_and_both_shapes() {
+        let mut b = Batch::new("Net");
+        assert!(b.check("x", &[4, 2], &[2]).is_ok());
+        let e = b.check("t", &[3, 1], &[1]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Net: the argument `t` has shape [3, 1], expected [4, 1]"
+        );
+        let e = Batch::new("Net").check("x", &[4], &[2]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Net: the argument `x` has shape [4], expected [batch, 2]"
+        );
+        assert!(Batch::new("Net").require_samples().is_err());
+    }
+}

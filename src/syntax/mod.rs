@@ -4,3 +4,6 @@ pub mod ast;
 mod parse;
 
 pub use parse::{parse, MAX_NESTING};
+
+#[cfg(test)]
+mod tests;

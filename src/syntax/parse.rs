@@ -282,23 +282,39 @@ fn primary(pair: Pair<'_, Rule>, exprs: &mut Exprs, depth: usize) -> Result<Expr
 
 /// Turns pest's error into one sentence: what was expected, what was found.
 fn syntax_error(source: &str, error: pest::error::Error<Rule>) -> Diagnostic {
-    let pos = match error.location {
+    let mut pos = match error.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    // With error detail on, pest also knows the furthest position it reached
+    // and the literal tokens it tried there (`input x [2]` stops at `[`,
+    // wanting `:`), which says more than the rule that failed further back.
+    let mut literals: Vec<String> = Vec::new();
+    if let Some(attempts) = error.parse_attempts() {
+        let tried: Vec<String> = attempts
+            .expected_tokens()
+            .into_iter()
+            .map(|t| t.to_string())
+            .filter(|t| is_punctuation(t))
+            .map(|t| format!("`{t}`"))
+            .collect();
+        if attempts.max_position > pos && !tried.is_empty() {
+            pos = attempts.max_position;
+            literals = tried;
+        } else if attempts.max_position == pos {
+            literals = tried;
+        }
+    }
     let (found, found_span) = token_at(source, pos);
-    let literals: Vec<String> = error
-        .parse_attempts()
-        .map(|a| {
-            a.expected_tokens()
-                .into_iter()
-                .map(|t| t.to_string())
-                .filter(|t| is_punctuation(t))
-                .map(|t| format!("`{t}`"))
-                .collect()
-        })
-        .unwrap_or_default();
     let expected = match &error.variant {
+        ErrorVariant::ParsingError { .. }
+            if !literals.is_empty() && pos > error_position(&error) =>
+        {
+            let mut names: Vec<&str> = literals.iter().map(String::as_str).collect();
+            names.sort_unstable();
+            names.dedup();
+            names
+        }
         ErrorVariant::ParsingError { positives, .. } => {
             let mut names: Vec<&str> = positives.iter().filter_map(|r| describe(*r)).collect();
             names.extend(literals.iter().map(String::as_str));
@@ -315,6 +331,11 @@ fn syntax_error(source: &str, error: pest::error::Error<Rule>) -> Diagnostic {
                 ));
         }
     };
+    // `(` and `[` start expressions: "an expression" already says so.
+    let mut expected = expected;
+    if expected.contains(&"an expression") {
+        expected.retain(|e| !matches!(*e, "`(`" | "`[`" | "`-`"));
+    }
     let expected = match expected.as_slice() {
         [] => "something else".to_string(),
         [one] => one.to_string(),
@@ -322,6 +343,13 @@ fn syntax_error(source: &str, error: pest::error::Error<Rule>) -> Diagnostic {
     };
     Diagnostic::error(found_span, format!("expected {expected}, found {found}"))
         .label(format!("expected {expected}"))
+}
+
+fn error_position(error: &pest::error::Error<Rule>) -> usize {
+    match error.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    }
 }
 
 /// What stands at `pos`: a word, a number, one symbol, or the end.

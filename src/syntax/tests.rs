@@ -1,0 +1,144 @@
+//! Parser tests, written as data: source in, expected structure out.
+
+use super::ast::*;
+use super::parse;
+
+/// The first binding's value as an S-expression.
+fn sexpr(exprs: &Exprs, id: ExprId) -> String {
+    match &exprs.get(id).kind {
+        ExprKind::Number(n) => format!("{}", n.value),
+        ExprKind::Name(i) => i.name.clone(),
+        ExprKind::Neg(a) => format!("(neg {})", sexpr(exprs, *a)),
+        ExprKind::Binary { op, lhs, rhs } => format!(
+            "({} {} {})",
+            op.symbol(),
+            sexpr(exprs, *lhs),
+            sexpr(exprs, *rhs)
+        ),
+        ExprKind::Call { func, args } => {
+            let args: Vec<String> = args
+                .iter()
+                .map(|a| match &a.name {
+                    Some(k) => format!("{}={}", k.name, sexpr(exprs, a.value)),
+                    None => sexpr(exprs, a.value),
+                })
+                .collect();
+            format!("({} {})", func.name, args.join(" "))
+        }
+        ExprKind::Array(items) => {
+            let items: Vec<String> = items.iter().map(|i| sexpr(exprs, *i)).collect();
+            format!("[{}]", items.join(" "))
+        }
+    }
+}
+
+fn check_expr(expr: &str, expected: &str) {
+    let source = format!("network N {{ v = {expr} }}");
+    let file = parse(&source).unwrap_or_else(|d| panic!("{expr}: {d}"));
+    let net = &file.networks[0];
+    let ItemKind::Binding { value, .. } = net.items[0].kind else {
+        panic!("a binding")
+    };
+    assert_eq!(sexpr(&net.exprs, value), expected, "{expr}");
+}
+
+#[test]
+fn precedence_and_associativity() {
+    check_expr("a + b * c", "(+ a (* b c))");
+    check_expr("a - b - c", "(- (- a b) c)");
+    check_expr("a / b * c", "(* (/ a b) c)");
+    check_expr("x @ W + b", "(+ (@ x W) b)");
+    check_expr("2 * x @ W", "(* 2 (@ x W))");
+    check_expr("-x @ W", "(@ (neg x) W)");
+    check_expr("- -x", "(neg (neg x))");
+    check_expr("(a + b) * c", "(* (+ a b) c)");
+    check_expr("a - -0.7", "(- a (neg 0.7))");
+}
+
+#[test]
+fn calls_and_numbers() {
+    check_expr("sigmoid(x @ W1 + b1)", "(sigmoid (+ (@ x W1) b1))");
+    check_expr("leaky_relu(x, slope = 0.1)", "(leaky_relu x slope=0.1)");
+    check_expr("f(a, b,)", "(f a b)");
+    check_expr(
+        "1_000 * 1e-3 + 2.5E+4 + 1.",
+        "(+ (+ (* 1000 0.001) 25000) 1)",
+    );
+}
+
+#[test]
+fn statements_need_no_separators_and_accept_semicolons() {
+    let src = "network N { input x: [2] target t: [1]; param W: [2, 1] = [[0.5], [-0.5]] output y = x @ W; loss = sse(y, t) }";
+    let file = parse(src).unwrap();
+    assert_eq!(file.networks[0].items.len(), 5);
+}
+
+#[test]
+fn comments_nest_and_doc_comments_are_kept() {
+    let src = "/* outer /* inner */ still comment */
+/// Docs for N.
+////  not a doc comment
+network N {
+    /// The input.
+    input x: [2] // trailing
+}";
+    let file = parse(src).unwrap();
+    let net = &file.networks[0];
+    assert_eq!(net.docs, vec!["Docs for N."]);
+    assert_eq!(net.items[0].docs, vec!["The input."]);
+}
+
+#[test]
+fn spans_point_at_the_source() {
+    let src = "network Net { h = x @ W1 }";
+    let file = parse(src).unwrap();
+    let net = &file.networks[0];
+    assert_eq!(&src[net.name.span.range()], "Net");
+    let ItemKind::Binding { value, .. } = net.items[0].kind else {
+        panic!()
+    };
+    assert_eq!(&src[net.exprs.get(value).span.range()], "x @ W1");
+}
+
+#[test]
+fn syntax_errors_say_what_was_expected() {
+    let cases = [
+        ("network N { input x [2] }", "expected `:`, found `[`"),
+        ("network N { h = x @ }", "expected an expression, found `}`"),
+        ("network { }", "expected a name, found `{`"),
+        ("network N { input x: [2]", "expected "),
+    ];
+    for (src, message) in cases {
+        let err = parse(src).unwrap_err();
+        let first = err.iter().next().unwrap();
+        assert!(
+            first.message.starts_with(message),
+            "{src}: {}",
+            first.message
+        );
+    }
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let depth = 10_000;
+    let src = format!(
+        "network N {{ h = {}x{} }}",
+        "(".repeat(depth),
+        ")".repeat(depth)
+    );
+    let err = std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(move || parse(&src).unwrap_err())
+        .unwrap()
+        .join()
+        .unwrap();
+    assert!(err.has_errors());
+}
+
+#[test]
+fn long_operator_chains_parse_without_recursion() {
+    let src = format!("network N {{ h = x{} }}", " + x".repeat(5_000));
+    let file = parse(&src).unwrap();
+    assert_eq!(file.networks[0].exprs.len(), 10_001);
+}
