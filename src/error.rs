@@ -21,6 +21,22 @@ pub enum Error {
         /// The network's name.
         network: &'static str,
     },
+    /// A file could not be read or written.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What the system said.
+        message: String,
+    },
+    /// A weights file does not fit the network, or is not a weights file.
+    #[error("{path}: {problem}")]
+    Weights {
+        /// The file.
+        path: String,
+        /// What does not fit.
+        problem: String,
+    },
     /// Training met a loss or gradient that is NaN or infinite.
     #[error("{network}: {what} is not finite ({value}); the parameters were left unchanged")]
     NonFinite {

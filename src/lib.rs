@@ -97,7 +97,7 @@ pub fn expand(source: &str, network: Option<&str>) -> Result<String, Diagnostics
 /// saving, inspection).
 pub trait Network {
     /// The element type, `f32` or `f64`.
-    type Scalar;
+    type Scalar: runtime::weights::Element;
     /// The network's name.
     const NAME: &'static str;
     /// Every parameter with its name, in declaration order.

@@ -96,8 +96,8 @@ fn the_emitted_gradients_compute_each_delta_once() {
         .next()
         .unwrap();
     assert_eq!(gradients.matches(". dot (").count(), 5, "{gradients}");
-    assert_eq!(gradients.matches("let delta_z_y :").count(), 1);
-    assert_eq!(gradients.matches("let delta_z_h :").count(), 1);
+    assert_eq!(gradients.matches("let delta_z_y =").count(), 1);
+    assert_eq!(gradients.matches("let delta_z_h =").count(), 1);
 }
 
 #[test]

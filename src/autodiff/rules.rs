@@ -81,6 +81,18 @@ pub fn adjoint(g: &mut Graph, v: NodeId, k: usize, delta: NodeId) -> Option<Node
             let centered = sub(g, delta, s);
             mul(g, v, centered)
         }
+        // y = log_softmax(z) = z − ln Σ eᶻ: ∂ℓ/∂z = δ − softmax(z)·Σδ, with
+        // softmax(z) = e^y from the forward y.
+        Op::LogSoftmax => {
+            let per_sample = Type {
+                shape: vec![],
+                batched: node.ty.batched,
+            };
+            let s = push(g, Op::Sum, vec![delta], per_sample);
+            let e = push(g, Op::Map(Func::Exp), vec![v], node.ty.clone());
+            let es = mul(g, e, s);
+            sub(g, delta, es)
+        }
         // ∂Σx/∂x = 1 for every element: δ broadcast (by `fit`).
         Op::Sum => delta,
         // ∂mean(x)/∂x = 1/n
@@ -98,6 +110,52 @@ pub fn adjoint(g: &mut Graph, v: NodeId, k: usize, delta: NodeId) -> Option<Node
             };
             let diff = sub(g, y, t);
             mul(g, delta, diff)
+        }
+        // mse = (1/n) Σ (y − t)²: ∂/∂y = (2/n)(y − t), ∂/∂t = (2/n)(t − y)
+        Op::Loss(LossKind::Mse) => {
+            let (y, t) = if k == 0 {
+                (arg(0), arg(1))
+            } else {
+                (arg(1), arg(0))
+            };
+            let n = g.node(arg(0)).ty.shape.iter().product::<usize>() as f64;
+            let two_over_n = constant(g, 2.0 / n, Type::scalar());
+            let diff = sub(g, y, t);
+            let scaled = mul(g, two_over_n, diff);
+            mul(g, delta, scaled)
+        }
+        // bce = −Σ [t ln y + (1 − t) ln(1 − y)]: ∂/∂y = (y − t) / (y(1 − y))
+        Op::Loss(LossKind::BinaryCrossEntropy) if k == 0 => {
+            let (y, t) = (arg(0), arg(1));
+            let diff = sub(g, y, t);
+            let one = constant(g, 1.0, Type::scalar());
+            let one_minus_y = sub(g, one, y);
+            let denominator = mul(g, y, one_minus_y);
+            let q = div(g, diff, denominator);
+            mul(g, delta, q)
+        }
+        // ∂/∂t = ln(1 − y) − ln y
+        Op::Loss(LossKind::BinaryCrossEntropy) => {
+            let y = arg(0);
+            let one = constant(g, 1.0, Type::scalar());
+            let one_minus_y = sub(g, one, y);
+            let ty = g.node(y).ty.clone();
+            let a = push(g, Op::Map(Func::Log), vec![one_minus_y], ty.clone());
+            let b = push(g, Op::Map(Func::Log), vec![y], ty);
+            let d = sub(g, a, b);
+            mul(g, delta, d)
+        }
+        // Σ softplus(z) − t·z: ∂/∂z = σ(z) − t (no division by y(1 − y))
+        Op::SigmoidBinaryCrossEntropy if k == 0 => {
+            let (z, t) = (arg(0), arg(1));
+            let y = push(g, Op::Map(Func::Sigmoid), vec![z], g.node(z).ty.clone());
+            let d = sub(g, y, t);
+            mul(g, delta, d)
+        }
+        // ∂/∂t = −z
+        Op::SigmoidBinaryCrossEntropy => {
+            let d = mul(g, delta, arg(0));
+            neg(g, d)
         }
         // cross_entropy = −Σ t ln y: ∂/∂y = −t / y
         Op::Loss(LossKind::CrossEntropy) if k == 0 => {

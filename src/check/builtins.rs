@@ -13,6 +13,10 @@ pub enum Builtin {
     Map(Func),
     /// softmax over a vector
     Softmax,
+    /// log softmax over a vector
+    LogSoftmax,
+    /// `dense(x, m)`: x @ W + b with parameters declared by the binding
+    Dense,
     /// Σ of all elements
     Sum,
     /// mean of all elements
@@ -28,6 +32,10 @@ pub enum LossKind {
     Sse,
     /// − Σ t · ln y
     CrossEntropy,
+    /// mean((y − t)²)
+    Mse,
+    /// − Σ [t ln y + (1 − t) ln(1 − y)]
+    BinaryCrossEntropy,
 }
 
 impl LossKind {
@@ -36,6 +44,8 @@ impl LossKind {
         match self {
             LossKind::Sse => "sse",
             LossKind::CrossEntropy => "cross_entropy",
+            LossKind::Mse => "mse",
+            LossKind::BinaryCrossEntropy => "binary_cross_entropy",
         }
     }
 }
@@ -98,6 +108,20 @@ pub fn signature(name: &str) -> Option<Signature> {
             params: &[X],
             make: |_| Builtin::Softmax,
         },
+        "log_softmax" => Signature {
+            params: &[X],
+            make: |_| Builtin::LogSoftmax,
+        },
+        "dense" => Signature {
+            params: &[
+                X,
+                ParamSig {
+                    name: "m",
+                    default: Default::Number(f64::NAN),
+                },
+            ],
+            make: |_| Builtin::Dense,
+        },
         "sum" => Signature {
             params: &[X],
             make: |_| Builtin::Sum,
@@ -113,6 +137,14 @@ pub fn signature(name: &str) -> Option<Signature> {
         "cross_entropy" => Signature {
             params: YT,
             make: |_| Builtin::Loss(LossKind::CrossEntropy),
+        },
+        "mse" => Signature {
+            params: YT,
+            make: |_| Builtin::Loss(LossKind::Mse),
+        },
+        "binary_cross_entropy" => Signature {
+            params: YT,
+            make: |_| Builtin::Loss(LossKind::BinaryCrossEntropy),
         },
         other => {
             Func::from_name(other, 0.0)?;
@@ -185,10 +217,18 @@ pub fn result_type(
     let arg_span = |i: usize| exprs.get(ids[i]).span;
     match builtin {
         Builtin::Map(_) => Some(args[0].clone()),
-        Builtin::Softmax => {
+        Builtin::Dense => {
+            unreachable!("dense is typed by the checker, which declares its parameters")
+        }
+        Builtin::Softmax | Builtin::LogSoftmax => {
+            let name = if builtin == Builtin::Softmax {
+                "softmax"
+            } else {
+                "log_softmax"
+            };
             if args[0].shape.len() != 1 {
                 diagnostics.push(
-                    Diagnostic::error(arg_span(0), "`softmax` takes a vector")
+                    Diagnostic::error(arg_span(0), format!("`{name}` takes a vector"))
                         .label(format!("this has shape {}", args[0].shape_text())),
                 );
                 return None;

@@ -154,6 +154,42 @@ pub enum Optimizer {
         /// The learning rate η.
         lr: f64,
     },
+    /// v ← β v + g; W ← W − η v (PyTorch's convention; v starts at 0).
+    Momentum {
+        /// The learning rate η.
+        lr: f64,
+        /// The momentum β.
+        beta: f64,
+    },
+    /// Adam with bias correction, as in PyTorch.
+    Adam {
+        /// The learning rate η.
+        lr: f64,
+        /// The decay of the first moment.
+        beta1: f64,
+        /// The decay of the second moment.
+        beta2: f64,
+        /// Added to the denominator.
+        eps: f64,
+    },
+}
+
+impl Optimizer {
+    /// The optimizer as written in `.nn`, with every argument.
+    pub fn text(&self) -> String {
+        match self {
+            Optimizer::Sgd { lr } => format!("sgd(lr = {lr})"),
+            Optimizer::Momentum { lr, beta } => format!("momentum(lr = {lr}, beta = {beta})"),
+            Optimizer::Adam {
+                lr,
+                beta1,
+                beta2,
+                eps,
+            } => {
+                format!("adam(lr = {lr}, beta1 = {beta1}, beta2 = {beta2}, eps = {eps})")
+            }
+        }
+    }
 }
 
 /// What a name in an expression refers to.
@@ -182,6 +218,9 @@ pub enum Meaning {
     Binary(BinOp, ExprId, ExprId),
     /// A built-in call with its value arguments in declaration order.
     Call(Builtin, Vec<ExprId>),
+    /// `dense(x, m)`: x @ W + b, with the indices of the parameters W and b
+    /// that the binding declared.
+    Dense(ExprId, usize, usize),
     /// Not a value (an initializer or optimizer expression, or an error).
     None,
 }
@@ -283,6 +322,9 @@ struct Checker<'a> {
     types: Vec<Option<Type>>,
     /// Whether each expression depends on a target.
     uses_target: Vec<bool>,
+    /// The binding being checked (where `dense` declares its parameters),
+    /// and the first `dense` in it.
+    binding: Option<(String, Option<Span>)>,
 }
 
 impl<'a> Checker<'a> {
@@ -301,6 +343,7 @@ impl<'a> Checker<'a> {
             meanings: vec![Meaning::None; n],
             types: vec![None; n],
             uses_target: vec![false; n],
+            binding: None,
         }
     }
 
@@ -866,17 +909,63 @@ impl<'a> Checker<'a> {
     }
 
     fn optimizer(&mut self, id: ExprId) -> Option<Optimizer> {
-        const OPTIMIZERS: &[NumberSignature] = &[("sgd", &[("lr", None)])];
-        let (_, v) = self.number_call(id, OPTIMIZERS, "optimizer")?;
-        if v[0] <= 0.0 {
-            let span = self.network.exprs.get(id).span;
-            self.error(Diagnostic::error(
-                span,
-                "the learning rate must be positive",
-            ));
+        const OPTIMIZERS: &[NumberSignature] = &[
+            ("sgd", &[("lr", None)]),
+            ("momentum", &[("lr", None), ("beta", Some(0.9))]),
+            (
+                "adam",
+                &[
+                    ("lr", Some(0.001)),
+                    ("beta1", Some(0.9)),
+                    ("beta2", Some(0.999)),
+                    ("eps", Some(1e-8)),
+                ],
+            ),
+        ];
+        let (name, v) = self.number_call(id, OPTIMIZERS, "optimizer")?;
+        let span = self.network.exprs.get(id).span;
+        let mut bad = |what: &str, ok: bool| {
+            if !ok {
+                self.error(Diagnostic::error(span, format!("`{name}`: {what}")));
+            }
+            ok
+        };
+        let mut ok = bad("the learning rate `lr` must be positive", v[0] > 0.0);
+        for (i, beta) in v
+            .iter()
+            .enumerate()
+            .skip(1)
+            .take(if name == "adam" { 2 } else { 1 })
+        {
+            let key = match (name.as_str(), i) {
+                ("adam", 1) => "beta1",
+                ("adam", _) => "beta2",
+                _ => "beta",
+            };
+            ok &= bad(
+                &format!("`{key}` must be at least 0 and below 1"),
+                (0.0..1.0).contains(beta),
+            );
+        }
+        if name == "adam" {
+            ok &= bad("`eps` must be positive", v[3] > 0.0);
+        }
+        if !ok {
             return None;
         }
-        Some(Optimizer::Sgd { lr: v[0] })
+        Some(match name.as_str() {
+            "sgd" => Optimizer::Sgd { lr: v[0] },
+            "momentum" => Optimizer::Momentum {
+                lr: v[0],
+                beta: v[1],
+            },
+            _ => Optimizer::Adam {
+                lr: v[0],
+                beta1: v[1],
+                beta2: v[2],
+                eps: v[3],
+            },
+        })
     }
 
     /// Types the expression `root` and everything below it. Operands have
@@ -998,6 +1087,7 @@ impl<'a> Checker<'a> {
                     lt || rt,
                 ))
             }
+            ExprKind::Call { func, args } if func.name == "dense" => self.dense(span, func, args),
             ExprKind::Call { func, args } => {
                 let (builtin, arg_ids) = self.call(span, func, args)?;
                 let mut types = Vec::new();
@@ -1025,6 +1115,78 @@ impl<'a> Checker<'a> {
                 None
             }
         }
+    }
+
+    /// `h = dense(x, m)` declares `h_w: [n, m]` (glorot) and `h_b: [m]`
+    /// (zeros) and means `x @ h_w + h_b`.
+    fn dense(
+        &mut self,
+        span: Span,
+        func: &ast::Ident,
+        args: &[ast::Arg],
+    ) -> Option<(Meaning, Option<Type>, bool)> {
+        let slots = self.match_args(func, args, &["x", "m"])?;
+        let (Some(x), Some(m)) = (slots[0], slots[1]) else {
+            self.error(
+                Diagnostic::error(span, "`dense` needs an input and a width")
+                    .help("`h = dense(x, 10)`"),
+            );
+            return None;
+        };
+        let m_span = self.network.exprs.get(m).span;
+        let width = self.expect_constant(m, "the width of `dense`")?;
+        if width.fract() != 0.0 || width < 1.0 || width > MAX_ELEMENTS as f64 {
+            self.error(Diagnostic::error(
+                m_span,
+                "the width of `dense` must be a whole number of at least 1",
+            ));
+            return None;
+        }
+        let width = width as usize;
+        let Some((binding, first)) = self.binding.clone() else {
+            self.error(
+                Diagnostic::error(span, "`dense` declares parameters named after its binding, so it must be a binding's value")
+                    .help("write `h = dense(x, m)` and use `h`"),
+            );
+            return None;
+        };
+        if let Some(first) = first {
+            self.error(
+                Diagnostic::error(span, format!("a second `dense` in the binding `{binding}`"))
+                    .also(first, "the first one")
+                    .help("give each layer its own binding: `h1 = dense(x, 50)`, then `h2 = dense(h1, 10)`"),
+            );
+            return None;
+        }
+        self.binding = Some((binding.clone(), Some(span)));
+        let (xt, target) = self.ty(x)?;
+        let [n] = xt.shape[..] else {
+            self.error(
+                Diagnostic::error(self.network.exprs.get(x).span, "`dense` takes a vector")
+                    .label(format!("this has shape {}", xt.shape_text())),
+            );
+            return None;
+        };
+        let declare = |this: &mut Self, suffix: &str, shape: Vec<usize>, init: Init, what: &str| {
+            let name = format!("{binding}_{suffix}");
+            this.params.push(Param {
+                name: name.clone(),
+                shape,
+                init,
+                docs: vec![format!("The {what} of the dense layer `{binding}`.")],
+                span,
+            });
+            let index = this.params.len() - 1;
+            this.declare(&ast::Ident { name, span }, Symbol::Param(index));
+            index
+        };
+        let w = declare(self, "w", vec![n, width], Init::Glorot, "weights");
+        let b = declare(self, "b", vec![width], Init::Zeros, "biases");
+        let ty = Type {
+            shape: vec![width],
+            batched: xt.batched,
+        };
+        Some((Meaning::Dense(x, w, b), Some(ty), target))
     }
 
     fn binary_shape(

@@ -342,13 +342,15 @@ impl<'a> Emitter<'a> {
                 let (a, b) = (view(self, 0), view(self, 1));
                 quote!(::denpa::runtime::outer(#a, #b))
             }
-            Op::Softmax => {
+            Op::Softmax | Op::LogSoftmax => {
                 let z = view(self, 0);
-                if n.ty.batched {
-                    quote!(::denpa::runtime::softmax_rows(#z))
-                } else {
-                    quote!(::denpa::runtime::softmax(#z))
-                }
+                let kernel = match (n.op == Op::Softmax, n.ty.batched) {
+                    (true, true) => quote!(softmax_rows),
+                    (true, false) => quote!(softmax),
+                    (false, true) => quote!(log_softmax_rows),
+                    (false, false) => quote!(log_softmax),
+                };
+                quote!(::denpa::runtime::#kernel(#z))
             }
             Op::Sum | Op::Mean => {
                 let x = self.reference(arg(0));
@@ -366,10 +368,10 @@ impl<'a> Emitter<'a> {
                     sum
                 }
             }
-            Op::Loss(_) | Op::SoftmaxCrossEntropy => {
+            Op::Loss(_) | Op::SoftmaxCrossEntropy | Op::SigmoidBinaryCrossEntropy => {
                 let kernel = match n.op {
                     Op::Loss(kind) => format_ident!("{}", kind.name()),
-                    _ => format_ident!("softmax_cross_entropy"),
+                    op => format_ident!("{}", op.mnemonic()),
                 };
                 let a = self.rows(arg(0));
                 let b = self.rows(arg(1));
@@ -668,6 +670,7 @@ impl Emitter<'_> {
             }
             Op::Outer => format!("{} ⊗ {}", arg(0), arg(1)),
             Op::Softmax => format!("softmax({})", self.math(n.args[0], false)),
+            Op::LogSoftmax => format!("log_softmax({})", self.math(n.args[0], false)),
             Op::Sum => format!("Σ {}", arg(0)),
             Op::Mean => format!("mean({})", self.math(n.args[0], false)),
             Op::Loss(kind) => format!(
@@ -683,6 +686,11 @@ impl Emitter<'_> {
                     self.math(n.args[1], false)
                 )
             }
+            Op::SigmoidBinaryCrossEntropy => format!(
+                "binary_cross_entropy(σ({}), {})",
+                self.math(n.args[0], false),
+                self.math(n.args[1], false)
+            ),
             Op::Reduce => {
                 let over_batch = self.g.node(n.args[0]).ty.batched && !n.ty.batched;
                 format!("Σ{} {}", if over_batch { "_b" } else { "" }, arg(0))

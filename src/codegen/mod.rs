@@ -50,20 +50,23 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
         .iter()
         .map(|p| array_type(&t, p.shape.len()))
         .collect();
-    let param_docs: Vec<String> = net
+    // Doc comments are kept without their leading space; rustdoc lines get one.
+    let doc_lines =
+        |docs: &[String]| -> Vec<String> { docs.iter().map(|d| format!(" {d}")).collect() };
+    let param_docs: Vec<Vec<String>> = net
         .params
         .iter()
         .map(|p| {
-            if p.docs.is_empty() {
-                format!(
-                    " Parameter `{}`: shape {}, starts as {}.",
-                    p.name,
-                    shape_text(&p.shape),
-                    init_text(&p.init)
-                )
-            } else {
-                p.docs.join("\n")
+            let mut lines = doc_lines(&p.docs);
+            if !lines.is_empty() {
+                lines.push(String::new());
             }
+            lines.push(format!(
+                " Shape {}, starts as {}.",
+                shape_text(&p.shape),
+                init_text(&p.init)
+            ));
+            lines
         })
         .collect();
     let grad_docs: Vec<String> = net
@@ -152,9 +155,11 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
     let grads_values = &grads_ret[1..];
 
     // train_step
-    let lr = match net.optimizer {
-        Optimizer::Sgd { lr } => literal(lr).0,
-    };
+    let optimizer = optimizer(net, &t);
+    let optimizer_name = &optimizer.name;
+    let optimizer_struct = &optimizer.item;
+    let optimizer_init = &optimizer.init;
+    let optimizer_update = &optimizer.update;
     let param_names: Vec<&str> = net.params.iter().map(|p| p.name.as_str()).collect();
     let grad_names: Vec<String> = net
         .params
@@ -213,10 +218,14 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
         #[allow(non_snake_case)] // parameters keep their `.nn` names (W1, b1)
         pub struct #name {
             #(
-                #[doc = #param_docs]
+                #(#[doc = #param_docs])*
                 pub #param_idents: #param_types,
             )*
+            /// The optimizer's state: its step count and moments.
+            optimizer: #optimizer_name,
         }
+
+        #optimizer_struct
 
         #[doc = #grads_doc]
         #[derive(Debug, Clone, PartialEq)]
@@ -252,6 +261,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
                 #rng
                 Self {
                     #(#param_idents: #inits,)*
+                    optimizer: #optimizer_init,
                 }
             }
 
@@ -294,8 +304,27 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
                 let (loss, grads) = self.gradients(#(#input_names,)* #(#target_names),*)?;
                 ::denpa::runtime::ensure_finite(#net_name, "the loss", loss)?;
                 #(::denpa::runtime::ensure_all_finite(#net_name, #grad_names, &grads.#param_idents)?;)*
-                #(::denpa::runtime::sgd(&mut self.#param_idents, &grads.#param_idents, #lr);)*
+                #optimizer_update
                 Ok(loss)
+            }
+
+            /// Saves the parameters as a safetensors file, one tensor per
+            /// parameter under its `.nn` name. The write is atomic.
+            pub fn save(&self, path: impl ::core::convert::AsRef<::std::path::Path>) -> ::core::result::Result<(), ::denpa::Error> {
+                ::denpa::runtime::weights::save(self, path.as_ref())
+            }
+
+            /// Loads parameters saved by [`Self::save`], refusing any name,
+            /// shape or dtype that does not match. The optimizer starts afresh.
+            pub fn load(path: impl ::core::convert::AsRef<::std::path::Path>) -> ::core::result::Result<Self, ::denpa::Error> {
+                let mut net = Self::new();
+                ::denpa::runtime::weights::load_into(&mut net, path.as_ref())?;
+                Ok(net)
+            }
+
+            /// The optimizer's state: its step count and moments.
+            pub fn optimizer(&self) -> &#optimizer_name {
+                &self.optimizer
             }
         }
 
@@ -324,6 +353,121 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
         name: net.name.clone(),
         tokens,
         comments,
+    }
+}
+
+/// The optimizer's state struct, its initial value and the update of
+/// `train_step`.
+struct OptimizerCode {
+    name: Ident,
+    item: TokenStream,
+    init: TokenStream,
+    update: TokenStream,
+}
+
+fn optimizer(net: &Net, t: &TokenStream) -> OptimizerCode {
+    let name = format_ident!("{}Optimizer", net.name);
+    let params: Vec<Ident> = net
+        .params
+        .iter()
+        .map(|p| format_ident!("{}", p.name))
+        .collect();
+    let types: Vec<TokenStream> = net
+        .params
+        .iter()
+        .map(|p| array_type(t, p.shape.len()))
+        .collect();
+    let zeros: Vec<TokenStream> = net
+        .params
+        .iter()
+        .map(|p| {
+            let dims = dims_tokens(&p.shape);
+            let array = match p.shape.len() {
+                1 => quote!(::denpa::ndarray::Array1::<#t>),
+                _ => quote!(::denpa::ndarray::Array2::<#t>),
+            };
+            quote!(#array::zeros(#dims))
+        })
+        .collect();
+    // One state array per parameter and moment: (field prefix, doc).
+    let moments: &[(&str, &str)] = match net.optimizer {
+        Optimizer::Sgd { .. } => &[],
+        Optimizer::Momentum { .. } => &[("velocity", "The velocity v of")],
+        Optimizer::Adam { .. } => &[
+            ("m", "The first moment m of"),
+            ("v", "The second moment v of"),
+        ],
+    };
+    let mut fields = TokenStream::new();
+    let mut inits = TokenStream::new();
+    let mut state: Vec<Vec<TokenStream>> = vec![Vec::new(); params.len()];
+    for (prefix, doc) in moments {
+        for (i, p) in params.iter().enumerate() {
+            let field = format_ident!("{prefix}_{p}");
+            let doc = format!(" {doc} `{p}`.");
+            let (ty, zero) = (&types[i], &zeros[i]);
+            fields.extend(quote!(#[doc = #doc] pub #field: #ty,));
+            inits.extend(quote!(#field: #zero,));
+            state[i].push(quote!(&mut self.optimizer.#field));
+        }
+    }
+    let num = |v: f64| literal(v).0;
+    let update = match net.optimizer {
+        Optimizer::Sgd { lr } => {
+            let lr = num(lr);
+            quote! {
+                let sgd = ::denpa::runtime::Sgd { lr: #lr };
+                #(sgd.update(&mut self.#params, &grads.#params);)*
+                self.optimizer.step += 1;
+            }
+        }
+        Optimizer::Momentum { lr, beta } => {
+            let (lr, beta) = (num(lr), num(beta));
+            let v: Vec<&TokenStream> = state.iter().map(|s| &s[0]).collect();
+            quote! {
+                let momentum = ::denpa::runtime::Momentum { lr: #lr, beta: #beta };
+                #(momentum.update(&mut self.#params, &grads.#params, #v);)*
+                self.optimizer.step += 1;
+            }
+        }
+        Optimizer::Adam {
+            lr,
+            beta1,
+            beta2,
+            eps,
+        } => {
+            let (lr, beta1, beta2, eps) = (num(lr), num(beta1), num(beta2), num(eps));
+            let m: Vec<&TokenStream> = state.iter().map(|s| &s[0]).collect();
+            let v: Vec<&TokenStream> = state.iter().map(|s| &s[1]).collect();
+            quote! {
+                self.optimizer.step += 1;
+                let step = self.optimizer.step;
+                let adam = ::denpa::runtime::Adam { lr: #lr, beta1: #beta1, beta2: #beta2, eps: #eps };
+                #(adam.update(step, &mut self.#params, &grads.#params, (#m, #v));)*
+            }
+        }
+    };
+    let doc = format!(
+        " The state of the optimizer of [`{}`]: `{}`.",
+        net.name,
+        net.optimizer.text()
+    );
+    let item = quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, PartialEq)]
+        #[allow(non_snake_case)] // fields are named after the parameters
+        pub struct #name {
+            /// How many updates `train_step` has made.
+            pub step: u64,
+            #fields
+        }
+    };
+    let init = quote!(#name { step: 0, #inits });
+    OptimizerCode {
+        name,
+        item,
+        init,
+        update,
     }
 }
 

@@ -6,7 +6,7 @@
 //! node — before `derive` runs, so that the backward pass gets the stable
 //! derivative softmax(z)·Σt − t instead of the unstable −t/y.
 
-use super::{Graph, Node, NodeId, Op, Role};
+use super::{Func, Graph, Node, NodeId, Op, Role};
 use crate::check::{Builtin, LossKind, Meaning, Net, Symbol, Type};
 use crate::syntax::ast::{BinOp, ExprId};
 
@@ -120,17 +120,33 @@ pub fn build(net: &Net) -> Graph {
                     BinOp::MatMul => matmul(&mut g, l, r, ty, span),
                 }
             }
+            Meaning::Dense(x, w, b) => {
+                let (x, w, b) = (node_of(&nodes, *x), params[*w], params[*b]);
+                let mut product_ty = ty.clone();
+                product_ty.batched = g.node(x).ty.batched;
+                let product = matmul(&mut g, x, w, product_ty, span);
+                add(&mut g, Op::Add, vec![product, b], ty)
+            }
             Meaning::Call(builtin, args) => {
                 let args: Vec<NodeId> = args.iter().map(|a| node_of(&nodes, *a)).collect();
                 match builtin {
                     Builtin::Map(f) => add(&mut g, Op::Map(*f), args, ty),
                     Builtin::Softmax => add(&mut g, Op::Softmax, args, ty),
+                    Builtin::LogSoftmax => add(&mut g, Op::LogSoftmax, args, ty),
+                    Builtin::Dense => unreachable!("the checker resolves dense"),
                     Builtin::Sum => add(&mut g, Op::Sum, args, ty),
                     Builtin::Mean => add(&mut g, Op::Mean, args, ty),
                     Builtin::Loss(LossKind::CrossEntropy) if g.node(args[0]).op == Op::Softmax => {
                         // cross_entropy(softmax(z), t) → one stable node.
                         let z = g.node(args[0]).args[0];
                         add(&mut g, Op::SoftmaxCrossEntropy, vec![z, args[1]], ty)
+                    }
+                    Builtin::Loss(LossKind::BinaryCrossEntropy)
+                        if g.node(args[0]).op == Op::Map(Func::Sigmoid) =>
+                    {
+                        // binary_cross_entropy(sigmoid(z), t) → one stable node.
+                        let z = g.node(args[0]).args[0];
+                        add(&mut g, Op::SigmoidBinaryCrossEntropy, vec![z, args[1]], ty)
                     }
                     Builtin::Loss(kind) => add(&mut g, Op::Loss(*kind), args, ty),
                 }
@@ -172,7 +188,7 @@ fn name_binding(g: &mut Graph, node: NodeId, name: &str) {
         return;
     }
     n.name = Some(name.to_string());
-    if matches!(n.op, Op::Map(_) | Op::Softmax) {
+    if matches!(n.op, Op::Map(_) | Op::Softmax | Op::LogSoftmax) {
         let arg = n.args[0];
         let a = &mut g.nodes[arg.index()];
         if !a.args.is_empty() && a.name.is_none() && a.hint.is_none() {

@@ -77,6 +77,8 @@ pub enum Op {
     Outer,
     /// `[z]` softmax over each sample's vector.
     Softmax,
+    /// `[z]` log softmax over each sample's vector: z − ln Σ eᶻ, by log-sum-exp.
+    LogSoftmax,
     /// `[x]` Σ over each sample's elements.
     Sum,
     /// `[x]` mean over each sample's elements.
@@ -86,6 +88,9 @@ pub enum Op {
     /// `[z, t]` cross_entropy(softmax(z), t), fused: computed by log-sum-exp,
     /// with the derivative softmax(z)·Σt − t.
     SoftmaxCrossEntropy,
+    /// `[z, t]` binary_cross_entropy(sigmoid(z), t), fused: computed as
+    /// Σ softplus(z) − t·z, with the derivative sigmoid(z) − t.
+    SigmoidBinaryCrossEntropy,
     /// `[g]` g summed down to this node's type (over the batch axis, or the
     /// per-sample axis, where g broadcast).
     Reduce,
@@ -133,10 +138,12 @@ impl Op {
             ),
             Op::Outer => "outer".into(),
             Op::Softmax => "softmax".into(),
+            Op::LogSoftmax => "log_softmax".into(),
             Op::Sum => "sum".into(),
             Op::Mean => "mean".into(),
             Op::Loss(k) => k.name().into(),
             Op::SoftmaxCrossEntropy => "softmax_cross_entropy".into(),
+            Op::SigmoidBinaryCrossEntropy => "sigmoid_binary_cross_entropy".into(),
             Op::Reduce => "reduce".into(),
             Op::Broadcast => "broadcast".into(),
             Op::BatchMean => "batch_mean".into(),

@@ -6,12 +6,15 @@
 //! user's crate.
 
 pub mod init;
+mod optim;
+pub mod weights;
 
 use ndarray::{
     Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Axis, Data, Dimension, NdFloat, Zip,
 };
 
 pub use init::{Rng, DEFAULT_SEED};
+pub use optim::{Adam, Momentum, Sgd};
 
 use crate::Error;
 
@@ -118,6 +121,44 @@ pub fn softmax_rows<T: NdFloat>(z: ArrayView2<'_, T>) -> Array2<T> {
     out
 }
 
+/// log softmax of one vector: z − max − ln Σ e^(z − max).
+pub fn log_softmax<T: NdFloat>(z: ArrayView1<'_, T>) -> Array1<T> {
+    log_softmax_rows(z.insert_axis(Axis(0))).index_axis_move(Axis(0), 0)
+}
+
+/// log softmax of each row, by log-sum-exp: finite for any finite z.
+pub fn log_softmax_rows<T: NdFloat>(z: ArrayView2<'_, T>) -> Array2<T> {
+    let mut out = z.to_owned();
+    for mut row in out.rows_mut() {
+        let max = row.fold(T::neg_infinity(), |m, &v| m.max(v));
+        let log_sum = row.fold(T::zero(), |s, &v| s + (v - max).exp()).ln();
+        row.mapv_inplace(|v| v - max - log_sum);
+    }
+    out
+}
+
+/// mean((y − t)²) of each row: the mean squared error.
+pub fn mse<T: NdFloat>(y: ArrayView2<'_, T>, t: ArrayView2<'_, T>) -> Array1<T> {
+    let n = T::from(y.ncols().max(t.ncols())).expect("a count converts");
+    per_row(y, t, |y, t| (y - t) * (y - t)).mapv(|v| v / n)
+}
+
+/// −Σ [t ln y + (1 − t) ln(1 − y)] of each row, for probabilities y.
+pub fn binary_cross_entropy<T: NdFloat>(y: ArrayView2<'_, T>, t: ArrayView2<'_, T>) -> Array1<T> {
+    per_row(y, t, |y, t| {
+        -(t * y.ln() + (T::one() - t) * (T::one() - y).ln())
+    })
+}
+
+/// binary_cross_entropy(σ(z), t) of each row from the logits z, as
+/// Σ softplus(z) − t·z: finite for any finite z.
+pub fn sigmoid_binary_cross_entropy<T: NdFloat>(
+    z: ArrayView2<'_, T>,
+    t: ArrayView2<'_, T>,
+) -> Array1<T> {
+    per_row(z, t, |z, t| softplus(z) - t * z)
+}
+
 /// ½ Σ (y − t)² of each row: the sum of squared errors.
 pub fn sse<T: NdFloat>(y: ArrayView2<'_, T>, t: ArrayView2<'_, T>) -> Array1<T> {
     per_row(y, t, |y, t| {
@@ -185,15 +226,6 @@ pub fn ensure_all_finite<T: NdFloat, S: Data<Elem = T>, D: Dimension>(
         None => Ok(()),
         Some(v) => ensure_finite(network, what, *v),
     }
-}
-
-/// Stochastic gradient descent: W ← W − η g.
-pub fn sgd<T: NdFloat, D: Dimension>(
-    param: &mut ndarray::Array<T, D>,
-    grad: &ndarray::Array<T, D>,
-    lr: T,
-) {
-    param.scaled_add(-lr, grad);
 }
 
 #[cfg(test)]
