@@ -15,6 +15,16 @@ pub enum Error {
         /// The shape it got.
         actual: String,
     },
+    /// A dynamic call got too few arrays.
+    #[error("{network}: expected at least {expected} arrays, got {actual}")]
+    Arguments {
+        /// The network's name.
+        network: &'static str,
+        /// How many it needs.
+        expected: usize,
+        /// How many it got.
+        actual: usize,
+    },
     /// A loss was asked of a batch with no samples.
     #[error("{network}: the batch is empty; a loss needs at least one sample")]
     EmptyBatch {

@@ -104,6 +104,36 @@ pub trait Network {
     fn parameters(&self) -> Vec<(&'static str, ndarray::ArrayViewD<'_, Self::Scalar>)>;
     /// Every parameter with its name, mutable, in declaration order.
     fn parameters_mut(&mut self) -> Vec<(&'static str, ndarray::ArrayViewMutD<'_, Self::Scalar>)>;
+    /// The network with parameters drawn from `seed` (as the inherent
+    /// `with_seed`).
+    fn with_seed(seed: u64) -> Self
+    where
+        Self: Sized;
+    /// The inputs' names and per-sample shapes, in declaration order.
+    const INPUTS: &'static [(&'static str, &'static [usize])];
+    /// The targets' names and per-sample shapes, in declaration order.
+    const TARGETS: &'static [(&'static str, &'static [usize])];
+    /// `loss` with its arguments as dynamic-rank arrays (inputs, then
+    /// targets, each one row per sample), for tools that work on any network.
+    fn loss_dyn(
+        &self,
+        inputs: &[ndarray::ArrayViewD<'_, Self::Scalar>],
+        targets: &[ndarray::ArrayViewD<'_, Self::Scalar>],
+    ) -> Result<Self::Scalar, Error>;
+    /// `gradients` with dynamic-rank arguments; the gradients come back by
+    /// parameter name, in declaration order.
+    #[allow(clippy::type_complexity)] // (loss, [(name, gradient)])
+    fn gradients_dyn(
+        &self,
+        inputs: &[ndarray::ArrayViewD<'_, Self::Scalar>],
+        targets: &[ndarray::ArrayViewD<'_, Self::Scalar>],
+    ) -> Result<
+        (
+            Self::Scalar,
+            Vec<(&'static str, ndarray::ArrayD<Self::Scalar>)>,
+        ),
+        Error,
+    >;
 }
 
 /// What every generated gradients struct implements.

@@ -504,6 +504,16 @@ impl<'a> Checker<'a> {
                 None
             }
         };
+        if self.inputs.is_empty() {
+            self.error(
+                Diagnostic::error(
+                    network.name.span,
+                    format!("the network `{}` has no input", network.name.name),
+                )
+                .also(body_end, "add `input x: [n]` to the body")
+                .help("`forward` computes the outputs from the inputs, one row per sample"),
+            );
+        }
         if !self.bindings.iter().any(|b| b.output) {
             self.error(
                 Diagnostic::error(

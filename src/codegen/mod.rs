@@ -156,6 +156,41 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
 
     // train_step
     let optimizer = optimizer(net, &t);
+    let dims_of = |decls: &[crate::check::Decl]| -> Vec<Vec<TokenStream>> {
+        decls
+            .iter()
+            .map(|d| d.shape.iter().map(|n| body::dim(*n)).collect())
+            .collect()
+    };
+    let input_strs: Vec<&str> = net.inputs.iter().map(|d| d.name.as_str()).collect();
+    let target_strs: Vec<&str> = net.targets.iter().map(|d| d.name.as_str()).collect();
+    let (input_dims, target_dims) = (dims_of(&net.inputs), dims_of(&net.targets));
+    let dyn_arg = |list: TokenStream, index: usize, d: &crate::check::Decl| {
+        let id = Ident::new(&d.name, Span::call_site());
+        let name = &d.name;
+        let rank = if d.shape.is_empty() {
+            quote!(Ix1)
+        } else {
+            quote!(Ix2)
+        };
+        let dims: Vec<TokenStream> = d.shape.iter().map(|n| body::dim(*n)).collect();
+        let index = body::dim(index);
+        quote!(let #id = ::denpa::runtime::argument::<_, ::denpa::ndarray::#rank>(#net_name, #name, #list, #index, &[#(#dims),*])?;)
+    };
+    let mut dyn_args = TokenStream::new();
+    for (i, d) in net.inputs.iter().enumerate() {
+        dyn_args.extend(dyn_arg(quote!(inputs), i, d));
+    }
+    for (i, d) in net.targets.iter().enumerate() {
+        dyn_args.extend(dyn_arg(quote!(targets), i, d));
+    }
+    if net.targets.is_empty() {
+        dyn_args.extend(quote!(let _ = targets;));
+    }
+    let (fd_step, fd_floor) = match net.dtype {
+        crate::check::Dtype::F64 => (literal(1e-6).0, literal(1e-6).0),
+        crate::check::Dtype::F32 => (literal(1e-2).0, literal(1e-2).0),
+    };
     let optimizer_name = &optimizer.name;
     let optimizer_struct = &optimizer.item;
     let optimizer_init = &optimizer.init;
@@ -322,6 +357,20 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
                 Ok(net)
             }
 
+            /// Compares this network's derived gradients on a batch with
+            /// central finite differences of its loss, element by element.
+            /// In `f32` expect relative errors near 1e-2; in `f64`, near 1e-8.
+            #(#[doc = #args_doc])*
+            pub fn gradcheck(&self, #(#input_args,)* #(#target_args),*) -> ::core::result::Result<::denpa::runtime::GradcheckReport, ::denpa::Error> {
+                ::denpa::runtime::gradcheck(
+                    self,
+                    &[#(#input_names.into_dyn()),*],
+                    &[#(#target_names.into_dyn()),*],
+                    #fd_step,
+                    #fd_floor,
+                )
+            }
+
             /// The optimizer's state: its step count and moments.
             pub fn optimizer(&self) -> &#optimizer_name {
                 &self.optimizer
@@ -338,6 +387,32 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
 
             fn parameters_mut(&mut self) -> ::std::vec::Vec<(&'static str, ::denpa::ndarray::ArrayViewMutD<'_, #t>)> {
                 ::std::vec![#((#param_names, self.#param_idents.view_mut().into_dyn())),*]
+            }
+
+            fn with_seed(seed: u64) -> Self {
+                #name::with_seed(seed)
+            }
+
+            const INPUTS: &'static [(&'static str, &'static [usize])] = &[#((#input_strs, &[#(#input_dims),*])),*];
+            const TARGETS: &'static [(&'static str, &'static [usize])] = &[#((#target_strs, &[#(#target_dims),*])),*];
+
+            fn loss_dyn(
+                &self,
+                inputs: &[::denpa::ndarray::ArrayViewD<'_, #t>],
+                targets: &[::denpa::ndarray::ArrayViewD<'_, #t>],
+            ) -> ::core::result::Result<#t, ::denpa::Error> {
+                #dyn_args
+                self.loss(#(#input_names,)* #(#target_names),*)
+            }
+
+            fn gradients_dyn(
+                &self,
+                inputs: &[::denpa::ndarray::ArrayViewD<'_, #t>],
+                targets: &[::denpa::ndarray::ArrayViewD<'_, #t>],
+            ) -> ::core::result::Result<(#t, ::std::vec::Vec<(&'static str, ::denpa::ndarray::ArrayD<#t>)>), ::denpa::Error> {
+                #dyn_args
+                let (loss, grads) = self.gradients(#(#input_names,)* #(#target_names),*)?;
+                Ok((loss, ::std::vec![#((#param_names, grads.#param_idents.into_dyn())),*]))
             }
         }
 

@@ -5,6 +5,7 @@
 //! like the derivation; they are public because generated code lives in the
 //! user's crate.
 
+mod gradcheck;
 pub mod init;
 mod optim;
 pub mod weights;
@@ -13,6 +14,7 @@ use ndarray::{
     Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Axis, Data, Dimension, NdFloat, Zip,
 };
 
+pub use gradcheck::{gradcheck, Comparison, GradcheckReport};
 pub use init::{Rng, DEFAULT_SEED};
 pub use optim::{Adam, Momentum, Sgd};
 
@@ -80,6 +82,34 @@ impl Batch {
     pub fn samples(&self) -> usize {
         self.rows.unwrap_or(0)
     }
+}
+
+/// One argument of a dynamic call (`Network::loss_dyn`) as an array of the
+/// rank the network needs.
+pub fn argument<'a, T, D: Dimension>(
+    network: &'static str,
+    name: &'static str,
+    views: &[ndarray::ArrayViewD<'a, T>],
+    index: usize,
+    per_sample: &[usize],
+) -> Result<ndarray::ArrayView<'a, T, D>, Error> {
+    let count_error = || Error::Arguments {
+        network,
+        expected: index + 1,
+        actual: views.len(),
+    };
+    let view = views.get(index).ok_or_else(count_error)?.clone();
+    let shape = view.shape().to_vec();
+    view.into_dimensionality::<D>().map_err(|_| {
+        let mut expected = vec!["batch".to_string()];
+        expected.extend(per_sample.iter().map(usize::to_string));
+        Error::Shape {
+            network,
+            argument: name,
+            expected: format!("[{}]", expected.join(", ")),
+            actual: format!("{shape:?}"),
+        }
+    })
 }
 
 /// σ(x) = 1 / (1 + e^(−x)), without overflow for large |x|.
