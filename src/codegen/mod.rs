@@ -88,17 +88,28 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
     );
 
     // Arguments: inputs, then targets.
-    let arg = |d: &crate::check::Decl| {
-        let id = Ident::new(&d.name, Span::call_site());
-        let ty = if d.shape.is_empty() {
-            quote!(::denpa::ndarray::ArrayView1<'_, #t>)
-        } else {
-            quote!(::denpa::ndarray::ArrayView2<'_, #t>)
-        };
-        quote!(#id: #ty)
+    let arg_with = |lifetime: TokenStream| {
+        let t = t.clone();
+        move |d: &crate::check::Decl| {
+            let id = Ident::new(&d.name, Span::call_site());
+            let ty = if d.shape.is_empty() {
+                quote!(::denpa::ndarray::ArrayView1<#lifetime, #t>)
+            } else {
+                quote!(::denpa::ndarray::ArrayView2<#lifetime, #t>)
+            };
+            quote!(#id: #ty)
+        }
     };
-    let input_args: Vec<TokenStream> = net.inputs.iter().map(arg).collect();
-    let target_args: Vec<TokenStream> = net.targets.iter().map(arg).collect();
+    let input_args: Vec<TokenStream> = net.inputs.iter().map(arg_with(quote!('_))).collect();
+    let target_args: Vec<TokenStream> = net.targets.iter().map(arg_with(quote!('_))).collect();
+    // Views are invariant in their lifetime: arguments gathered into one
+    // slice (gradcheck) share one.
+    let shared_args: Vec<TokenStream> = net
+        .inputs
+        .iter()
+        .chain(&net.targets)
+        .map(arg_with(quote!('a)))
+        .collect();
     let input_names: Vec<Ident> = net
         .inputs
         .iter()
@@ -361,7 +372,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
             /// central finite differences of its loss, element by element.
             /// In `f32` expect relative errors near 1e-2; in `f64`, near 1e-8.
             #(#[doc = #args_doc])*
-            pub fn gradcheck(&self, #(#input_args,)* #(#target_args),*) -> ::core::result::Result<::denpa::runtime::GradcheckReport, ::denpa::Error> {
+            pub fn gradcheck<'a>(&self, #(#shared_args),*) -> ::core::result::Result<::denpa::runtime::GradcheckReport, ::denpa::Error> {
                 ::denpa::runtime::gradcheck(
                     self,
                     &[#(#input_names.into_dyn()),*],
