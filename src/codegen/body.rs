@@ -407,10 +407,12 @@ impl<'a> Emitter<'a> {
     /// A view with one row per sample (an unbatched vector becomes one row).
     fn rows(&self, id: NodeId) -> TokenStream {
         let r = self.reference(id);
-        if self.g.node(id).ty.batched {
-            quote!(#r.view())
-        } else {
-            quote!(#r.view().insert_axis(::denpa::ndarray::Axis(0)))
+        let ty = &self.g.node(id).ty;
+        match (ty.batched, ty.shape.len()) {
+            (true, 0) => quote!(#r.view().insert_axis(::denpa::ndarray::Axis(1))),
+            (true, _) => quote!(#r.view()),
+            (false, 0) => quote!(::denpa::ndarray::Array2::from_elem((1, 1), #r).view()),
+            (false, _) => quote!(#r.view().insert_axis(::denpa::ndarray::Axis(0))),
         }
     }
 
