@@ -39,6 +39,18 @@ impl Span {
     }
 }
 
+/// The 1-based line and column (in characters) of a byte offset.
+pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(source.len());
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
 /// How serious a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -163,7 +175,11 @@ impl Diagnostics {
     /// `file_name` is what the `-->` line shows.
     pub fn render(&self, file_name: &str, source: &str, color: bool) -> String {
         let file = SimpleFile::new(file_name, source);
-        let config = term::Config::default();
+        // rustc's look: `-->` and `|` rather than box-drawing characters.
+        let config = term::Config {
+            chars: term::Chars::ascii(),
+            ..term::Config::default()
+        };
         let mut out = Vec::new();
         for diagnostic in &self.list {
             let report = to_report(diagnostic, source.len());

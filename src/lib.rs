@@ -35,17 +35,33 @@ use codegen::Output;
 /// success, warnings come back beside the output.
 pub fn compile(source: &str) -> Result<(Vec<Output>, Diagnostics), Diagnostics> {
     let file = syntax::parse(source)?;
-    let (nets, warnings) = check::check(&file)?;
+    let (nets, mut warnings) = check::check(&file)?;
     let outputs = nets
         .iter()
         .map(|net| {
             let graph = ir::build(net);
+            warnings.extend(check::lints(net, &graph));
             let graph = autodiff::derive(graph);
             let graph = optimize::run(graph);
             codegen::emit(net, &graph, &source[net.span.range()])
         })
         .collect();
     Ok((outputs, warnings))
+}
+
+/// A file's bytes as text, or, when they are not UTF-8, the text with
+/// replacement characters and an error at the first bad byte.
+pub fn source_text(bytes: &[u8]) -> Result<&str, (String, Diagnostics)> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let error = Diagnostic::error(
+            diagnostics::Span::new(at, at + 1),
+            format!("this file is not UTF-8 text: invalid byte at offset {at}"),
+        )
+        .label("not UTF-8")
+        .help("save the file as UTF-8");
+        (String::from_utf8_lossy(bytes).into_owned(), error.into())
+    })
 }
 
 /// The derived and optimized graph of each network, for tests and tools.

@@ -7,10 +7,12 @@
 //! are known. All errors of a network are reported together.
 
 mod builtins;
+mod lints;
 
 use std::collections::BTreeMap;
 
 pub use builtins::{Builtin, LossKind};
+pub use lints::lints;
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Span};
 use crate::syntax::ast::{self, BinOp, ExprId, ExprKind, ItemKind};
@@ -83,6 +85,8 @@ pub struct Decl {
     pub docs: Vec<String>,
     /// The declaration.
     pub span: Span,
+    /// The name in the declaration.
+    pub name_span: Span,
 }
 
 /// How a parameter starts.
@@ -129,6 +133,8 @@ pub struct Param {
     pub docs: Vec<String>,
     /// The declaration.
     pub span: Span,
+    /// The name in the declaration (for `dense`, the call).
+    pub name_span: Span,
 }
 
 /// A binding `name = EXPR` or `output name = EXPR`.
@@ -378,6 +384,7 @@ impl<'a> Checker<'a> {
                         shape: shape.unwrap_or_default(),
                         docs: item.docs.clone(),
                         span: item.span,
+                        name_span: name.span,
                     };
                     let symbol = if is_input {
                         self.inputs.push(decl);
@@ -411,6 +418,7 @@ impl<'a> Checker<'a> {
                         init: init.unwrap_or(Init::Zeros),
                         docs: item.docs.clone(),
                         span: item.span,
+                        name_span: name.span,
                     });
                     self.declare(name, Symbol::Param(self.params.len() - 1));
                 }
@@ -1185,6 +1193,7 @@ impl<'a> Checker<'a> {
                 init,
                 docs: vec![format!("The {what} of the dense layer `{binding}`.")],
                 span,
+                name_span: span,
             });
             let index = this.params.len() - 1;
             this.declare(&ast::Ident { name, span }, Symbol::Param(index));
@@ -1210,7 +1219,11 @@ impl<'a> Checker<'a> {
         let ls = self.network.exprs.get(lhs).span;
         let rs = self.network.exprs.get(rhs).span;
         let sym = op.symbol();
-        if op == BinOp::MatMul {
+        let (a, b) = (
+            self.operand_name(lhs, "the left side"),
+            self.operand_name(rhs, "the right side"),
+        );
+        let why = if op == BinOp::MatMul {
             let out = match (l.shape.as_slice(), r.shape.as_slice()) {
                 ([n], [k, m]) if n == k => Some(vec![*m]),
                 ([n, k], [m]) if k == m => Some(vec![*n]),
@@ -1218,60 +1231,84 @@ impl<'a> Checker<'a> {
                 ([n, k], [k2, m]) if k == k2 => Some(vec![*n, *m]),
                 _ => None,
             };
-            if out.is_none() {
-                let why = match (l.shape.as_slice(), r.shape.as_slice()) {
-                    ([], _) | (_, []) => {
-                        "`@` needs vectors or matrices on both sides; use `*` to scale".to_string()
-                    }
-                    ([n], [k, _]) => {
-                        format!("the left side has {n} elements, the right side {k} rows")
-                    }
-                    ([_, k], [m]) => {
-                        format!("the left side has {k} columns, the right side {m} elements")
-                    }
-                    ([n], [m]) => format!("a dot product needs equal lengths, not {n} and {m}"),
-                    ([_, k], [k2, _]) => {
-                        format!("the left side has {k} columns, the right side {k2} rows")
-                    }
-                    _ => "these shapes cannot be multiplied".to_string(),
-                };
-                let span = ls.to(rs);
-                self.error(
-                    Diagnostic::error(
-                        span,
-                        format!(
-                            "shape mismatch in `@`: {} @ {}",
-                            l.shape_text(),
-                            r.shape_text()
-                        ),
-                    )
-                    .label(why)
-                    .also(ls, format!("shape {}", l.shape_text()))
-                    .also(rs, format!("shape {}", r.shape_text())),
-                );
+            if out.is_some() {
+                return out;
             }
-            return out;
-        }
-        if l.shape == r.shape || r.is_scalar() {
-            Some(l.shape.clone())
+            match (l.shape.as_slice(), r.shape.as_slice()) {
+                ([], _) | (_, []) => {
+                    "`@` multiplies vectors and matrices; use `*` to scale by a scalar".to_string()
+                }
+                ([n], [k, _]) => format!("{a} has {n} elements, {b} has {k} rows"),
+                ([_, k], [m]) => format!("{a} has {k} columns, {b} has {m} elements"),
+                ([n], [m]) => {
+                    format!("a dot product needs equal lengths: {a} has {n} elements, {b} has {m}")
+                }
+                ([_, k], [k2, _]) => format!("{a} has {k} columns, {b} has {k2} rows"),
+                _ => "these shapes cannot be multiplied".to_string(),
+            }
+        } else if l.shape == r.shape || r.is_scalar() {
+            return Some(l.shape.clone());
         } else if l.is_scalar() {
-            Some(r.shape.clone())
+            return Some(r.shape.clone());
         } else {
-            self.error(
-                Diagnostic::error(
-                    ls.to(rs),
-                    format!(
-                        "shape mismatch in `{sym}`: {} {sym} {}",
-                        l.shape_text(),
-                        r.shape_text()
-                    ),
-                )
-                .label("elementwise operations need equal shapes, or a scalar on one side")
-                .also(ls, format!("shape {}", l.shape_text()))
-                .also(rs, format!("shape {}", r.shape_text())),
-            );
-            None
+            format!("{a} is {}, {b} is {}", l.shape_text(), r.shape_text())
+        };
+        let mut d = Diagnostic::error(
+            ls.to(rs),
+            format!(
+                "shape mismatch in `{sym}`: {} {sym} {}",
+                l.shape_text(),
+                r.shape_text()
+            ),
+        )
+        .label(why);
+        for (e, t) in [(lhs, l), (rhs, r)] {
+            if let Some((span, note)) = self.shape_origin(e, t) {
+                d = d.also(span, note);
+            }
         }
+        if op != BinOp::MatMul {
+            d = d.help("elementwise operations need equal shapes, or a scalar on one side");
+        }
+        self.error(d);
+        None
+    }
+
+    /// How an operand is called in a message: its name, or a description.
+    fn operand_name(&self, id: ExprId, otherwise: &str) -> String {
+        match &self.network.exprs.get(id).kind {
+            ExprKind::Name(n) => format!("`{}`", n.name),
+            _ => otherwise.to_string(),
+        }
+    }
+
+    /// Where an operand's shape comes from: the declaration of a name, or the
+    /// binding that computed it. `None` for an operand written in place.
+    fn shape_origin(&self, id: ExprId, ty: &Type) -> Option<(Span, String)> {
+        let ExprKind::Name(name) = &self.network.exprs.get(id).kind else {
+            return None;
+        };
+        let (symbol, _) = self.names.get(&name.name)?;
+        let shape = ty.shape_text();
+        let n = &name.name;
+        Some(match *symbol {
+            Symbol::Input(i) => (
+                self.inputs[i].span,
+                format!("`{n}` is declared {shape} here"),
+            ),
+            Symbol::Target(i) => (
+                self.targets[i].span,
+                format!("`{n}` is declared {shape} here"),
+            ),
+            Symbol::Param(i) => (
+                self.params[i].span,
+                format!("`{n}` is declared {shape} here"),
+            ),
+            Symbol::Binding(i) => (
+                self.bindings[i].span,
+                format!("`{n}` gets shape {shape} here"),
+            ),
+        })
     }
 
     fn call(

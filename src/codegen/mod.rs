@@ -248,7 +248,12 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
                 None => "`[batch]`".to_string(),
                 Some(n) => format!("`[batch, {n}]`"),
             };
-            lines.push(format!(" - `{}`: {dims}", d.name));
+            let doc = d.docs.join(" ");
+            if doc.is_empty() {
+                lines.push(format!(" - `{}`: {dims}", d.name));
+            } else {
+                lines.push(format!(" - `{}`: {dims}, {doc}", d.name));
+            }
         }
         lines
     };

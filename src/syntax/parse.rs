@@ -109,7 +109,15 @@ fn item(pair: Pair<'_, Rule>, exprs: &mut Exprs) -> Result<Item, Diagnostic> {
         }
     }
     let statement = statement.expect("an item has a statement");
-    let item_span = span(&statement);
+    // End at the last part: pest may have skipped whitespace after it while
+    // looking for an optional `= ...`.
+    let end = statement
+        .clone()
+        .into_inner()
+        .map(|p| p.as_span().end())
+        .max()
+        .unwrap_or(statement.as_span().end());
+    let item_span = Span::new(statement.as_span().start(), end);
     let rule = statement.as_rule();
     let mut inner = statement.into_inner().filter(|p| !is_keyword(p.as_rule()));
     let mut next = || inner.next().expect("the grammar guarantees this part");

@@ -1,0 +1,89 @@
+//! Warnings: things that compile but are probably not what was meant.
+//!
+//! Each rule below is one pass over the forward graph; they need the graph
+//! because "reaches the loss" is a question about paths.
+
+use crate::check::Net;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::ir::{Func, Graph, Op};
+
+/// The warnings of one network, given its forward graph.
+pub fn lints(net: &Net, g: &Graph) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    let roots: Vec<_> = g
+        .outputs
+        .iter()
+        .map(|o| o.1)
+        .chain([g.sample_loss])
+        .collect();
+    let used = g.live(&roots);
+    let to_loss = g.live(&[g.sample_loss]);
+    // Which nodes the loss reaches by a path that carries a gradient: not
+    // through `step`, whose derivative is 0.
+    let mut differentiable = vec![false; g.nodes.len()];
+    differentiable[g.sample_loss.index()] = true;
+    for id in g.ids().rev() {
+        if differentiable[id.index()] && g.node(id).op != Op::Map(Func::Step) {
+            for a in &g.node(id).args {
+                differentiable[a.index()] = true;
+            }
+        }
+    }
+    for id in g.ids() {
+        let n = g.node(id);
+        match n.op {
+            // A parameter that nothing uses.
+            Op::Param(p) if !used[id.index()] => out.push(
+                Diagnostic::warning(
+                    net.params[p].name_span,
+                    format!("the parameter `{}` is never used", net.params[p].name),
+                )
+                .label("declared here")
+                .help("remove it, or use it in a binding"),
+            ),
+            // A parameter that only outputs the loss ignores use: training
+            // never changes it.
+            Op::Param(p) if !to_loss[id.index()] => out.push(
+                Diagnostic::warning(
+                    net.params[p].name_span,
+                    format!(
+                        "no gradient reaches `{}`: the loss does not depend on it",
+                        net.params[p].name
+                    ),
+                )
+                .label("training never changes this parameter")
+                .help("only outputs that the loss ignores use it"),
+            ),
+            // A parameter whose every path to the loss crosses `step`.
+            Op::Param(p) if !differentiable[id.index()] => out.push(
+                Diagnostic::warning(
+                    net.params[p].name_span,
+                    format!(
+                        "no gradient reaches `{}`: it is used only through `step`",
+                        net.params[p].name
+                    ),
+                )
+                .label("training never changes this parameter")
+                .help("`step` has derivative 0; use `sigmoid` for a smooth threshold"),
+            ),
+            Op::Input(i) if !used[id.index()] => out.push(
+                Diagnostic::warning(
+                    net.inputs[i].name_span,
+                    format!("the input `{}` is never used", net.inputs[i].name),
+                )
+                .label("declared here")
+                .help("`forward` still takes it as an argument; remove it if it is not needed"),
+            ),
+            Op::Target(i) if !to_loss[id.index()] => out.push(
+                Diagnostic::warning(
+                    net.targets[i].name_span,
+                    format!("the target `{}` is never used", net.targets[i].name),
+                )
+                .label("declared here")
+                .help("a target is compared with a prediction in the loss"),
+            ),
+            _ => {}
+        }
+    }
+    out
+}
