@@ -58,5 +58,50 @@ macro_rules! fixtures {
 }
 
 fixtures! {
+    bce_tanh_prob: BceTanhProb = "tests/fixtures/pass/bce_tanh_prob.nn";
+    bce_unfused: BceUnfused = "tests/fixtures/pass/bce_unfused.nn";
+    ce_mixture: CeMixture = "tests/fixtures/pass/ce_mixture.nn";
+    dense_deep: DenseDeep = "tests/fixtures/pass/dense_deep.nn";
+    dense_mlp: DenseMlp = "tests/fixtures/pass/dense_mlp.nn";
+    division: Division = "tests/fixtures/pass/division.nn";
+    doc_after_expression: DocAfterExpression = "tests/fixtures/pass/doc_after_expression.nn";
+    dot_scale: DotScale = "tests/fixtures/pass/dot_scale.nn";
+    dot_two_samples: DotTwoSamples = "tests/fixtures/pass/dot_two_samples.nn";
+    extra_output: ExtraOutput = "tests/fixtures/pass/extra_output.nn";
+    fused_bce_shared: FusedBceShared = "tests/fixtures/pass/fused_bce_shared.nn";
+    fused_ce_shared: FusedCeShared = "tests/fixtures/pass/fused_ce_shared.nn";
+    gated: Gated = "tests/fixtures/pass/gated.nn";
+    initializers: Initializers = "tests/fixtures/pass/initializers.nn";
+    layer_norm: LayerNorm = "tests/fixtures/pass/layer_norm.nn";
+    leaky_relu_slopes: LeakyReluSlopes = "tests/fixtures/pass/leaky_relu_slopes.nn";
+    log_softmax_exp_sse: LogSoftmaxExpSse = "tests/fixtures/pass/log_softmax_exp_sse.nn";
+    log_softmax_nll: LogSoftmaxNll = "tests/fixtures/pass/log_softmax_nll.nn";
+    low_rank: LowRank = "tests/fixtures/pass/low_rank.nn";
+    low_rank_binding: LowRankBinding = "tests/fixtures/pass/low_rank_binding.nn";
+    matvec: Matvec = "tests/fixtures/pass/matvec.nn";
+    mean_square_loss: MeanSquareLoss = "tests/fixtures/pass/mean_square_loss.nn";
+    mlp_relu_softmax_ce: MlpReluSoftmaxCe = "tests/fixtures/pass/mlp_relu_softmax_ce.nn";
+    mse_tanh: MseTanh = "tests/fixtures/pass/mse_tanh.nn";
+    multi_io: MultiIo = "tests/fixtures/pass/multi_io.nn";
+    no_gradient_params_free: NoGradientParamsFree = "tests/fixtures/pass/no_gradient_params_free.nn";
+    no_gradient_perceptron: NoGradientPerceptron = "tests/fixtures/pass/no_gradient_perceptron.nn";
+    param_algebra: ParamAlgebra = "tests/fixtures/pass/param_algebra.nn";
+    param_only_losses: ParamOnlyLosses = "tests/fixtures/pass/param_only_losses.nn";
+    relu_deep4: ReluDeep4 = "tests/fixtures/pass/relu_deep4.nn";
+    scalar_io: ScalarIo = "tests/fixtures/pass/scalar_io.nn";
+    scalar_losses: ScalarLosses = "tests/fixtures/pass/scalar_losses.nn";
+    sigmoid_bce_binding: SigmoidBceBinding = "tests/fixtures/pass/sigmoid_bce_binding.nn";
+    sigmoid_bce_direct: SigmoidBceDirect = "tests/fixtures/pass/sigmoid_bce_direct.nn";
+    softmax_ce_direct: SoftmaxCeDirect = "tests/fixtures/pass/softmax_ce_direct.nn";
+    softmax_sse: SoftmaxSse = "tests/fixtures/pass/softmax_sse.nn";
+    softplus_exp_log: SoftplusExpLog = "tests/fixtures/pass/softplus_exp_log.nn";
+    sqrt_square_abs: SqrtSquareAbs = "tests/fixtures/pass/sqrt_square_abs.nn";
+    step_branch: StepBranch = "tests/fixtures/pass/step_branch.nn";
+    syntax_forms: SyntaxForms = "tests/fixtures/pass/syntax_forms.nn";
+    target_binding: TargetBinding = "tests/fixtures/pass/target_binding.nn";
+    tied_autoencoder: TiedAutoencoder = "tests/fixtures/pass/tied_autoencoder.nn";
     two_layer_sigmoid_sse: TwoLayerSigmoidSse = "tests/fixtures/pass/two_layer_sigmoid_sse.nn";
+    unary_minus: UnaryMinus = "tests/fixtures/pass/unary_minus.nn";
+    weight_decay: WeightDecay = "tests/fixtures/pass/weight_decay.nn";
+    weight_norm: WeightNorm = "tests/fixtures/pass/weight_norm.nn";
 }

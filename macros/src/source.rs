@@ -38,7 +38,7 @@ pub fn from_file(path: &syn::LitStr) -> TokenStream {
             }
         },
         Err(e) => {
-            let msg = format!("cannot read `{}`: {e}", full.display());
+            let msg = format!("cannot read `{written}` (relative to the crate's Cargo.toml): {e}");
             return syn::Error::new(path.span(), msg).to_compile_error();
         }
     };
@@ -82,7 +82,7 @@ pub fn inline(input: proc_macro::TokenStream) -> TokenStream {
             for d in diagnostics.iter().filter(|d| d.is_error()) {
                 let (first, last) = covering(&pieces, d.primary.span.start, d.primary.span.end);
                 let mut message = d.message.clone();
-                if !d.primary.message.is_empty() {
+                if !d.primary.message.is_empty() && !d.message.contains(&d.primary.message) {
                     message.push_str(&format!("\n  = {}", d.primary.message));
                 }
                 for label in d.secondary.iter().filter(|l| !l.message.is_empty()) {

@@ -436,7 +436,9 @@ impl<'a> Checker<'a> {
                     value,
                     output,
                 } => {
+                    self.binding = Some((name.name.clone(), None));
                     self.value(*value);
+                    self.binding = None;
                     self.bindings.push(Binding {
                         name: name.name.clone(),
                         value: *value,
@@ -556,6 +558,24 @@ impl<'a> Checker<'a> {
                     Diagnostic::error(span, format!("the output `{name}` depends on a target"))
                         .help("`forward` has no targets; use targets only in the loss and in bindings only the loss uses"),
                 );
+            }
+        }
+        // A literal must fit the element type: rustc refuses an `f32` literal
+        // beyond f32::MAX.
+        if dtype.is_none_or(|d| d.0 == Dtype::F32) {
+            for (_, expr) in network.exprs.iter() {
+                if let ExprKind::Number(n) = &expr.kind {
+                    if n.value.is_finite() && n.value > f64::from(f32::MAX) {
+                        self.error(
+                            Diagnostic::error(
+                                expr.span,
+                                format!("the number `{}` is too large for `f32`", n.text),
+                            )
+                            .label(format!("the largest f32 is about {:e}", f32::MAX))
+                            .help("write `dtype f64` in the network, or use a smaller number"),
+                        );
+                    }
+                }
             }
         }
         if self.failed() {

@@ -101,6 +101,8 @@ pub struct Emitter<'a> {
     names: &'a [String],
     live: Vec<bool>,
     inline: Vec<bool>,
+    /// The logits of fused losses: (logits, the fused op's mnemonic).
+    fused: std::collections::BTreeSet<(NodeId, String)>,
     /// Whether `batch` / `batch_size` are used.
     pub uses_batch: bool,
     /// Whether `batch_size` (B as a float) is used.
@@ -150,6 +152,17 @@ impl<'a> Emitter<'a> {
             names,
             live,
             inline,
+            fused: g
+                .nodes
+                .iter()
+                .filter(|u| {
+                    matches!(
+                        u.op,
+                        Op::SoftmaxCrossEntropy | Op::SigmoidBinaryCrossEntropy
+                    )
+                })
+                .map(|u| (u.args[0], u.op.mnemonic()))
+                .collect(),
             uses_batch: false,
             uses_batch_size: false,
             ty,
@@ -159,31 +172,44 @@ impl<'a> Emitter<'a> {
     }
 
     /// Splits fused loops that would read too many arrays or hold too many
-    /// nodes: the largest inlined argument becomes its own `let`.
+    /// nodes. One sweep, arguments first: each node's loop (itself and its
+    /// inlined arguments) is measured from its arguments' loops; where it is
+    /// too big, its largest inlined argument becomes its own `let` — a loop
+    /// that already fits, since it was measured before.
     fn limit_clusters(&mut self) {
+        let n = self.g.nodes.len();
+        let mut size = vec![0usize; n];
+        let mut leaves: Vec<Vec<NodeId>> = vec![Vec::new(); n];
         for id in self.g.ids() {
-            if !self.live[id.index()]
-                || self.inline[id.index()]
-                || !self.g.node(id).op.is_elementwise()
-            {
+            if !self.live[id.index()] || !self.g.node(id).op.is_elementwise() {
                 continue;
             }
             loop {
-                let (members, leaves) = self.cluster(id);
-                if members.len() <= MAX_FUSED && leaves.len() <= MAX_LEAVES {
-                    break;
+                let mut total = 1;
+                let mut reads: Vec<NodeId> = Vec::new();
+                let mut biggest: Option<NodeId> = None;
+                for a in self.used_args(id) {
+                    if self.inline[a.index()] && self.g.node(a).op.is_elementwise() {
+                        total += size[a.index()];
+                        reads.extend(leaves[a.index()].iter().copied());
+                        if biggest.is_none_or(|b| size[a.index()] >= size[b.index()]) {
+                            biggest = Some(a);
+                        }
+                    } else if !self.inline[a.index()] && self.physical_rank(a) > 0 {
+                        reads.push(a);
+                    }
                 }
-                // Un-inline the inlined member with the most inlined members below it.
-                let biggest = members
-                    .iter()
-                    .copied()
-                    .filter(|m| {
-                        *m != id && !matches!(self.g.node(*m).op, Op::Const(_) | Op::BatchSize)
-                    })
-                    .max_by_key(|m| (self.cluster(*m).0.len(), m.0));
+                reads.sort();
+                reads.dedup();
                 match biggest {
-                    Some(m) => self.inline[m.index()] = false,
-                    None => break,
+                    Some(b) if total > MAX_FUSED || reads.len() > MAX_LEAVES => {
+                        self.inline[b.index()] = false
+                    }
+                    _ => {
+                        size[id.index()] = total;
+                        leaves[id.index()] = reads;
+                        break;
+                    }
                 }
             }
         }
@@ -266,6 +292,12 @@ impl<'a> Emitter<'a> {
         let name = self.ident(id);
         match self.g.node(id).op {
             Op::Param(_) => quote!(self.#name),
+            // Constants are written in place unless bound (a root).
+            Op::Const(c) if self.inline[id.index()] => match literal(c) {
+                (tokens, Prec::Atom) => tokens,
+                (tokens, _) => quote!((#tokens)),
+            },
+            Op::BatchSize if self.inline[id.index()] => quote!(batch_size),
             _ => quote!(#name),
         }
     }
@@ -357,6 +389,8 @@ impl<'a> Emitter<'a> {
                 let from = self.g.node(arg(0)).ty.clone();
                 let count = from.shape.iter().product::<usize>() as f64;
                 let sum = match (from.batched, from.shape.len()) {
+                    // The sum of one number is itself.
+                    (false, 0) => x,
                     (true, 0) => quote!(#x.to_owned()),
                     (true, _) => quote!(#x.sum_axis(::denpa::ndarray::Axis(1))),
                     (false, _) => quote!(#x.sum()),
@@ -412,7 +446,11 @@ impl<'a> Emitter<'a> {
             (true, 0) => quote!(#r.view().insert_axis(::denpa::ndarray::Axis(1))),
             (true, _) => quote!(#r.view()),
             (false, 0) => quote!(::denpa::ndarray::Array2::from_elem((1, 1), #r).view()),
-            (false, _) => quote!(#r.view().insert_axis(::denpa::ndarray::Axis(0))),
+            (false, 1) => quote!(#r.view().insert_axis(::denpa::ndarray::Axis(0))),
+            // A matrix compared element by element: one row of all its elements.
+            (false, _) => quote!(::denpa::ndarray::Array::from_iter(#r.iter().copied())
+                .insert_axis(::denpa::ndarray::Axis(0))
+                .view()),
         }
     }
 
@@ -605,14 +643,23 @@ impl Emitter<'_> {
             Op::SoftmaxCrossEntropy => {
                 lines.push("cross-entropy of softmax, fused: computed by log-sum-exp".into())
             }
+            Op::SigmoidBinaryCrossEntropy => lines.push(
+                "binary cross-entropy of sigmoid, fused: Σ softplus(z) − t·z, finite for any z"
+                    .into(),
+            ),
             Op::BatchMean => {
                 lines.push("the loss E: the mean over the batch of the per-sample loss ℓ".into())
             }
             _ => {}
         }
-        if self.fused_softmax_cross_entropy(id) {
+        if self.fused_user(id, Op::SoftmaxCrossEntropy) {
             lines
                 .push("softmax + cross-entropy, fused: softmax(z)·Σt − t, no division by y".into());
+        }
+        if self.fused_user(id, Op::SigmoidBinaryCrossEntropy) {
+            lines.push(
+                "sigmoid + binary cross-entropy, fused: σ(z) − t, no division by y(1 − y)".into(),
+            );
         }
         if readers.len() > 1 {
             let users: Vec<&str> = readers
@@ -624,14 +671,10 @@ impl Emitter<'_> {
         lines
     }
 
-    /// Whether the node is the derivative of a fused softmax cross-entropy.
-    fn fused_softmax_cross_entropy(&self, id: NodeId) -> bool {
+    /// Whether the node is the adjoint of the logits of a fused `op`.
+    fn fused_user(&self, id: NodeId, op: Op) -> bool {
         match self.g.node(id).role {
-            Role::Adjoint(of) => self
-                .g
-                .nodes
-                .iter()
-                .any(|u| u.op == Op::SoftmaxCrossEntropy && u.args[0] == of),
+            Role::Adjoint(of) => self.fused.contains(&(of, op.mnemonic())),
             _ => false,
         }
     }

@@ -296,7 +296,8 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
 
         // Generated names follow the math (grad_W1, delta_z_h); several
         // inputs and targets make several arguments.
-        #[allow(non_snake_case, clippy::too_many_arguments, clippy::type_complexity)]
+        // Folded constants can equal π or ln 2 to the last digit.
+        #[allow(non_snake_case, clippy::too_many_arguments, clippy::type_complexity, clippy::approx_constant)]
         impl #name {
             /// The network's `.nn` source text.
             pub const SOURCE: &'static str = #source_lit;

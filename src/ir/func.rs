@@ -87,6 +87,24 @@ impl Func {
         "step",
     ];
 
+    /// f(x) on a number, for folding constants at compile time.
+    pub fn eval(self, x: f64) -> f64 {
+        match self {
+            Func::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+            Func::Tanh => x.tanh(),
+            Func::Relu => x.max(0.0),
+            Func::LeakyRelu(_) if x > 0.0 => x,
+            Func::LeakyRelu(_) => self.slope() * x,
+            Func::Softplus => x.max(0.0) + (-x.abs()).exp().ln_1p(),
+            Func::Exp => x.exp(),
+            Func::Log => x.ln(),
+            Func::Sqrt => x.sqrt(),
+            Func::Square => x * x,
+            Func::Abs => x.abs(),
+            Func::Step => f64::from(u8::from(x > 0.0)),
+        }
+    }
+
     /// Whether a gradient passes this function at all.
     pub fn has_gradient(self) -> bool {
         self != Func::Step

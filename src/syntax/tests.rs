@@ -142,3 +142,18 @@ fn long_operator_chains_parse_without_recursion() {
     let file = parse(&src).unwrap();
     assert_eq!(file.networks[0].exprs.len(), 10_001);
 }
+
+#[test]
+fn a_doc_comment_after_an_expression_is_not_a_division() {
+    let src = "network N {
+    param W: [3, 2] = normal(0, 0.5)
+    /// The biases.
+    param b: [2] = constant(0.1)
+    h = a // comment
+    /* block */ g = a /* c */ / b
+}";
+    let file = parse(src).unwrap();
+    let net = &file.networks[0];
+    assert_eq!(net.items.len(), 4);
+    assert_eq!(net.items[1].docs, vec!["The biases."]);
+}
