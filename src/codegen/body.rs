@@ -13,6 +13,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::check::{Net, Type};
+use crate::ir::math::{self, Notation};
 use crate::ir::{literal, Graph, NodeId, Op, Prec, Role};
 
 /// Most nodes fused into one elementwise loop.
@@ -630,7 +631,7 @@ impl Emitter<'_> {
     fn comment(&self, id: NodeId, readers: &[NodeId]) -> Vec<String> {
         let n = self.g.node(id);
         let name = &self.names[id.index()];
-        let math = self.math(id, true);
+        let math = self.math(id);
         let mut lines = vec![match n.role {
             Role::Adjoint(of) => match self.g.node(of).op {
                 Op::Param(_) => format!("{name} = Σ_b ∂ℓ_b/∂{} = {math}", self.names[of.index()]),
@@ -679,98 +680,17 @@ impl Emitter<'_> {
         }
     }
 
-    /// A node in math notation; inlined arguments are written out.
-    fn math(&self, id: NodeId, top: bool) -> String {
-        let n = self.g.node(id);
-        if !top && (!self.inline[id.index()] || is_leaf(n.op)) {
-            return match n.op {
-                Op::Const(c) => number(c),
-                Op::BatchSize => "B".into(),
-                _ => self.names[id.index()].clone(),
-            };
-        }
-        let arg = |k: usize| self.math_operand(n.args[k]);
-        match n.op {
-            Op::Input(_) | Op::Target(_) | Op::Param(_) => self.names[id.index()].clone(),
-            Op::Const(c) => number(c),
-            Op::BatchSize => "B".into(),
-            Op::Add => format!(
-                "{} + {}",
-                self.math(n.args[0], false),
-                self.math(n.args[1], false)
-            ),
-            Op::Sub => format!("{} − {}", self.math(n.args[0], false), arg(1)),
-            Op::Mul => {
-                let scalar =
-                    self.physical_rank(n.args[0]) == 0 || self.physical_rank(n.args[1]) == 0;
-                format!("{} {} {}", arg(0), if scalar { "·" } else { "⊙" }, arg(1))
-            }
-            Op::Div => format!("{} / {}", arg(0), arg(1)),
-            Op::Neg => format!("−{}", arg(0)),
-            Op::Map(f) => f.math(&self.math(n.args[0], false)),
-            Op::Deriv(f) => f.derivative_math(&arg(0), &arg(1)),
-            Op::MatMul { ta, tb } => {
-                let t = |b: bool| if b { "ᵀ" } else { "" };
-                format!("{}{}·{}{}", arg(0), t(ta), arg(1), t(tb))
-            }
-            Op::Outer => format!("{} ⊗ {}", arg(0), arg(1)),
-            Op::Softmax => format!("softmax({})", self.math(n.args[0], false)),
-            Op::LogSoftmax => format!("log_softmax({})", self.math(n.args[0], false)),
-            Op::Sum => format!("Σ {}", arg(0)),
-            Op::Mean => format!("mean({})", self.math(n.args[0], false)),
-            Op::Loss(kind) => format!(
-                "{}({}, {})",
-                kind.name(),
-                self.math(n.args[0], false),
-                self.math(n.args[1], false)
-            ),
-            Op::SoftmaxCrossEntropy => {
-                format!(
-                    "cross_entropy(softmax({}), {})",
-                    self.math(n.args[0], false),
-                    self.math(n.args[1], false)
-                )
-            }
-            Op::SigmoidBinaryCrossEntropy => format!(
-                "binary_cross_entropy(σ({}), {})",
-                self.math(n.args[0], false),
-                self.math(n.args[1], false)
-            ),
-            Op::Reduce => {
-                let over_batch = self.g.node(n.args[0]).ty.batched && !n.ty.batched;
-                format!("Σ{} {}", if over_batch { "_b" } else { "" }, arg(0))
-            }
-            Op::Broadcast => self.math(n.args[0], false),
-            Op::BatchMean => format!("(1/B) Σ_b {}", arg(0)),
-        }
+    /// A node in math notation: bound nodes by their names, inlined ones
+    /// written out.
+    fn math(&self, id: NodeId) -> String {
+        let label = |n: NodeId| {
+            let node = self.g.node(n);
+            let named = is_leaf(node.op) || !self.inline[n.index()];
+            (named && !matches!(node.op, Op::Const(_) | Op::BatchSize))
+                .then(|| self.names[n.index()].clone())
+        };
+        math::Writer::new(self.g, Notation::Unicode, &label).formula(id)
     }
-
-    /// An argument in math notation, parenthesized unless it is a name.
-    fn math_operand(&self, id: NodeId) -> String {
-        let text = self.math(id, false);
-        let n = self.g.node(id);
-        let atomic = !self.inline[id.index()]
-            || is_leaf(n.op)
-            || matches!(
-                n.op,
-                Op::Const(_)
-                    | Op::BatchSize
-                    | Op::Map(_)
-                    | Op::Deriv(_)
-                    | Op::Broadcast
-                    | Op::Softmax
-            );
-        if atomic {
-            text
-        } else {
-            format!("({text})")
-        }
-    }
-}
-
-/// A number as people write it: `1`, `0.5`, `-0.7`.
-pub fn number(value: f64) -> String {
-    format!("{value}")
 }
 
 fn wrap((tokens, prec): (TokenStream, Prec), needs: impl Fn(Prec) -> bool) -> TokenStream {

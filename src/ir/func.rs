@@ -194,40 +194,6 @@ impl Func {
     pub fn derivative_uses_y(self) -> bool {
         matches!(self, Func::Sigmoid | Func::Tanh | Func::Exp | Func::Sqrt)
     }
-
-    /// f(x) in math notation, for comments and `explain`.
-    pub fn math(self, x: &str) -> String {
-        match self {
-            Func::Sigmoid => format!("σ({x})"),
-            Func::Tanh => format!("tanh({x})"),
-            Func::Relu => format!("relu({x})"),
-            Func::LeakyRelu(_) => format!("leaky_relu({x}; {})", self.slope()),
-            Func::Softplus => format!("softplus({x})"),
-            Func::Exp => format!("exp({x})"),
-            Func::Log => format!("ln({x})"),
-            Func::Sqrt => format!("√{x}"),
-            Func::Square => format!("{x}²"),
-            Func::Abs => format!("|{x}|"),
-            Func::Step => format!("step({x})"),
-        }
-    }
-
-    /// f′ in math notation, in terms of `x` and `y`.
-    pub fn derivative_math(self, x: &str, y: &str) -> String {
-        match self {
-            Func::Sigmoid => format!("{y}(1 − {y})"),
-            Func::Tanh => format!("(1 − {y}²)"),
-            Func::Relu => format!("[{x} > 0]"),
-            Func::LeakyRelu(_) => format!("([{x} > 0] + {}·[{x} ≤ 0])", self.slope()),
-            Func::Softplus => format!("σ({x})"),
-            Func::Exp => y.to_string(),
-            Func::Log => format!("1/{x}"),
-            Func::Sqrt => format!("1/(2{y})"),
-            Func::Square => format!("2{x}"),
-            Func::Abs => format!("sign({x})"),
-            Func::Step => "0".to_string(),
-        }
-    }
 }
 
 /// How tightly a Rust expression binds, to parenthesize only where needed

@@ -11,6 +11,7 @@
 
 mod func;
 mod lower;
+pub mod math;
 mod print;
 
 use std::fmt;

@@ -1,0 +1,274 @@
+//! The graph in math notation, for comments in generated code and for
+//! `denpa explain`: Unicode for terminals, LaTeX for Markdown.
+//!
+//! A caller decides which nodes are written by name (a `let`, a binding, a
+//! shared product "A") through `label`; every other node is written out in
+//! place from its arguments.
+
+use super::{Func, Graph, NodeId, Op};
+
+/// Which notation to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notation {
+    /// `δ ⊙ y(1 − y)`, `hᵀ·A`
+    Unicode,
+    /// `\delta \odot y(1 - y)`, `h^\top A`, for Markdown with `$...$`.
+    Latex,
+}
+
+impl Notation {
+    fn pick(self, unicode: &'static str, latex: &'static str) -> &'static str {
+        match self {
+            Notation::Unicode => unicode,
+            Notation::Latex => latex,
+        }
+    }
+
+    /// −
+    pub fn minus(self) -> &'static str {
+        self.pick("−", "-")
+    }
+
+    /// The name of a variable: `W1` stays `W1` in Unicode and becomes
+    /// `W_{1}` in LaTeX; `z_h` becomes `z_{h}`.
+    pub fn name(self, name: &str) -> String {
+        match self {
+            Notation::Unicode => name.to_string(),
+            Notation::Latex => {
+                let (head, tail) = match name.split_once('_') {
+                    Some((h, t)) => (h.to_string(), Some(t.replace('_', r"\_"))),
+                    None => {
+                        let split = name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+                        if split > 0 && split < name.len() {
+                            (name[..split].to_string(), Some(name[split..].to_string()))
+                        } else {
+                            (name.to_string(), None)
+                        }
+                    }
+                };
+                let head = if head.chars().count() > 1 {
+                    format!(r"\mathrm{{{head}}}")
+                } else {
+                    head
+                };
+                match tail {
+                    Some(t) => format!("{head}_{{{t}}}"),
+                    None => head,
+                }
+            }
+        }
+    }
+
+    /// ∂a/∂b
+    pub fn partial(self, a: &str, b: &str) -> String {
+        match self {
+            Notation::Unicode => format!("∂{a}/∂{b}"),
+            Notation::Latex => format!(r"\frac{{\partial {a}}}{{\partial {b}}}"),
+        }
+    }
+
+    /// A number as people write it: `1`, `0.5`, `−0.7`.
+    pub fn number(self, value: f64) -> String {
+        if value < 0.0 {
+            format!("{}{}", self.minus(), -value)
+        } else {
+            format!("{value}")
+        }
+    }
+}
+
+/// Writes nodes of one graph in one notation.
+pub struct Writer<'a> {
+    g: &'a Graph,
+    notation: Notation,
+    label: &'a dyn Fn(NodeId) -> Option<String>,
+}
+
+impl<'a> Writer<'a> {
+    /// A writer that names the nodes `label` names and writes out the rest.
+    pub fn new(
+        g: &'a Graph,
+        notation: Notation,
+        label: &'a dyn Fn(NodeId) -> Option<String>,
+    ) -> Self {
+        Writer { g, notation, label }
+    }
+
+    /// A node in math notation: its formula (even when it has a name).
+    pub fn formula(&self, id: NodeId) -> String {
+        self.write(id, true)
+    }
+
+    fn write(&self, id: NodeId, top: bool) -> String {
+        let n = self.g.node(id);
+        let nt = self.notation;
+        if !top {
+            if let Some(name) = (self.label)(id) {
+                return name;
+            }
+        }
+        let plain = |k: usize| self.write(n.args[k], false);
+        let arg = |k: usize| self.operand(n.args[k]);
+        let s = |u, l| nt.pick(u, l);
+        match n.op {
+            Op::Input(_) | Op::Target(_) | Op::Param(_) => {
+                (self.label)(id).unwrap_or_else(|| "?".into())
+            }
+            Op::Const(c) => nt.number(c),
+            Op::BatchSize => "B".into(),
+            Op::Add => format!("{} + {}", plain(0), plain(1)),
+            Op::Sub => format!("{} {} {}", plain(0), nt.minus(), arg(1)),
+            Op::Mul => {
+                let scalar = rank(self.g, n.args[0]) == 0 || rank(self.g, n.args[1]) == 0;
+                let op = if scalar {
+                    s("·", r"\cdot")
+                } else {
+                    s("⊙", r"\odot")
+                };
+                format!("{} {op} {}", arg(0), arg(1))
+            }
+            Op::Div => match nt {
+                Notation::Unicode => format!("{} / {}", arg(0), arg(1)),
+                Notation::Latex => format!(r"\frac{{{}}}{{{}}}", plain(0), plain(1)),
+            },
+            Op::Neg => format!("{}{}", nt.minus(), arg(0)),
+            Op::Map(f) => func(f, &plain(0), nt),
+            Op::Deriv(f) => derivative(f, &arg(0), &arg(1), nt),
+            Op::MatMul { ta, tb } => {
+                let t = |b: bool| if b { s("ᵀ", r"^\top") } else { "" };
+                format!("{}{}{}{}{}", arg(0), t(ta), s("·", r" \, "), arg(1), t(tb))
+            }
+            Op::Outer => format!("{} {} {}", arg(0), s("⊗", r"\otimes"), arg(1)),
+            Op::Softmax => format!("{}({})", s("softmax", r"\operatorname{softmax}"), plain(0)),
+            Op::LogSoftmax => format!(
+                "{}({})",
+                s("log_softmax", r"\log\operatorname{softmax}"),
+                plain(0)
+            ),
+            Op::Sum => format!("{} {}", s("Σ", r"\sum"), arg(0)),
+            Op::Mean => format!("{}({})", s("mean", r"\operatorname{mean}"), plain(0)),
+            Op::Loss(kind) => format!(
+                "{}({}, {})",
+                function_name(kind.name(), nt),
+                plain(0),
+                plain(1)
+            ),
+            Op::SoftmaxCrossEntropy => format!(
+                "{}({}({}), {})",
+                function_name("cross_entropy", nt),
+                s("softmax", r"\operatorname{softmax}"),
+                plain(0),
+                plain(1)
+            ),
+            Op::SigmoidBinaryCrossEntropy => format!(
+                "{}({}({}), {})",
+                function_name("binary_cross_entropy", nt),
+                s("σ", r"\sigma"),
+                plain(0),
+                plain(1)
+            ),
+            Op::Reduce => {
+                let over_batch = self.g.node(n.args[0]).ty.batched && !n.ty.batched;
+                let sum = match (over_batch, nt) {
+                    (true, Notation::Unicode) => "Σ_b",
+                    (true, Notation::Latex) => r"\sum_b",
+                    (false, _) => s("Σ", r"\sum"),
+                };
+                format!("{sum} {}", arg(0))
+            }
+            Op::Broadcast => plain(0),
+            Op::BatchMean => format!("{} {}", s("(1/B) Σ_b", r"\frac{1}{B} \sum_b"), arg(0)),
+        }
+    }
+
+    /// An argument, parenthesized unless it is a name or a call.
+    fn operand(&self, id: NodeId) -> String {
+        let text = self.write(id, false);
+        let n = self.g.node(id);
+        let atomic = (self.label)(id).is_some()
+            || matches!(
+                n.op,
+                Op::Input(_)
+                    | Op::Target(_)
+                    | Op::Param(_)
+                    | Op::Const(_)
+                    | Op::BatchSize
+                    | Op::Map(_)
+                    | Op::Deriv(_)
+                    | Op::Broadcast
+                    | Op::Softmax
+                    | Op::LogSoftmax
+                    | Op::Mean
+            );
+        if atomic || (n.op == Op::Const(0.0)) {
+            text
+        } else {
+            match self.notation {
+                Notation::Unicode => format!("({text})"),
+                Notation::Latex => format!(r"\left({text}\right)"),
+            }
+        }
+    }
+}
+
+fn rank(g: &Graph, id: NodeId) -> usize {
+    let t = &g.node(id).ty;
+    t.shape.len() + usize::from(t.batched)
+}
+
+fn function_name(name: &str, nt: Notation) -> String {
+    match nt {
+        Notation::Unicode => name.to_string(),
+        Notation::Latex => format!(r"\operatorname{{{}}}", name.replace('_', r"\_")),
+    }
+}
+
+/// f(x) in the notation.
+pub fn func(f: Func, x: &str, nt: Notation) -> String {
+    let latex = nt == Notation::Latex;
+    match f {
+        Func::Sigmoid if latex => format!(r"\sigma({x})"),
+        Func::Sigmoid => format!("σ({x})"),
+        Func::Tanh if latex => format!(r"\tanh({x})"),
+        Func::Exp if latex => format!("e^{{{x}}}"),
+        Func::Log if latex => format!(r"\ln({x})"),
+        Func::Log => format!("ln({x})"),
+        Func::Sqrt if latex => format!(r"\sqrt{{{x}}}"),
+        Func::Sqrt => format!("√({x})"),
+        Func::Square if latex => format!(r"\left({x}\right)^2"),
+        Func::Square => format!("({x})²"),
+        Func::Abs if latex => format!(r"\lvert {x} \rvert"),
+        Func::Abs => format!("|{x}|"),
+        _ => format!("{}({x})", function_name(f.name(), nt)),
+    }
+}
+
+/// f′ in the notation, in terms of the input `x` and the output `y`.
+pub fn derivative(f: Func, x: &str, y: &str, nt: Notation) -> String {
+    let m = nt.minus();
+    let latex = nt == Notation::Latex;
+    match f {
+        Func::Sigmoid => format!("{y}(1 {m} {y})"),
+        Func::Tanh if latex => format!("(1 {m} {y}^2)"),
+        Func::Tanh => format!("(1 {m} {y}²)"),
+        Func::Relu if latex => format!(r"[{x} > 0]"),
+        Func::Relu => format!("[{x} > 0]"),
+        Func::LeakyRelu(bits) => {
+            let slope = nt.number(f64::from_bits(bits));
+            if latex {
+                format!(r"([{x} > 0] + {slope} \cdot [{x} \le 0])")
+            } else {
+                format!("([{x} > 0] + {slope}·[{x} ≤ 0])")
+            }
+        }
+        Func::Softplus => func(Func::Sigmoid, x, nt),
+        Func::Exp => y.to_string(),
+        Func::Log if latex => format!(r"\frac{{1}}{{{x}}}"),
+        Func::Log => format!("1/{x}"),
+        Func::Sqrt if latex => format!(r"\frac{{1}}{{2{y}}}"),
+        Func::Sqrt => format!("1/(2{y})"),
+        Func::Square => format!("2{x}"),
+        Func::Abs => format!("sign({x})"),
+        Func::Step => "0".to_string(),
+    }
+}
