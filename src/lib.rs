@@ -20,6 +20,7 @@ pub mod check;
 pub mod codegen;
 pub mod diagnostics;
 mod error;
+pub mod explain;
 pub mod ir;
 pub mod optimize;
 pub mod runtime;
@@ -106,6 +107,60 @@ pub fn expand(source: &str, network: Option<&str>) -> Result<String, Diagnostics
         .into());
     }
     Ok(text)
+}
+
+/// Explains every network (or the one named) of a `.nn` text: the
+/// derivation as a worked example, in terminal text or Markdown with LaTeX.
+pub fn explain(
+    source: &str,
+    network: Option<&str>,
+    format: explain::Format,
+) -> Result<String, Diagnostics> {
+    each_network(source, network, |net, graph| {
+        explain::explain(net, graph, format)
+    })
+}
+
+/// The forward and backward graph of every network (or the one named), as
+/// Graphviz DOT.
+pub fn graph(source: &str, network: Option<&str>) -> Result<String, Diagnostics> {
+    each_network(source, network, explain::graph::dot)
+}
+
+/// The summary table of every network (or the one named) of a `.nn` text.
+pub fn summary(source: &str, network: Option<&str>) -> Result<String, Diagnostics> {
+    each_network(source, network, explain::summary)
+}
+
+/// Runs `f` on the checked network and derived graph of every network (or
+/// the one named), joining the results.
+fn each_network(
+    source: &str,
+    network: Option<&str>,
+    f: impl Fn(&check::Net, &ir::Graph) -> String,
+) -> Result<String, Diagnostics> {
+    let file = syntax::parse(source)?;
+    let (nets, _) = check::check(&file)?;
+    let mut out = Vec::new();
+    for net in nets
+        .iter()
+        .filter(|n| network.is_none_or(|name| name == n.name))
+    {
+        let graph = optimize::run(autodiff::derive(ir::build(net)));
+        out.push(f(net, &graph));
+    }
+    if out.is_empty() {
+        let name = network.unwrap_or_default();
+        return Err(Diagnostic::error(
+            diagnostics::Span::new(0, 0),
+            format!("no network named `{name}` in this file"),
+        )
+        .into());
+    }
+    Ok(out.join(
+        "
+",
+    ))
 }
 
 /// What every generated network implements: access to its parameters by

@@ -51,6 +51,7 @@ pub fn derive(mut g: Graph) -> Graph {
         }
         // ∂ℓ/∂v = Σ over the users u of v of (∂ℓ/∂u)(∂u/∂v)
         let parts = std::mem::take(&mut contributions[index]);
+        let first_new = g.nodes.len();
         let adjoint = sum(&mut g, &parts);
         if g.nodes[adjoint.index()].role == Role::Backward {
             g.nodes[adjoint.index()].role = Role::Adjoint(id);
@@ -67,6 +68,9 @@ pub fn derive(mut g: Graph) -> Graph {
                 contributions[arg.index()].push(part);
             }
         }
+        for node in &mut g.nodes[first_new..] {
+            node.from = Some(id);
+        }
     }
 
     let params: Vec<(usize, NodeId)> = g
@@ -80,6 +84,7 @@ pub fn derive(mut g: Graph) -> Graph {
     let mut gradients = vec![NodeId(0); params.len()];
     for (p, id) in params {
         let ty = g.node(id).ty.clone();
+        let first_new = g.nodes.len();
         let gradient = match adjoints[id.index()] {
             // ∂E/∂W = (1/B) Σ_b ∂ℓ_b/∂W
             Some(adjoint) => {
@@ -89,6 +94,9 @@ pub fn derive(mut g: Graph) -> Graph {
             None => constant(&mut g, 0.0, ty),
         };
         g.nodes[gradient.index()].role = Role::Gradient(p);
+        for node in &mut g.nodes[first_new..] {
+            node.from = Some(id);
+        }
         gradients[p] = gradient;
     }
     g.gradients = gradients;
@@ -104,6 +112,7 @@ pub(crate) fn push(g: &mut Graph, op: Op, args: Vec<NodeId>, ty: Type) -> NodeId
         name: None,
         hint: None,
         role: Role::Backward,
+        from: None,
     })
 }
 

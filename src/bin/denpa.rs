@@ -28,6 +28,41 @@ enum Command {
         /// Only this network of the file.
         #[arg(long)]
         network: Option<String>,
+        /// Write one `<Network>.rs` per network into this directory instead.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Explain how the network learns: the forward pass, the chain rule for
+    /// every parameter, the shared products, the update and what sharing saves.
+    Explain {
+        /// The `.nn` file.
+        file: PathBuf,
+        /// Only this network of the file.
+        #[arg(long)]
+        network: Option<String>,
+        /// `text` (Unicode, for the terminal) or `markdown` (with LaTeX math).
+        #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+        format: ExplainFormat,
+    },
+    /// Draw the forward and backward graph, each backward arrow labelled with
+    /// its local derivative.
+    Graph {
+        /// The `.nn` file.
+        file: PathBuf,
+        /// Only this network of the file.
+        #[arg(long)]
+        network: Option<String>,
+        /// `dot` (Graphviz) or `svg` (drawn here, no Graphviz needed).
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+    },
+    /// A table of every value and parameter: shapes, parameter counts, FLOPs.
+    Summary {
+        /// The `.nn` file.
+        file: PathBuf,
+        /// Only this network of the file.
+        #[arg(long)]
+        network: Option<String>,
     },
     /// Check files for errors and warnings without generating code.
     Check {
@@ -41,6 +76,18 @@ enum Command {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ExplainFormat {
+    Text,
+    Markdown,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GraphFormat {
+    Dot,
+    Svg,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum MessageFormat {
     Human,
     Json,
@@ -50,31 +97,71 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let color = std::io::stderr().is_terminal();
     match cli.command {
-        Command::Expand { file, network } => {
-            let bytes = match read(&file) {
-                Ok(bytes) => bytes,
+        Command::Expand {
+            file,
+            network,
+            output,
+        } => {
+            let source = match source(&file, color) {
+                Ok(text) => text,
                 Err(code) => return code,
             };
-            let source = match denpa::source_text(&bytes) {
-                Ok(text) => text.to_string(),
-                Err((text, error)) => {
-                    eprint!(
-                        "{}",
-                        error.render(&file.display().to_string(), &text, color)
-                    );
-                    return ExitCode::from(1);
-                }
-            };
-            match denpa::expand(&source, network.as_deref()) {
-                Ok(code) => {
-                    print!("{code}");
-                    ExitCode::SUCCESS
-                }
-                Err(d) => {
-                    eprint!("{}", d.render(&file.display().to_string(), &source, color));
-                    ExitCode::from(1)
-                }
+            match output {
+                None => report(
+                    &file,
+                    &source,
+                    color,
+                    denpa::expand(&source, network.as_deref()),
+                ),
+                Some(dir) => write_expansions(&file, &source, &dir, network.as_deref(), color),
             }
+        }
+        Command::Explain {
+            file,
+            network,
+            format,
+        } => {
+            let source = match source(&file, color) {
+                Ok(text) => text,
+                Err(code) => return code,
+            };
+            let format = match format {
+                ExplainFormat::Text => denpa::explain::Format::Text,
+                ExplainFormat::Markdown => denpa::explain::Format::Markdown,
+            };
+            report(
+                &file,
+                &source,
+                color,
+                denpa::explain(&source, network.as_deref(), format),
+            )
+        }
+        Command::Graph {
+            file,
+            network,
+            format,
+        } => {
+            let source = match source(&file, color) {
+                Ok(text) => text,
+                Err(code) => return code,
+            };
+            let dot = denpa::graph(&source, network.as_deref());
+            match format {
+                GraphFormat::Dot => report(&file, &source, color, dot),
+                GraphFormat::Svg => report(&file, &source, color, dot.map(|d| svg(&d))),
+            }
+        }
+        Command::Summary { file, network } => {
+            let source = match source(&file, color) {
+                Ok(text) => text,
+                Err(code) => return code,
+            };
+            report(
+                &file,
+                &source,
+                color,
+                denpa::summary(&source, network.as_deref()),
+            )
         }
         Command::Check {
             files,
@@ -114,6 +201,89 @@ fn main() -> ExitCode {
             code
         }
     }
+}
+
+/// A file's text, or the exit status after reporting why there is none.
+fn source(file: &Path, color: bool) -> Result<String, ExitCode> {
+    let bytes = read(file)?;
+    match denpa::source_text(&bytes) {
+        Ok(text) => Ok(text.to_string()),
+        Err((text, error)) => {
+            eprint!(
+                "{}",
+                error.render(&file.display().to_string(), &text, color)
+            );
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
+/// Prints a result, or renders its diagnostics.
+fn report(file: &Path, source: &str, color: bool, result: Result<String, Diagnostics>) -> ExitCode {
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(d) => {
+            eprint!("{}", d.render(&file.display().to_string(), source, color));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `expand -o DIR`: one file per network.
+fn write_expansions(
+    file: &Path,
+    source: &str,
+    dir: &Path,
+    network: Option<&str>,
+    color: bool,
+) -> ExitCode {
+    let names = match denpa::compile(source) {
+        Ok((outputs, _)) => outputs.into_iter().map(|o| o.name).collect::<Vec<_>>(),
+        Err(d) => {
+            eprint!("{}", d.render(&file.display().to_string(), source, color));
+            return ExitCode::from(1);
+        }
+    };
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        eprintln!("error: cannot create {}: {e}", dir.display());
+        return ExitCode::from(2);
+    }
+    for name in names
+        .iter()
+        .filter(|n| network.is_none_or(|w| w == n.as_str()))
+    {
+        let code = match denpa::expand(source, Some(name)) {
+            Ok(code) => code,
+            Err(d) => {
+                eprint!("{}", d.render(&file.display().to_string(), source, color));
+                return ExitCode::from(1);
+            }
+        };
+        let path = dir.join(format!("{name}.rs"));
+        if let Err(e) = std::fs::write(&path, code) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+        eprintln!("wrote {}", path.display());
+    }
+    ExitCode::SUCCESS
+}
+
+/// Lays out and draws a DOT graph as SVG, in Rust (layout-rs).
+fn svg(dot: &str) -> String {
+    let mut parser = layout::gv::DotParser::new(dot);
+    let Ok(ast) = parser.process() else {
+        return String::new();
+    };
+    let mut builder = layout::gv::GraphBuilder::new();
+    builder.visit_graph(&ast);
+    let mut graph = builder.get();
+    let mut writer = layout::backends::svg::SVGWriter::new();
+    graph.do_it(false, false, false, &mut writer);
+    writer.finalize()
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ExitCode> {

@@ -233,6 +233,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
         .collect();
 
     let source_lit = source;
+    let explanation = crate::explain::explain(net, g, crate::explain::Format::Text);
     let forward_doc = format!(
         " Runs the network on a batch, one row per sample, and returns {}.",
         g.outputs
@@ -301,6 +302,13 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
         impl #name {
             /// The network's `.nn` source text.
             pub const SOURCE: &'static str = #source_lit;
+
+            /// How this network learns, worked out like a textbook: the
+            /// forward pass, the chain rule for every parameter, the shared
+            /// products, the update, and what sharing saves (as `denpa explain`).
+            pub fn explain() -> &'static str {
+                #explanation
+            }
 
             /// The network with parameters drawn from the default seed.
             pub fn new() -> Self {

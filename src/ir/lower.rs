@@ -29,6 +29,7 @@ pub fn build(net: &Net) -> Graph {
             name: None,
             hint: None,
             role: Role::Forward { span },
+            from: None,
         })
     };
     let inputs: Vec<NodeId> = net
@@ -100,6 +101,7 @@ pub fn build(net: &Net) -> Graph {
                 name: None,
                 hint: None,
                 role: Role::Forward { span },
+                from: None,
             })
         };
         let node = match &net.meanings[id.0 as usize] {
@@ -176,6 +178,7 @@ pub fn build(net: &Net) -> Graph {
         role: Role::Forward {
             span: net.loss_span,
         },
+        from: None,
     });
     g
 }
@@ -209,6 +212,7 @@ fn matmul(g: &mut Graph, l: NodeId, r: NodeId, ty: Type, span: crate::diagnostic
         name: None,
         hint: None,
         role: Role::Forward { span },
+        from: None,
     };
     match (lb, rb) {
         (true, true) => {

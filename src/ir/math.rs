@@ -82,6 +82,7 @@ pub struct Writer<'a> {
     g: &'a Graph,
     notation: Notation,
     label: &'a dyn Fn(NodeId) -> Option<String>,
+    per_sample: bool,
 }
 
 impl<'a> Writer<'a> {
@@ -91,7 +92,18 @@ impl<'a> Writer<'a> {
         notation: Notation,
         label: &'a dyn Fn(NodeId) -> Option<String>,
     ) -> Self {
-        Writer { g, notation, label }
+        Writer {
+            g,
+            notation,
+            label,
+            per_sample: false,
+        }
+    }
+
+    /// Writes sums over the batch as their summand: the view of one sample.
+    pub fn per_sample(mut self) -> Self {
+        self.per_sample = true;
+        self
     }
 
     /// A node in math notation: its formula (even when it has a name).
@@ -119,7 +131,8 @@ impl<'a> Writer<'a> {
             Op::Add => format!("{} + {}", plain(0), plain(1)),
             Op::Sub => format!("{} {} {}", plain(0), nt.minus(), arg(1)),
             Op::Mul => {
-                let scalar = rank(self.g, n.args[0]) == 0 || rank(self.g, n.args[1]) == 0;
+                let scalar =
+                    self.g.node(n.args[0]).ty.is_scalar() || self.g.node(n.args[1]).ty.is_scalar();
                 let op = if scalar {
                     s("·", r"\cdot")
                 } else {
@@ -167,6 +180,9 @@ impl<'a> Writer<'a> {
                 plain(0),
                 plain(1)
             ),
+            Op::Reduce if self.per_sample && self.g.node(n.args[0]).ty.shape == n.ty.shape => {
+                self.write(n.args[0], false)
+            }
             Op::Reduce => {
                 let over_batch = self.g.node(n.args[0]).ty.batched && !n.ty.batched;
                 let sum = match (over_batch, nt) {
@@ -209,11 +225,6 @@ impl<'a> Writer<'a> {
             }
         }
     }
-}
-
-fn rank(g: &Graph, id: NodeId) -> usize {
-    let t = &g.node(id).ty;
-    t.shape.len() + usize::from(t.batched)
 }
 
 fn function_name(name: &str, nt: Notation) -> String {

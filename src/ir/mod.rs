@@ -183,6 +183,9 @@ pub struct Node {
     pub hint: Option<String>,
     /// What it is for.
     pub role: Role,
+    /// For a backward node: the forward node whose derivative rule (or
+    /// adjoint sum) made it.
+    pub from: Option<NodeId>,
 }
 
 /// Where the named things of the network are in the graph.

@@ -20,6 +20,10 @@ pub fn dead(g: Graph) -> Graph {
         for a in node.args.iter_mut() {
             *a = new_id[a.index()];
         }
+        node.from = node
+            .from
+            .filter(|f| live[f.index()])
+            .map(|f| new_id[f.index()]);
         if let Role::Adjoint(of) = node.role {
             node.role = if live[of.index()] {
                 Role::Adjoint(new_id[of.index()])

@@ -1,0 +1,177 @@
+//! What a network costs per sample: the ledger of `denpa explain` and the
+//! columns of `denpa summary`.
+//!
+//! Multiplications, as the textbook counts them: a matrix product counts its
+//! multiply-adds, an elementwise product or quotient one per element, a local
+//! derivative the multiplications in its formula (σ′ = y(1 − y): one).
+//! Activations' own exp/log, additions, sums and the final 1/B are not
+//! counted. A batch axis counts as one sample.
+
+use crate::check::LossKind;
+use crate::ir::{Func, Graph, NodeId, Op, Role};
+
+/// Multiplications per sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ledger {
+    /// The forward pass up to the loss.
+    pub forward: u64,
+    /// The backward pass as derived, shared products computed once.
+    pub backward: u64,
+    /// The backward pass with every parameter element's derivative computed
+    /// as its own chain-rule product, nothing reused.
+    pub naive: u64,
+}
+
+/// The elements of a node per sample.
+fn elements(g: &Graph, id: NodeId) -> u64 {
+    g.node(id).ty.shape.iter().product::<usize>().max(1) as u64
+}
+
+/// The per-sample dimensions of a physical array (the batch axis counts 1).
+fn dims(g: &Graph, id: NodeId) -> Vec<u64> {
+    let t = &g.node(id).ty;
+    let mut d: Vec<u64> = Vec::new();
+    if t.batched {
+        d.push(1);
+    }
+    d.extend(t.shape.iter().map(|&n| n as u64));
+    d
+}
+
+/// (rows of op(a), shared dimension, columns of op(b)) of a product.
+fn product_dims(g: &Graph, a: NodeId, b: NodeId, ta: bool, tb: bool) -> (u64, u64, u64) {
+    let (da, db) = (dims(g, a), dims(g, b));
+    let (r, k) = match (da.as_slice(), ta) {
+        ([n, m], false) => (*n, *m),
+        ([n, m], true) => (*m, *n),
+        ([k], _) => (1, *k),
+        _ => (1, 1),
+    };
+    let c = match (db.as_slice(), tb) {
+        ([_, m], false) => *m,
+        ([n, _], true) => *n,
+        _ => 1,
+    };
+    (r, k, c)
+}
+
+/// Multiplications in one node's computation, per sample.
+pub fn multiplications(g: &Graph, id: NodeId) -> u64 {
+    let n = g.node(id);
+    match n.op {
+        Op::MatMul { ta, tb } => {
+            let (r, k, c) = product_dims(g, n.args[0], n.args[1], ta, tb);
+            r * k * c
+        }
+        Op::Outer => {
+            dims(g, n.args[0]).iter().product::<u64>() * dims(g, n.args[1]).iter().product::<u64>()
+        }
+        Op::Div if g.node(n.args[1]).op == Op::BatchSize => 0,
+        Op::Mul | Op::Div => elements(g, id),
+        Op::Deriv(f) => elements(g, id) * derivative_multiplications(f),
+        _ => 0,
+    }
+}
+
+fn derivative_multiplications(f: Func) -> u64 {
+    match f {
+        Func::Sigmoid | Func::Tanh | Func::Log | Func::Sqrt | Func::Square => 1,
+        Func::Relu | Func::LeakyRelu(_) | Func::Softplus | Func::Exp | Func::Abs | Func::Step => 0,
+    }
+}
+
+/// Floating-point operations of one node per sample, roughly: two per
+/// multiply-add of a product, one per element of anything elementwise.
+pub fn flops(g: &Graph, id: NodeId) -> u64 {
+    let n = g.node(id);
+    match n.op {
+        Op::Input(_) | Op::Target(_) | Op::Param(_) | Op::Const(_) | Op::BatchSize => 0,
+        Op::MatMul { .. } | Op::Outer => 2 * multiplications(g, id),
+        Op::Deriv(f) => elements(g, id) * (1 + derivative_multiplications(f)),
+        Op::Loss(_)
+        | Op::SoftmaxCrossEntropy
+        | Op::SigmoidBinaryCrossEntropy
+        | Op::Softmax
+        | Op::LogSoftmax => 3 * elements(g, n.args[0]),
+        Op::Sum | Op::Mean | Op::Reduce | Op::BatchMean => {
+            n.args.first().map_or(0, |a| elements(g, *a))
+        }
+        _ => elements(g, id),
+    }
+}
+
+/// The ledger of a derived graph.
+pub fn ledger(g: &Graph) -> Ledger {
+    let to_loss = g.live(&[g.loss]);
+    let backward_live = g.live(&g.gradients);
+    let mut forward = 0;
+    let mut backward = 0;
+    for id in g.ids() {
+        let forward_node = matches!(g.node(id).role, Role::Forward { .. });
+        if forward_node && to_loss[id.index()] {
+            forward += multiplications(g, id);
+        } else if !forward_node && backward_live[id.index()] {
+            backward += multiplications(g, id);
+        }
+    }
+    Ledger {
+        forward,
+        backward,
+        naive: naive(g),
+    }
+}
+
+/// The cost of computing every parameter element's derivative as its own
+/// chain-rule product. For one element of a value v, the cost c(v) sums,
+/// over the values u that use v and each element of u that the element of v
+/// reaches, the cost c(u) of that element's derivative plus the
+/// multiplications of the local factor ∂u/∂v.
+fn naive(g: &Graph) -> u64 {
+    let live = g.live(&[g.sample_loss]);
+    let mut cost = vec![0u64; g.nodes.len()];
+    // Whether a gradient flows from the loss to each node at all.
+    let mut flows = vec![false; g.nodes.len()];
+    flows[g.sample_loss.index()] = true;
+    let mut total = 0;
+    for id in g.ids().rev() {
+        let n = g.node(id);
+        if !live[id.index()] || !matches!(n.role, Role::Forward { .. }) || id == g.loss {
+            continue;
+        }
+        for (k, &a) in n.args.iter().enumerate() {
+            let (reach, local) = local_factor(g, id, k);
+            if flows[id.index()] && reach > 0 {
+                flows[a.index()] = true;
+                cost[a.index()] += reach * (cost[id.index()] + local);
+            }
+        }
+        if let Op::Param(_) = n.op {
+            total += elements(g, id) * cost[id.index()];
+        }
+    }
+    total
+}
+
+/// For argument k of node u: how many elements of u one element of the
+/// argument reaches, and the multiplications in one local factor ∂u/∂v.
+fn local_factor(g: &Graph, u: NodeId, k: usize) -> (u64, u64) {
+    let n = g.node(u);
+    match n.op {
+        Op::Add | Op::Sub | Op::Neg | Op::Sum | Op::Broadcast => (1, 0),
+        Op::Mul => (1, 1),
+        Op::Div => (1, if k == 0 { 1 } else { 2 }),
+        Op::Mean => (1, 1),
+        // No gradient passes step: nothing to compute through it.
+        Op::Map(f) if !f.has_gradient() => (0, 0),
+        Op::Map(f) => (1, derivative_multiplications(f) + 1),
+        Op::MatMul { ta, tb } => {
+            let (r, _, c) = product_dims(g, n.args[0], n.args[1], ta, tb);
+            (if k == 0 { c } else { r }, 1)
+        }
+        Op::Softmax | Op::LogSoftmax => (elements(g, u), 1),
+        Op::Loss(LossKind::Sse) | Op::SigmoidBinaryCrossEntropy => (1, 0),
+        Op::Loss(LossKind::CrossEntropy | LossKind::Mse) | Op::SoftmaxCrossEntropy => (1, 1),
+        Op::Loss(LossKind::BinaryCrossEntropy) => (1, 2),
+        _ => (1, 0),
+    }
+}

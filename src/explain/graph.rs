@@ -1,0 +1,153 @@
+//! `denpa graph`: the forward and backward graph in Graphviz DOT.
+//!
+//! Forward values are boxes, with arrows from arguments to users. Each
+//! derivative ∂ℓ/∂v is an ellipse; an arrow from ∂ℓ/∂u to ∂ℓ/∂v carries the
+//! local derivative ∂u/∂v that the chain rule multiplies by. Products that
+//! several gradients share are filled.
+
+use std::fmt::Write as _;
+
+use crate::check::Net;
+use crate::codegen::names;
+use crate::ir::math::{self, Notation, Writer};
+use crate::ir::{Graph, NodeId, Op, Role};
+
+/// The graph of one network as DOT.
+pub fn dot(net: &Net, g: &Graph) -> String {
+    let names = names(net, g);
+    let live = {
+        let mut roots: Vec<NodeId> = g.outputs.iter().map(|o| o.1).collect();
+        roots.push(g.loss);
+        roots.extend(g.gradients.iter().copied());
+        g.live(&roots)
+    };
+    let label = |id: NodeId| {
+        let n = g.node(id);
+        (matches!(n.op, Op::Input(_) | Op::Target(_) | Op::Param(_))
+            || matches!(n.role, Role::Forward { .. }))
+        .then(|| names[id.index()].clone())
+    };
+    let writer = Writer::new(g, Notation::Unicode, &label).per_sample();
+    // The adjoint node of each forward node.
+    let mut adjoint: Vec<Option<NodeId>> = vec![None; g.nodes.len()];
+    for id in g.ids() {
+        if let Role::Adjoint(of) = g.node(id).role {
+            adjoint[of.index()] = Some(id);
+        }
+    }
+    let escape = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    let mut out = String::new();
+    let _ = writeln!(out, "digraph {} {{", net.name);
+    let _ = writeln!(out, "  rankdir=TB;");
+    let _ = writeln!(out, "  node [fontname=\"Helvetica\", fontsize=11];");
+    let _ = writeln!(out, "  edge [fontname=\"Helvetica\", fontsize=9];");
+    // Forward values.
+    for id in g
+        .ids()
+        .filter(|id| live[id.index()] && matches!(g.node(*id).role, Role::Forward { .. }))
+    {
+        let n = g.node(id);
+        let text = match n.op {
+            Op::Input(_) | Op::Target(_) | Op::Param(_) => {
+                format!("{} {}", names[id.index()], n.ty.shape_text())
+            }
+            _ => format!("{} = {}", names[id.index()], writer.formula(id)),
+        };
+        let color = match n.op {
+            Op::Param(_) => "lightyellow",
+            Op::Input(_) | Op::Target(_) => "lightgrey",
+            _ => "white",
+        };
+        let _ = writeln!(
+            out,
+            "  n{} [shape=box, style=filled, fillcolor={color}, label=\"{}\"];",
+            id.0,
+            escape(&text)
+        );
+        for a in &n.args {
+            let _ = writeln!(out, "  n{} -> n{};", a.0, id.0);
+        }
+    }
+    // Derivatives, with the chain rule's local factors on the arrows.
+    let users = {
+        let mut u = vec![Vec::new(); g.nodes.len()];
+        for id in g
+            .ids()
+            .filter(|id| matches!(g.node(*id).role, Role::Forward { .. }))
+        {
+            for a in &g.node(id).args {
+                u[a.index()].push(id);
+            }
+        }
+        u
+    };
+    for v in g.ids() {
+        let Some(d) = adjoint[v.index()] else {
+            continue;
+        };
+        let from_users: Vec<NodeId> = users[v.index()]
+            .iter()
+            .copied()
+            .filter(|u| adjoint[u.index()].is_some())
+            .collect();
+        let shared = g.nodes.iter().filter(|n| n.args.contains(&d)).count() > 1;
+        let style = if shared { "filled, bold" } else { "solid" };
+        let text = format!("∂ℓ/∂{}", names[v.index()]);
+        let _ = writeln!(
+            out,
+            "  d{} [shape=ellipse, style=\"{style}\", fillcolor=lightblue, label=\"{}\"];",
+            v.0,
+            escape(&text)
+        );
+        for u in from_users {
+            let k = g.node(u).args.iter().position(|a| *a == v).unwrap_or(0);
+            let local = local_derivative(g, &names, u, k);
+            let _ = writeln!(
+                out,
+                "  d{} -> d{} [style=dashed, label=\"{}\"];",
+                u.0,
+                v.0,
+                escape(&local)
+            );
+        }
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// ∂u/∂(argument k) in words and symbols, for an arrow's label.
+fn local_derivative(g: &Graph, names: &[String], u: NodeId, k: usize) -> String {
+    let n = g.node(u);
+    let name = |id: NodeId| names[id.index()].clone();
+    let other = |k: usize| name(n.args[1 - k]);
+    match n.op {
+        Op::Add => "1".into(),
+        Op::Sub if k == 0 => "1".into(),
+        Op::Sub | Op::Neg => "−1".into(),
+        Op::Mul => other(k),
+        Op::Div if k == 0 => format!("1/{}", other(k)),
+        Op::Div => format!("−{}/{}", name(u), other(k)),
+        Op::Map(f) => math::derivative(f, &name(n.args[0]), &name(u), Notation::Unicode),
+        Op::MatMul { .. } if k == 0 => format!("·{}ᵀ", other(k)),
+        Op::MatMul { .. } => format!("{}ᵀ·", other(k)),
+        Op::Softmax => format!("diag({0}) − {0}{0}ᵀ", name(u)),
+        Op::LogSoftmax => "I − softmax·1ᵀ".into(),
+        Op::Sum => "1".into(),
+        Op::Mean => "1/n".into(),
+        Op::Loss(kind) => match kind {
+            crate::check::LossKind::Sse => format!("{} − {}", name(n.args[0]), name(n.args[1])),
+            crate::check::LossKind::Mse => {
+                format!("(2/n)({} − {})", name(n.args[0]), name(n.args[1]))
+            }
+            crate::check::LossKind::CrossEntropy => {
+                format!("−{}/{}", name(n.args[1]), name(n.args[0]))
+            }
+            crate::check::LossKind::BinaryCrossEntropy => "(y − t)/(y(1 − y))".into(),
+        },
+        Op::SoftmaxCrossEntropy => {
+            format!("softmax({})·Σ{1} − {1}", name(n.args[0]), name(n.args[1]))
+        }
+        Op::SigmoidBinaryCrossEntropy => format!("σ({}) − {}", name(n.args[0]), name(n.args[1])),
+        _ => String::new(),
+    }
+}

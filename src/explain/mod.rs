@@ -1,0 +1,491 @@
+//! The derivation as a worked example: `denpa explain`, `denpa summary`, and
+//! the `explain()` of every generated network.
+//!
+//! The story is the textbook's: (1) the forward pass on one sample, (2) the
+//! chain rule from the loss back to every parameter, with the products that
+//! several gradients share named A, B, … and computed once, output side
+//! first, (3) the update, and a ledger of what the sharing saves. Everything
+//! is read off the derived graph, so it is exactly what the generated code
+//! computes.
+
+pub mod cost;
+pub mod graph;
+mod summary;
+
+use std::fmt::Write as _;
+
+pub use cost::{ledger, Ledger};
+pub use summary::summary;
+
+use crate::check::{shape_text, Net, Optimizer};
+use crate::codegen::names;
+use crate::ir::math::{Notation, Writer};
+use crate::ir::{Graph, NodeId, Op, Role};
+
+/// The output format of `explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Terminal text with Unicode math.
+    Text,
+    /// Markdown with LaTeX math, as GitHub renders it.
+    Markdown,
+}
+
+/// Which nodes the explanation writes by name, and how.
+struct Labels {
+    names: Vec<String>,
+    /// The letter of each shared product.
+    letters: Vec<Option<String>>,
+    /// Forward nodes shown as their own equation.
+    equations: Vec<bool>,
+}
+
+/// Explains one network.
+pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
+    let nt = match format {
+        Format::Text => Notation::Unicode,
+        Format::Markdown => Notation::Latex,
+    };
+    let labels = labels(net, g);
+    let label = |id: NodeId| -> Option<String> {
+        if let Some(l) = &labels.letters[id.index()] {
+            return Some(l.clone());
+        }
+        let n = g.node(id);
+        if id == g.sample_loss {
+            return Some(nt.pick_ell());
+        }
+        if id == g.loss {
+            return Some("E".into());
+        }
+        let named = matches!(n.op, Op::Input(_) | Op::Target(_) | Op::Param(_))
+            || labels.equations[id.index()];
+        named.then(|| nt.name(&labels.names[id.index()]))
+    };
+    let writer = Writer::new(g, nt, &label).per_sample();
+    let mut out = String::new();
+    let md = format == Format::Markdown;
+    let eq = |out: &mut String, lhs: &str, rhs: &str, note: &str| {
+        if md {
+            let note = match note.split_once('\u{1}') {
+                _ if note.is_empty() => String::new(),
+                // "text\u{1}math": words, then math.
+                Some((words, math)) => format!(r" && \text{{{words}}} {math}"),
+                None => format!(r" && \text{{{note}}}"),
+            };
+            let _ = writeln!(out, r"{lhs} &= {rhs}{note} \\");
+        } else if note.is_empty() {
+            let _ = writeln!(out, "   {lhs} = {rhs}");
+        } else {
+            let line = format!("{lhs} = {rhs}");
+            let _ = writeln!(out, "   {line:<44} {note}");
+        }
+    };
+    let open = |out: &mut String| {
+        if md {
+            out.push_str("$$\n\\begin{aligned}\n");
+        }
+    };
+    let close = |out: &mut String| {
+        if md {
+            out.push_str("\\end{aligned}\n$$\n");
+        }
+    };
+    let heading = |out: &mut String, text: &str| {
+        if md {
+            let _ = writeln!(out, "\n### {text}\n");
+        } else {
+            let _ = writeln!(out, "\n{text}");
+        }
+    };
+
+    if md {
+        let _ = writeln!(out, "## {} — how it learns", net.name);
+    } else {
+        let _ = writeln!(out, "{} — how it learns", net.name);
+    }
+
+    // 1. Forward
+    heading(&mut out, "1. Forward (one sample)");
+    open(&mut out);
+    for id in g.ids() {
+        if !labels.equations[id.index()] || id == g.sample_loss || id == g.loss {
+            continue;
+        }
+        let name = nt.name(&labels.names[id.index()]);
+        let output = g.outputs.iter().any(|o| o.1 == id);
+        let note = format!(
+            "{}{}",
+            g.node(id).ty.shape_text(),
+            if output { ", output" } else { "" }
+        );
+        eq(&mut out, &name, &writer.formula(id), &note);
+    }
+    let loss_formula = writer.formula(g.sample_loss);
+    let definition = match (g.node(g.sample_loss).op, nt) {
+        (Op::Loss(k), Notation::Unicode) => match k {
+            crate::check::LossKind::Sse => ": ½ Σ (y − t)²",
+            crate::check::LossKind::Mse => ": mean((y − t)²)",
+            crate::check::LossKind::CrossEntropy => ": −Σ t ln y",
+            crate::check::LossKind::BinaryCrossEntropy => ": −Σ [t ln y + (1 − t) ln(1 − y)]",
+        },
+        (Op::SoftmaxCrossEntropy, Notation::Unicode) => ": −Σ t ln softmax(z), by log-sum-exp",
+        (Op::SigmoidBinaryCrossEntropy, Notation::Unicode) => ": Σ softplus(z) − t·z",
+        _ => "",
+    };
+    eq(
+        &mut out,
+        &nt.pick_ell(),
+        &loss_formula,
+        &format!("the loss of one sample{definition}"),
+    );
+    eq(
+        &mut out,
+        "E",
+        &writer.formula(g.loss),
+        "the loss of a batch of B samples",
+    );
+    close(&mut out);
+
+    // 2. Backward
+    heading(
+        &mut out,
+        "2. Backward: the chain rule from the loss back to every parameter",
+    );
+    open(&mut out);
+    for (p, param) in net.params.iter().enumerate() {
+        let Some(pid) = g.ids().find(|&id| g.node(id).op == Op::Param(p)) else {
+            continue;
+        };
+        let lhs = nt.partial(&nt.pick_ell(), &nt.name(&param.name));
+        let adjoint = g.ids().find(|&id| g.node(id).role == Role::Adjoint(pid));
+        let chain = chain_rule(g, &labels, pid, nt);
+        let rhs = match adjoint {
+            Some(a) => writer.formula(a),
+            None => "0".into(),
+        };
+        let rhs = match chain {
+            Some(chain) => format!("{chain} = {rhs}"),
+            None => rhs,
+        };
+        let note = if adjoint.is_none() {
+            "no gradient reaches it"
+        } else {
+            ""
+        };
+        eq(&mut out, &lhs, &rhs, note);
+    }
+    close(&mut out);
+
+    let shared: Vec<NodeId> = g
+        .ids()
+        .filter(|id| labels.letters[id.index()].is_some())
+        .collect();
+    if !shared.is_empty() {
+        if md {
+            out.push_str("\nShared products, computed once, output side first:\n\n");
+        } else {
+            out.push_str("\n   Shared products (computed once, output side first):\n");
+        }
+        open(&mut out);
+        let users = users(g);
+        for id in &shared {
+            let letter = labels.letters[id.index()].clone().unwrap_or_default();
+            let Role::Adjoint(of) = g.node(*id).role else {
+                continue;
+            };
+            let of_name = label(of).unwrap_or_else(|| nt.name(&labels.names[of.index()]));
+            let lhs = format!("{letter} = {}", nt.partial(&nt.pick_ell(), &of_name));
+            let used_by: Vec<String> = used_by(g, &labels, &users, *id, nt);
+            let note = match nt {
+                Notation::Unicode => format!("used by {}", used_by.join(", ")),
+                Notation::Latex => format!("used by \u{1}{}", used_by.join(r",\ ")),
+            };
+            eq(&mut out, &lhs, &writer.formula(*id), &note);
+        }
+        close(&mut out);
+    }
+    let reused: Vec<String> = g
+        .nodes
+        .iter()
+        .filter_map(|n| match n.op {
+            Op::Deriv(f) if !matches!(n.role, Role::Forward { .. }) && f.derivative_uses_y() => {
+                label(n.args[1]).map(|y| crate::ir::math::derivative(f, "z", &y, nt))
+            }
+            _ => None,
+        })
+        .collect();
+    if !reused.is_empty() && !md {
+        let _ = writeln!(
+            out,
+            "   {} reuse the forward values: no activation is computed twice.",
+            reused.join(" and ")
+        );
+    }
+
+    // 3. Update
+    heading(&mut out, &format!("3. Update: {}", net.optimizer.text()));
+    let params: Vec<String> = net.params.iter().map(|p| nt.name(&p.name)).collect();
+    let grad = nt.partial("E", "W");
+    let batch_mean = match nt {
+        Notation::Unicode => format!("{grad} = (1/B) Σ_b ∂ℓ_b/∂W"),
+        Notation::Latex => {
+            format!(r"{grad} = \frac{{1}}{{B}} \sum_b \frac{{\partial \ell_b}}{{\partial W}}")
+        }
+    };
+    let rule = match (net.optimizer.clone(), nt) {
+        (Optimizer::Sgd { lr }, Notation::Unicode) => format!("W ← W − η {grad}   (η = {lr})"),
+        (Optimizer::Sgd { lr }, Notation::Latex) => format!(r"W \leftarrow W - \eta \, {grad} \quad (\eta = {lr})"),
+        (Optimizer::Momentum { lr, beta }, Notation::Unicode) => {
+            format!("v ← β v + {grad};  W ← W − η v   (η = {lr}, β = {beta})")
+        }
+        (Optimizer::Momentum { lr, beta }, Notation::Latex) => {
+            format!(r"v \leftarrow \beta v + {grad}, \quad W \leftarrow W - \eta v \quad (\eta = {lr}, \beta = {beta})")
+        }
+        (Optimizer::Adam { lr, .. }, Notation::Unicode) => format!(
+            "m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  W ← W − η m̂/(√v̂ + ε)   (g = {grad}, η = {lr})"
+        ),
+        (Optimizer::Adam { lr, .. }, Notation::Latex) => format!(
+            r"m \leftarrow \beta_1 m + (1 - \beta_1) g, \; v \leftarrow \beta_2 v + (1 - \beta_2) g^2, \; W \leftarrow W - \eta \frac{{\hat m}}{{\sqrt{{\hat v}} + \epsilon}} \quad (g = {grad}, \eta = {lr})"
+        ),
+    };
+    if md {
+        let _ = writeln!(
+            out,
+            "$$\n{rule}\n$$\n\nfor W in {}, where\n\n$$\n{batch_mean}\n$$",
+            params
+                .iter()
+                .map(|p| format!("${p}$"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "   {rule}\n   for W in {}, where {batch_mean}",
+            params.join(", ")
+        );
+    }
+
+    // The ledger
+    let l = ledger(g);
+    let no_gradient = l.naive == 0;
+    let saved = l.naive.saturating_sub(l.backward);
+    let percent = (100 * saved + l.naive / 2)
+        .checked_div(l.naive)
+        .unwrap_or(0);
+    heading(
+        &mut out,
+        "Cost per sample (multiplications; a matrix product counts its multiply-adds)",
+    );
+    if md {
+        let _ = writeln!(out, "| pass | multiplications |\n|---|---:|");
+        let _ = writeln!(out, "| forward | {} |", l.forward);
+        let _ = writeln!(out, "| backward, shared products | {} |", l.backward);
+        let _ = writeln!(out, "| backward, every weight on its own | {} |", l.naive);
+        if no_gradient {
+            let _ = writeln!(
+                out,
+                "\nNo gradient flows to any parameter: there is nothing to share."
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "\nBackpropagation saves {saved} of {} ({percent}%).",
+                l.naive
+            );
+        }
+    } else {
+        let _ = writeln!(out, "   {:<40} {:>8}", "forward", l.forward);
+        let _ = writeln!(
+            out,
+            "   {:<40} {:>8}",
+            "backward, shared products (above)", l.backward
+        );
+        let _ = writeln!(
+            out,
+            "   {:<40} {:>8}   (each ∂E/∂w its own chain-rule product)",
+            "backward, every weight on its own", l.naive
+        );
+        if no_gradient {
+            let _ = writeln!(
+                out,
+                "   no gradient flows to any parameter: there is nothing to share."
+            );
+        } else {
+            let _ = writeln!(out, "   backpropagation saves {saved} of {} ({percent}%); the saving grows with depth and width.", l.naive);
+        }
+    }
+    out
+}
+
+impl Notation {
+    fn pick_ell(self) -> String {
+        match self {
+            Notation::Unicode => "ℓ".into(),
+            Notation::Latex => r"\ell".into(),
+        }
+    }
+}
+
+fn labels(net: &Net, g: &Graph) -> Labels {
+    let names = names(net, g);
+    let gradients_live = g.live(&g.gradients);
+    let users = users(g);
+    let mut equations = vec![false; g.nodes.len()];
+    let mut letters = vec![None; g.nodes.len()];
+    // Shared products, lettered output side first.
+    let shared: Vec<NodeId> = g
+        .ids()
+        .filter(|&id| {
+            let n = g.node(id);
+            matches!(n.role, Role::Adjoint(of) if !matches!(g.node(of).op, Op::Param(_)))
+                && gradients_live[id.index()]
+                && users[id.index()]
+                    .iter()
+                    .filter(|u| gradients_live[u.index()])
+                    .count()
+                    > 1
+        })
+        .collect();
+    for (next, id) in shared.into_iter().enumerate() {
+        letters[id.index()] = Some(match u8::try_from(next) {
+            Ok(k) if k < 26 => ((b'A' + k) as char).to_string(),
+            _ => format!("A{}", next - 25),
+        });
+    }
+    for id in g.ids() {
+        let n = g.node(id);
+        equations[id.index()] = matches!(n.role, Role::Forward { .. })
+            && !n.args.is_empty()
+            && (n.name.is_some() || n.hint.is_some());
+    }
+    let _ = shape_text;
+    Labels {
+        names,
+        letters,
+        equations,
+    }
+}
+
+fn users(g: &Graph) -> Vec<Vec<NodeId>> {
+    let mut users = vec![Vec::new(); g.nodes.len()];
+    for id in g.ids() {
+        for a in &g.node(id).args {
+            if !users[a.index()].contains(&id) {
+                users[a.index()].push(id);
+            }
+        }
+    }
+    users
+}
+
+/// What uses a shared product, seen through unnamed intermediate nodes: the
+/// gradients ∂ℓ/∂W it feeds and the other shared products.
+fn used_by(
+    g: &Graph,
+    labels: &Labels,
+    users: &[Vec<NodeId>],
+    id: NodeId,
+    nt: Notation,
+) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack: Vec<NodeId> = users[id.index()].clone();
+    let mut seen = vec![false; g.nodes.len()];
+    while let Some(u) = stack.pop() {
+        if std::mem::replace(&mut seen[u.index()], true) {
+            continue;
+        }
+        let n = g.node(u);
+        let name = if let Some(l) = &labels.letters[u.index()] {
+            Some(l.clone())
+        } else if let Role::Adjoint(of) = n.role {
+            match g.node(of).op {
+                Op::Param(_) => {
+                    Some(nt.partial(&nt.pick_ell(), &nt.name(&labels.names[of.index()])))
+                }
+                _ => None,
+            }
+        } else {
+            None
+        };
+        match name {
+            Some(name) if !found.contains(&name) => found.push(name),
+            Some(_) => {}
+            None if !matches!(n.role, Role::Gradient(_)) => {
+                stack.extend(users[u.index()].iter().copied())
+            }
+            None => {}
+        }
+    }
+    found.sort();
+    found
+}
+
+/// ∂ℓ/∂y · ∂y/∂z · ∂z/∂W along the named values from the loss to a
+/// parameter; a sum of such products where several paths lead there.
+fn chain_rule(g: &Graph, labels: &Labels, param: NodeId, nt: Notation) -> Option<String> {
+    const MOST: usize = 4;
+    // Paths from the loss down to the parameter through forward nodes, kept
+    // only at named values.
+    let reach = g.live(&[g.sample_loss]);
+    if !reach[param.index()] {
+        return None;
+    }
+    let mut paths: Vec<Vec<NodeId>> = Vec::new();
+    let mut stack: Vec<(NodeId, Vec<NodeId>)> = vec![(g.sample_loss, vec![g.sample_loss])];
+    let mut steps = 0usize;
+    while let Some((id, path)) = stack.pop() {
+        steps += 1;
+        if paths.len() > MOST || steps > 100_000 {
+            return None;
+        }
+        if id == param {
+            paths.push(path);
+            continue;
+        }
+        for a in &g.node(id).args {
+            if reaches(g, *a, param) {
+                let mut p = path.clone();
+                if *a == param || labels.equations[a.index()] {
+                    p.push(*a);
+                }
+                stack.push((*a, p));
+            }
+        }
+    }
+    if paths.is_empty() || paths.len() > MOST {
+        return None;
+    }
+    let name = |id: NodeId| {
+        if id == g.sample_loss {
+            nt.pick_ell()
+        } else {
+            nt.name(&labels.names[id.index()])
+        }
+    };
+    let dot = match nt {
+        Notation::Unicode => " · ",
+        Notation::Latex => r" \cdot ",
+    };
+    let products: Vec<String> = paths
+        .iter()
+        .map(|path| {
+            path.windows(2)
+                .map(|w| nt.partial(&name(w[0]), &name(w[1])))
+                .collect::<Vec<_>>()
+                .join(dot)
+        })
+        .collect();
+    Some(products.join(" + "))
+}
+
+fn reaches(g: &Graph, from: NodeId, to: NodeId) -> bool {
+    if from == to {
+        return true;
+    }
+    if from < to {
+        return false;
+    }
+    g.live(&[from])[to.index()]
+}

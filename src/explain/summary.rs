@@ -1,0 +1,116 @@
+//! `denpa summary`: a table of every value and parameter, like Keras'
+//! `model.summary()`.
+
+use std::fmt::Write as _;
+
+use super::cost::flops;
+use crate::check::{shape_text, Net};
+use crate::codegen::names;
+use crate::ir::{Graph, NodeId, Op, Role};
+
+/// The table of one network.
+pub fn summary(net: &Net, g: &Graph) -> String {
+    let names = names(net, g);
+    // Each node belongs to a row: a named value, or the named value that its
+    // first user belongs to; backward nodes to the row of the forward node
+    // whose derivative made them.
+    let mut row: Vec<Option<NodeId>> = vec![None; g.nodes.len()];
+    let shown = |id: NodeId| {
+        let n = g.node(id);
+        matches!(n.op, Op::Input(_) | Op::Param(_))
+            || (matches!(n.role, Role::Forward { .. }) && (n.name.is_some() || n.hint.is_some()))
+    };
+    for id in g.ids().rev() {
+        let n = g.node(id);
+        if !matches!(n.role, Role::Forward { .. }) {
+            continue;
+        }
+        if shown(id) {
+            row[id.index()] = Some(id);
+        }
+        if let Some(r) = row[id.index()] {
+            for a in &n.args {
+                if row[a.index()].is_none() && !shown(*a) {
+                    row[a.index()] = Some(r);
+                }
+            }
+        }
+    }
+    let mut forward = vec![0u64; g.nodes.len()];
+    let mut backward = vec![0u64; g.nodes.len()];
+    for id in g.ids() {
+        let n = g.node(id);
+        match n.role {
+            Role::Forward { .. } => {
+                if let Some(r) = row[id.index()] {
+                    forward[r.index()] += flops(g, id);
+                }
+            }
+            _ => {
+                let owner = n.from.and_then(|f| row[f.index()]);
+                if let Some(r) = owner {
+                    backward[r.index()] += flops(g, id);
+                }
+            }
+        }
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "Network {} ({})", net.name, net.dtype.rust_name());
+    let header = format!(
+        "{:<18} {:<8} {:<12} {:>10} {:>14} {:>14}",
+        "value", "kind", "shape", "params", "forward FLOPs", "backward FLOPs"
+    );
+    let rule = "─".repeat(header.chars().count());
+    let _ = writeln!(out, "{rule}\n{header}\n{rule}");
+    let (mut params, mut fwd, mut bwd) = (0usize, 0u64, 0u64);
+    for id in g.ids().filter(|id| row[id.index()] == Some(*id)) {
+        let n = g.node(id);
+        let kind = match n.op {
+            Op::Input(_) => "input",
+            Op::Param(_) => "param",
+            _ if g.outputs.iter().any(|o| o.1 == id) => "output",
+            _ if id == g.sample_loss || id == g.loss => "loss",
+            _ => "value",
+        };
+        let count = if matches!(n.op, Op::Param(_)) {
+            n.ty.shape.iter().product()
+        } else {
+            0
+        };
+        params += count;
+        fwd += forward[id.index()];
+        bwd += backward[id.index()];
+        let count_text = if count > 0 {
+            count.to_string()
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "{:<18} {:<8} {:<12} {:>10} {:>14} {:>14}",
+            names[id.index()],
+            kind,
+            shape_text(&n.ty.shape),
+            count_text,
+            forward[id.index()],
+            backward[id.index()]
+        );
+    }
+    let _ = writeln!(out, "{rule}");
+    let _ = writeln!(
+        out,
+        "{:<18} {:<8} {:<12} {:>10} {:>14} {:>14}",
+        "total", "", "", params, fwd, bwd
+    );
+    let _ = writeln!(out, "{rule}");
+    let _ = writeln!(
+        out,
+        "Trainable parameters: {params}. FLOPs are per sample: two per multiply-add of a"
+    );
+    let _ = writeln!(
+        out,
+        "product, one per element of anything elementwise; backward FLOPs are counted"
+    );
+    let _ = writeln!(out, "at the value whose derivative rule made them.");
+    out
+}
