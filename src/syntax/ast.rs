@@ -139,6 +139,11 @@ impl Exprs {
         id
     }
 
+    /// Widens an expression's span (to take in its parentheses).
+    pub fn set_span(&mut self, id: ExprId, span: Span) {
+        self.nodes[id.0 as usize].span = span;
+    }
+
     /// The expression with this id.
     pub fn get(&self, id: ExprId) -> &Expr {
         &self.nodes[id.0 as usize]

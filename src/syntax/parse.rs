@@ -9,6 +9,7 @@ use pest::iterators::Pair;
 use pest::Parser as _;
 
 use super::ast::*;
+use super::delimiters;
 use crate::diagnostics::{Diagnostic, Diagnostics, Span};
 
 #[derive(pest_derive::Parser)]
@@ -30,11 +31,13 @@ pub fn parse(source: &str) -> Result<File, Diagnostics> {
     let mut diagnostics = Diagnostics::new();
     let mut networks = Vec::new();
     for pair in file.into_inner() {
-        if pair.as_rule() == Rule::network {
-            match network(pair) {
+        match pair.as_rule() {
+            Rule::network => match network(pair) {
                 Ok(n) => networks.push(n),
                 Err(d) => diagnostics.push(d),
-            }
+            },
+            Rule::dangling_doc => diagnostics.push(dangling(&pair)),
+            _ => {}
         }
     }
     if diagnostics.has_errors() {
@@ -46,6 +49,15 @@ pub fn parse(source: &str) -> Result<File, Diagnostics> {
 fn span(pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
     Span::new(s.start(), s.end())
+}
+
+/// A doc comment with nothing after it to document.
+fn dangling(pair: &Pair<'_, Rule>) -> Diagnostic {
+    let s = pair.as_span();
+    let text = s.as_str().trim_end();
+    Diagnostic::error(Span::new(s.start(), s.start() + text.len()), "this doc comment documents nothing")
+        .label("nothing follows it")
+        .help("a `///` comment goes right before `network` or a declaration; use `//` for a plain comment")
 }
 
 fn ident(pair: Pair<'_, Rule>) -> Ident {
@@ -87,6 +99,7 @@ fn network(pair: Pair<'_, Rule>) -> Result<Network, Diagnostic> {
             Rule::kw_network => start = Some(span(&p).start),
             Rule::ident => name = Some(ident(p)),
             Rule::item => items.push(item(p, &mut exprs)?),
+            Rule::dangling_doc => return Err(dangling(&p)),
             _ => {}
         }
     }
@@ -109,15 +122,7 @@ fn item(pair: Pair<'_, Rule>, exprs: &mut Exprs) -> Result<Item, Diagnostic> {
         }
     }
     let statement = statement.expect("an item has a statement");
-    // End at the last part: pest may have skipped whitespace after it while
-    // looking for an optional `= ...`.
-    let end = statement
-        .clone()
-        .into_inner()
-        .map(|p| p.as_span().end())
-        .max()
-        .unwrap_or(statement.as_span().end());
-    let item_span = Span::new(statement.as_span().start(), end);
+    let start = statement.as_span().start();
     let rule = statement.as_rule();
     let mut inner = statement.into_inner().filter(|p| !is_keyword(p.as_rule()));
     let mut next = || inner.next().expect("the grammar guarantees this part");
@@ -153,10 +158,21 @@ fn item(pair: Pair<'_, Rule>, exprs: &mut Exprs) -> Result<Item, Diagnostic> {
         Rule::dtype_decl => ItemKind::Dtype { ty: ident(next()) },
         other => unreachable!("not a statement rule: {other:?}"),
     };
+    // End at the last part as parsed: pest's own span may run on over the
+    // whitespace it skipped while looking for more.
+    let end = match &kind {
+        ItemKind::Input { shape, .. } | ItemKind::Target { shape, .. } => shape.span.end,
+        ItemKind::Param { init: Some(e), .. } => exprs.get(*e).span.end,
+        ItemKind::Param { shape, .. } => shape.span.end,
+        ItemKind::Binding { value: e, .. }
+        | ItemKind::Loss { value: e }
+        | ItemKind::Train { optimizer: e } => exprs.get(*e).span.end,
+        ItemKind::Dtype { ty } => ty.span.end,
+    };
     Ok(Item {
         docs,
         kind,
-        span: item_span,
+        span: Span::new(start, end),
     })
 }
 
@@ -262,7 +278,28 @@ fn primary(pair: Pair<'_, Rule>, exprs: &mut Exprs, depth: usize) -> Result<Expr
                 .into_inner()
                 .next()
                 .expect("a parenthesized expression");
-            return expr(inner, exprs, depth + 1);
+            let id = expr(inner, exprs, depth + 1)?;
+            // The parentheses belong to the expression's span.
+            exprs.set_span(id, whole);
+            return Ok(id);
+        }
+        Rule::bad_number => {
+            let text = pair.as_str();
+            let (message, help) = if text.starts_with('.') {
+                (
+                    format!("`{text}` is not a number"),
+                    format!("write `0{text}`"),
+                )
+            } else {
+                (
+                    format!("`{text}` is not a number: the exponent has no digits"),
+                    format!(
+                        "write the exponent, as in `{}3`",
+                        text.trim_end_matches(['+', '-'])
+                    ),
+                )
+            };
+            return Err(Diagnostic::error(whole, message).help(help));
         }
         Rule::array => {
             let mut items = Vec::new();
@@ -290,6 +327,24 @@ fn primary(pair: Pair<'_, Rule>, exprs: &mut Exprs, depth: usize) -> Result<Expr
 
 /// Turns pest's error into one sentence: what was expected, what was found.
 fn syntax_error(source: &str, error: pest::error::Error<Rule>) -> Diagnostic {
+    // Comments and brackets first: an unterminated comment or an unclosed
+    // bracket says more than what the grammar expected at the end.
+    let scan = delimiters::scan(source, MAX_NESTING);
+    if let Some(start) = scan.unterminated_comment {
+        return Diagnostic::error(Span::new(start, start + 2), "unterminated block comment")
+            .label("this comment is never closed")
+            .help("close it with `*/` (block comments nest, so every `/*` needs its own `*/`)");
+    }
+    if let ErrorVariant::CustomError { .. } = error.variant {
+        // pest's stack guard: the nesting is deeper than any stack allows.
+        let at = scan.too_deep.unwrap_or_else(|| error_position(&error));
+        return Diagnostic::error(
+            delimiters::at(at),
+            format!("expression nested more than {MAX_NESTING} levels deep"),
+        )
+        .label("nesting limit reached here")
+        .help("give parts of the expression names with bindings (`h = ...`)");
+    }
     let mut pos = match error.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
@@ -331,12 +386,7 @@ fn syntax_error(source: &str, error: pest::error::Error<Rule>) -> Diagnostic {
             names
         }
         ErrorVariant::CustomError { message } => {
-            // pest's stack guard reports deep nesting this way.
-            return Diagnostic::error(found_span, format!("cannot parse this: {message}"))
-                .label("the parser gave up here")
-                .help(format!(
-                    "nest expressions at most {MAX_NESTING} levels deep"
-                ));
+            return Diagnostic::error(found_span, format!("cannot parse this: {message}"));
         }
     };
     // `(` and `[` start expressions: "an expression" already says so.
@@ -344,13 +394,55 @@ fn syntax_error(source: &str, error: pest::error::Error<Rule>) -> Diagnostic {
     if expected.contains(&"an expression") {
         expected.retain(|e| !matches!(*e, "`(`" | "`[`" | "`-`"));
     }
+    if let Some((at, close, open)) = scan.unmatched_close {
+        if at <= pos {
+            let d = Diagnostic::error(delimiters::at(at), format!("unexpected `{close}`"));
+            return match open {
+                Some((o, c)) => d
+                    .label(format!(
+                        "expected `{}` to close the `{c}`",
+                        delimiters::closing(c)
+                    ))
+                    .also(delimiters::at(o), format!("this `{c}` is still open")),
+                None => d
+                    .label("nothing to close")
+                    .help("remove it, or add the opening bracket it belongs to"),
+            };
+        }
+    }
+    let open = delimiters::open_at(source, pos);
+    if found == "end of input" {
+        if let Some(&(o, c)) = open.last() {
+            return Diagnostic::error(delimiters::at(o), format!("unclosed `{c}`"))
+                .label(format!("this `{c}` is never closed"))
+                .help(format!("add `{}` where it ends", delimiters::closing(c)));
+        }
+    }
+    if let Some(&(o, c)) = open.last().filter(|(_, c)| *c != '{') {
+        let close = format!("`{}`", delimiters::closing(c));
+        if expected.contains(&close.as_str()) {
+            return Diagnostic::error(found_span, format!("expected {close}, found {found}"))
+                .label(format!("expected {close}"))
+                .also(delimiters::at(o), format!("unclosed `{c}`"));
+        }
+    }
+    let first = source[pos.min(source.len())..].chars().next();
+    if let Some(ch) = first.filter(|c| !c.is_ascii()) {
+        return Diagnostic::error(found_span, format!("unexpected character `{ch}`"))
+            .label("not allowed here")
+            .help("names use ASCII letters, digits and `_`");
+    }
     let expected = match expected.as_slice() {
         [] => "something else".to_string(),
         [one] => one.to_string(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
     };
-    Diagnostic::error(found_span, format!("expected {expected}, found {found}"))
-        .label(format!("expected {expected}"))
+    let label = if expected.len() > 40 {
+        format!("unexpected {found}")
+    } else {
+        format!("expected {expected}")
+    };
+    Diagnostic::error(found_span, format!("expected {expected}, found {found}")).label(label)
 }
 
 fn error_position(error: &pest::error::Error<Rule>) -> usize {

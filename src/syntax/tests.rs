@@ -106,7 +106,7 @@ fn syntax_errors_say_what_was_expected() {
         ("network N { input x [2] }", "expected `:`, found `[`"),
         ("network N { h = x @ }", "expected an expression, found `}`"),
         ("network { }", "expected a name, found `{`"),
-        ("network N { input x: [2]", "expected "),
+        ("network N { input x: [2]", "unclosed `{`"),
     ];
     for (src, message) in cases {
         let err = parse(src).unwrap_err();
