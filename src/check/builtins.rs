@@ -183,7 +183,12 @@ pub fn is_builtin_name(name: &str) -> bool {
 
 /// The built-in name closest to a misspelt one, if any is close.
 pub fn closest(name: &str) -> Option<&'static str> {
-    names()
+    closest_of(name, names())
+}
+
+/// The candidate closest to a misspelt name, if any is close.
+pub fn closest_of<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
         .map(|n| (edit_distance(name, n), n))
         .filter(|(d, n)| *d <= 2.max(n.len() / 3))
         .min()
@@ -229,6 +234,7 @@ pub fn result_type(
             if args[0].shape.len() != 1 {
                 diagnostics.push(
                     Diagnostic::error(arg_span(0), format!("`{name}` takes a vector"))
+                        .help("softmax normalizes a vector to probabilities; of one number it is always 1 (use `sigmoid` for one probability)")
                         .label(format!("this has shape {}", args[0].shape_text())),
                 );
                 return None;

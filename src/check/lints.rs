@@ -43,29 +43,39 @@ pub fn lints(net: &Net, g: &Graph) -> Diagnostics {
             ),
             // A parameter that only outputs the loss ignores use: training
             // never changes it.
-            Op::Param(p) if !to_loss[id.index()] => out.push(
-                Diagnostic::warning(
+            Op::Param(p) if !to_loss[id.index()] => {
+                let mut d = Diagnostic::warning(
                     net.params[p].name_span,
                     format!(
                         "no gradient reaches `{}`: the loss does not depend on it",
                         net.params[p].name
                     ),
                 )
-                .label("training never changes this parameter")
-                .help("only outputs that the loss ignores use it"),
-            ),
+                .label("training never changes this parameter");
+                if let Some(span) = first_user_span(g, id, |n| g.outputs.iter().any(|o| o.1 == n)) {
+                    d = d.also(
+                        span,
+                        "only this output uses it, and the loss ignores the output",
+                    );
+                }
+                out.push(d.help("use the output in the loss, or remove the parameter"));
+            }
             // A parameter whose every path to the loss crosses `step`.
-            Op::Param(p) if !differentiable[id.index()] => out.push(
-                Diagnostic::warning(
+            Op::Param(p) if !differentiable[id.index()] => {
+                let mut d = Diagnostic::warning(
                     net.params[p].name_span,
                     format!(
                         "no gradient reaches `{}`: it is used only through `step`",
                         net.params[p].name
                     ),
                 )
-                .label("training never changes this parameter")
-                .help("`step` has derivative 0; use `sigmoid` for a smooth threshold"),
-            ),
+                .label("training never changes this parameter");
+                if let Some(span) = first_user_span(g, id, |n| g.node(n).op == Op::Map(Func::Step))
+                {
+                    d = d.also(span, "no gradient passes `step`");
+                }
+                out.push(d.help("`step` has derivative 0; use `sigmoid` for a smooth threshold"));
+            }
             Op::Input(i) if !used[id.index()] => out.push(
                 Diagnostic::warning(
                     net.inputs[i].name_span,
@@ -86,4 +96,20 @@ pub fn lints(net: &Net, g: &Graph) -> Diagnostics {
         }
     }
     out
+}
+
+/// The source span of the first node that `is_wanted` and depends on `id`.
+fn first_user_span(
+    g: &Graph,
+    id: crate::ir::NodeId,
+    is_wanted: impl Fn(crate::ir::NodeId) -> bool,
+) -> Option<crate::diagnostics::Span> {
+    let n = g
+        .ids()
+        .filter(|n| *n > id && is_wanted(*n))
+        .find(|n| g.live(&[*n])[id.index()])?;
+    match g.node(n).role {
+        crate::ir::Role::Forward { span } => Some(span),
+        _ => None,
+    }
 }

@@ -331,6 +331,9 @@ struct Checker<'a> {
     /// The binding being checked (where `dense` declares its parameters),
     /// and the first `dense` in it.
     binding: Option<(String, Option<Span>)>,
+    /// Names whose declaration was wrong (a bad shape, a second
+    /// definition): uses of them report nothing more.
+    poisoned: std::collections::BTreeSet<String>,
 }
 
 impl<'a> Checker<'a> {
@@ -350,6 +353,7 @@ impl<'a> Checker<'a> {
             types: vec![None; n],
             uses_target: vec![false; n],
             binding: None,
+            poisoned: Default::default(),
         }
     }
 
@@ -379,6 +383,9 @@ impl<'a> Checker<'a> {
                     let is_input = matches!(item.kind, ItemKind::Input { .. });
                     let shape =
                         self.shape(shape, 1, if is_input { "an input" } else { "a target" });
+                    if shape.is_none() {
+                        self.poisoned.insert(name.name.clone());
+                    }
                     let decl = Decl {
                         name: name.name.clone(),
                         shape: shape.unwrap_or_default(),
@@ -399,14 +406,21 @@ impl<'a> Checker<'a> {
                     let shape = self.shape(shape, 2, "a parameter");
                     let shape = match shape {
                         Some(s) if s.is_empty() => {
+                            let ItemKind::Param { shape: written, .. } = &item.kind else {
+                                unreachable!()
+                            };
                             self.error(
-                                Diagnostic::error(item.span, format!("the parameter `{}` is a scalar", name.name))
+                                Diagnostic::error(written.span, format!("the parameter `{}` is a scalar", name.name))
+                                    .label("`[]` is one number per sample, not a parameter")
                                     .help("a parameter is a vector `[n]` or a matrix `[n, m]`; write `[1]` for one number"),
                             );
                             None
                         }
                         other => other,
                     };
+                    if shape.is_none() {
+                        self.poisoned.insert(name.name.clone());
+                    }
                     let init = match (&shape, init) {
                         (Some(shape), Some(init)) => self.init(*init, shape),
                         (Some(shape), None) if shape.len() == 2 => Some(Init::Glorot),
@@ -552,12 +566,8 @@ impl<'a> Checker<'a> {
         for i in 0..self.bindings.len() {
             let b = &self.bindings[i];
             if b.output && self.uses_target[b.value.0 as usize] {
-                let span = b.span;
-                let name = b.name.clone();
-                self.error(
-                    Diagnostic::error(span, format!("the output `{name}` depends on a target"))
-                        .help("`forward` has no targets; use targets only in the loss and in bindings only the loss uses"),
-                );
+                let d = self.target_use(b.value, &b.name.clone());
+                self.error(d);
             }
         }
         // A literal must fit the element type: rustc refuses an `f32` literal
@@ -618,23 +628,79 @@ impl<'a> Checker<'a> {
                     name.span,
                     format!("`{}` is {what} and cannot name a value", name.name),
                 )
-                .help("choose another name"),
+                .label("choose another name")
+                .help(format!("for example `{}_`", name.name)),
             );
-            return;
+            // Declared all the same, so that its uses report nothing more.
+            self.poisoned.insert(name.name.clone());
         }
         if let Some((_, first)) = self.names.get(&name.name) {
             let first = *first;
+            let (label, note) = if first == name.span {
+                (
+                    "declared again here".to_string(),
+                    "first declared here".to_string(),
+                )
+            } else {
+                (
+                    "second definition".to_string(),
+                    "first defined here".to_string(),
+                )
+            };
             self.error(
                 Diagnostic::error(
                     name.span,
                     format!("the name `{}` is defined twice", name.name),
                 )
-                .label("second definition")
-                .also(first, "first defined here"),
+                .label(label)
+                .also(first, note),
             );
+            self.poisoned.insert(name.name.clone());
             return;
         }
         self.names.insert(name.name.clone(), (symbol, name.span));
+    }
+
+    /// The error for an output that depends on a target: the caret on the
+    /// name that brings the target in, and where that comes from.
+    fn target_use(&self, root: ExprId, output: &str) -> Diagnostic {
+        let mut stack = vec![root];
+        let mut found: Option<(ExprId, Symbol)> = None;
+        while let Some(id) = stack.pop() {
+            match &self.network.exprs.get(id).kind {
+                ExprKind::Name(n) => {
+                    if let Some((symbol, _)) = self.names.get(&n.name) {
+                        let direct = matches!(symbol, Symbol::Target(_));
+                        if self.uses_target[id.0 as usize] && (found.is_none() || direct) {
+                            found = Some((id, *symbol));
+                        }
+                    }
+                }
+                ExprKind::Neg(a) => stack.push(*a),
+                ExprKind::Binary { lhs, rhs, .. } => stack.extend([*lhs, *rhs]),
+                ExprKind::Call { args, .. } => stack.extend(args.iter().map(|a| a.value)),
+                ExprKind::Array(items) => stack.extend(items.iter().copied()),
+                ExprKind::Number(_) => {}
+            }
+        }
+        let help = "`forward` computes outputs without targets: use targets only in the loss, and in bindings that only the loss uses";
+        let Some((id, symbol)) = found else {
+            let span = self.network.exprs.get(root).span;
+            return Diagnostic::error(span, format!("the output `{output}` depends on a target"))
+                .help(help);
+        };
+        let span = self.network.exprs.get(id).span;
+        let d = Diagnostic::error(span, format!("the output `{output}` depends on a target"))
+            .help(help);
+        match symbol {
+            Symbol::Target(t) => d
+                .label(format!("`{}` is a target", self.targets[t].name))
+                .also(self.targets[t].span, "declared as a target here"),
+            Symbol::Binding(b) => d
+                .label(format!("`{}` depends on a target", self.bindings[b].name))
+                .also(self.bindings[b].span, "which uses a target here"),
+            _ => d,
+        }
     }
 
     /// Converts a written shape; `max_rank` bounds its rank.
@@ -666,7 +732,7 @@ impl<'a> Checker<'a> {
                     } else if d.value < 1.0 {
                         "a dimension is at least 1"
                     } else {
-                        "this dimension is too large"
+                        "the largest dimension is 268435456 (2^28)"
                     };
                     self.error(
                         Diagnostic::error(d.span, format!("invalid dimension `{}`", d.text))
@@ -732,7 +798,7 @@ impl<'a> Checker<'a> {
         id: ExprId,
         signatures: &[NumberSignature],
         what: &str,
-    ) -> Option<(String, Vec<f64>)> {
+    ) -> Option<(String, Vec<f64>, Vec<Span>)> {
         let expr = self.network.exprs.get(id);
         let (func, args): (&ast::Ident, &[ast::Arg]) = match &expr.kind {
             ExprKind::Name(name) => (name, &[]),
@@ -760,7 +826,9 @@ impl<'a> Checker<'a> {
             params.iter().map(|p| p.0).collect::<Vec<_>>().as_slice(),
         )?;
         let mut values = Vec::new();
+        let mut spans = Vec::new();
         for (slot, (pname, default)) in slots.iter().zip(params.iter()) {
+            spans.push(slot.map_or(expr.span, |a| self.network.exprs.get(a).span));
             match (slot, default) {
                 (Some(arg), _) => values.push(self.expect_constant(*arg, &format!("`{pname}`"))?),
                 (None, Some(d)) => values.push(*d),
@@ -776,7 +844,7 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        Some((func.name.clone(), values))
+        Some((func.name.clone(), values, spans))
     }
 
     /// Matches positional and keyword arguments to parameter slots.
@@ -787,62 +855,70 @@ impl<'a> Checker<'a> {
         params: &[&str],
     ) -> Option<Vec<Option<ExprId>>> {
         let mut slots: Vec<Option<ExprId>> = vec![None; params.len()];
+        // Where each slot was filled, for "first given here".
+        let mut given: Vec<Option<Span>> = vec![None; params.len()];
         let mut ok = true;
-        let mut seen_keyword = false;
+        let mut first_keyword: Option<Span> = None;
+        let signature = format!("`{}({})`", func.name, params.join(", "));
         for (i, arg) in args.iter().enumerate() {
             let span = self.network.exprs.get(arg.value).span;
             match &arg.name {
-                None if seen_keyword => {
-                    self.error(Diagnostic::error(
-                        span,
-                        "a positional argument after a keyword argument",
-                    ));
-                    ok = false;
-                }
-                None if i >= params.len() => {
+                None if first_keyword.is_some() => {
+                    let keyword = first_keyword.unwrap_or(span);
                     self.error(
-                        Diagnostic::error(
-                            span,
-                            format!(
-                                "`{}` takes at most {} argument{}",
-                                func.name,
-                                params.len(),
-                                if params.len() == 1 { "" } else { "s" }
-                            ),
-                        )
-                        .label("extra argument")
-                        .help(format!(
-                            "`{}({})`",
-                            func.name,
-                            params.join(", ")
-                        )),
+                        Diagnostic::error(span, "a positional argument after a keyword argument")
+                            .label("positional")
+                            .also(keyword, "keyword argument here")
+                            .help(format!("put positional arguments first: {signature}")),
                     );
                     ok = false;
                 }
-                None => slots[i] = Some(arg.value),
+                None if i >= params.len() => {
+                    let s = if params.len() == 1 { "" } else { "s" };
+                    self.error(
+                        Diagnostic::error(
+                            span,
+                            format!("`{}` takes at most {} argument{s}", func.name, params.len()),
+                        )
+                        .label("extra argument")
+                        .help(signature.clone()),
+                    );
+                    ok = false;
+                }
+                None => {
+                    slots[i] = Some(arg.value);
+                    given[i] = Some(span);
+                }
                 Some(key) => {
-                    seen_keyword = true;
+                    first_keyword.get_or_insert(key.span.to(span));
                     match params.iter().position(|p| *p == key.name) {
                         Some(j) if slots[j].is_some() => {
-                            self.error(Diagnostic::error(
+                            let mut d = Diagnostic::error(
                                 key.span,
                                 format!("the argument `{}` is given twice", key.name),
-                            ));
+                            )
+                            .label("second time");
+                            if let Some(first) = given[j] {
+                                d = d.also(first, "first given here");
+                            }
+                            self.error(d);
                             ok = false;
                         }
-                        Some(j) => slots[j] = Some(arg.value),
+                        Some(j) => {
+                            slots[j] = Some(arg.value);
+                            given[j] = Some(key.span.to(span));
+                        }
                         None => {
-                            self.error(
-                                Diagnostic::error(
-                                    key.span,
-                                    format!("`{}` has no argument `{}`", func.name, key.name),
-                                )
-                                .help(format!(
-                                    "`{}({})`",
-                                    func.name,
-                                    params.join(", ")
-                                )),
-                            );
+                            let d = Diagnostic::error(
+                                key.span,
+                                format!("`{}` has no argument `{}`", func.name, key.name),
+                            )
+                            .label("unknown argument");
+                            let d = match builtins::closest_of(&key.name, params.iter().copied()) {
+                                Some(c) => d.help(format!("did you mean `{c}`? {signature}")),
+                                None => d.help(signature.clone()),
+                            };
+                            self.error(d);
                             ok = false;
                         }
                     }
@@ -865,17 +941,17 @@ impl<'a> Checker<'a> {
             ("glorot", &[]),
             ("he", &[]),
         ];
-        let (name, v) = self.number_call(id, INITS, "initializer")?;
+        let (name, v, at) = self.number_call(id, INITS, "initializer")?;
         let span = self.network.exprs.get(id).span;
         let init = match name.as_str() {
             "zeros" => Init::Zeros,
             "ones" => Init::Ones,
             "constant" => Init::Constant(v[0]),
             "normal" if v[1] < 0.0 => {
-                self.error(Diagnostic::error(
-                    span,
-                    "`normal` needs a standard deviation of at least 0",
-                ));
+                self.error(
+                    Diagnostic::error(at[1], "`normal` needs a standard deviation of at least 0")
+                        .label(format!("std = {}", v[1])),
+                );
                 return None;
             }
             "normal" => Init::Normal {
@@ -883,7 +959,10 @@ impl<'a> Checker<'a> {
                 std: v[1],
             },
             "uniform" if v[0] > v[1] => {
-                self.error(Diagnostic::error(span, "`uniform(lo, hi)` needs lo ≤ hi"));
+                self.error(
+                    Diagnostic::error(at[0].to(at[1]), "`uniform(lo, hi)` needs lo ≤ hi")
+                        .label(format!("lo = {}, hi = {}", v[0], v[1])),
+                );
                 return None;
             }
             "uniform" => Init::Uniform { lo: v[0], hi: v[1] },
@@ -908,6 +987,43 @@ impl<'a> Checker<'a> {
 
     /// A literal array initializer, checked against the shape, row-major.
     fn literal_init(&mut self, id: ExprId, shape: &[usize]) -> Option<Vec<f64>> {
+        // The shape as written, along the first element of each level: when
+        // it differs from the parameter's, say so for the whole array.
+        let mut written = Vec::new();
+        let mut e = id;
+        while let ExprKind::Array(items) = &self.network.exprs.get(e).kind {
+            written.push(items.len());
+            match items.first() {
+                Some(first) => e = *first,
+                None => break,
+            }
+        }
+        if written.len() != shape.len() {
+            let span = self.network.exprs.get(id).span;
+            let example = match shape {
+                [n] => format!("[{}]", vec!["0.0"; (*n).min(4)].join(", ")),
+                [n, m] => {
+                    let row = format!("[{}]", vec!["0.0"; (*m).min(4)].join(", "));
+                    format!("[{}]", vec![row; (*n).min(3)].join(", "))
+                }
+                _ => String::new(),
+            };
+            self.error(
+                Diagnostic::error(
+                    span,
+                    format!(
+                        "this initializer has shape {}, the parameter has shape {}",
+                        shape_text(&written),
+                        shape_text(shape)
+                    ),
+                )
+                .label(format!("nested {} deep", written.len()))
+                .help(format!(
+                    "write one number per element, nested like the shape, e.g. `{example}`"
+                )),
+            );
+            return None;
+        }
         // Walk the nesting level by level (no recursion): each level is a list
         // of expressions that must all be arrays of the next dimension.
         let mut level = vec![id];
@@ -960,15 +1076,23 @@ impl<'a> Checker<'a> {
                 ],
             ),
         ];
-        let (name, v) = self.number_call(id, OPTIMIZERS, "optimizer")?;
-        let span = self.network.exprs.get(id).span;
-        let mut bad = |what: &str, ok: bool| {
+        let (name, v, at) = self.number_call(id, OPTIMIZERS, "optimizer")?;
+        let mut bad = |what: &str, ok: bool, k: usize, help: &str| {
             if !ok {
-                self.error(Diagnostic::error(span, format!("`{name}`: {what}")));
+                self.error(
+                    Diagnostic::error(at[k], format!("`{name}`: {what}"))
+                        .label(format!("this is {}", v[k]))
+                        .help(help.to_string()),
+                );
             }
             ok
         };
-        let mut ok = bad("the learning rate `lr` must be positive", v[0] > 0.0);
+        let mut ok = bad(
+            "the learning rate `lr` must be positive",
+            v[0] > 0.0,
+            0,
+            "typical values are 0.001 to 0.5",
+        );
         for (i, beta) in v
             .iter()
             .enumerate()
@@ -983,10 +1107,16 @@ impl<'a> Checker<'a> {
             ok &= bad(
                 &format!("`{key}` must be at least 0 and below 1"),
                 (0.0..1.0).contains(beta),
+                i,
+                if key == "beta2" {
+                    "typically 0.999"
+                } else {
+                    "typically 0.9"
+                },
             );
         }
         if name == "adam" {
-            ok &= bad("`eps` must be positive", v[3] > 0.0);
+            ok &= bad("`eps` must be positive", v[3] > 0.0, 3, "typically 1e-8");
         }
         if !ok {
             return None;
@@ -1054,15 +1184,19 @@ impl<'a> Checker<'a> {
         match &expr.kind {
             ExprKind::Number(n) => {
                 if !n.value.is_finite() {
-                    self.error(Diagnostic::error(
-                        span,
-                        format!("the number `{}` is too large", n.text),
-                    ));
+                    self.error(
+                        Diagnostic::error(span, format!("the number `{}` is too large", n.text))
+                            .label("beyond the largest f64, about 1.8e308"),
+                    );
                     return None;
                 }
                 Some((Meaning::Number(n.value), Some(Type::scalar()), false))
             }
             ExprKind::Name(name) => {
+                if self.poisoned.contains(&name.name) {
+                    // Its declaration is wrong and already reported.
+                    return None;
+                }
                 let Some((symbol, _)) = self.names.get(&name.name).copied() else {
                     let later = self.network.items.iter().find_map(|item| match &item.kind {
                         ItemKind::Binding { name: n, .. } if n.name == name.name => Some(n.span),
@@ -1183,14 +1317,16 @@ impl<'a> Checker<'a> {
         let width = width as usize;
         let Some((binding, first)) = self.binding.clone() else {
             self.error(
-                Diagnostic::error(span, "`dense` declares parameters named after its binding, so it must be a binding's value")
-                    .help("write `h = dense(x, m)` and use `h`"),
+                Diagnostic::error(span, "`dense` can only be used in a binding (`h = ...` or `output h = ...`)")
+                    .label("not in a binding")
+                    .help("the binding names its parameters (`h_w`, `h_b`): write `h = dense(x, m)` and use `h`"),
             );
             return None;
         };
         if let Some(first) = first {
             self.error(
-                Diagnostic::error(span, format!("a second `dense` in the binding `{binding}`"))
+                Diagnostic::error(func.span, format!("a second `dense` in the binding `{binding}`"))
+                    .label("second `dense`")
                     .also(first, "the first one")
                     .help("give each layer its own binding: `h1 = dense(x, 50)`, then `h2 = dense(h1, 10)`"),
             );
@@ -1205,6 +1341,24 @@ impl<'a> Checker<'a> {
             );
             return None;
         };
+        for suffix in ["w", "b"] {
+            let name = format!("{binding}_{suffix}");
+            if let Some((_, first)) = self.names.get(&name) {
+                let first = *first;
+                self.error(
+                    Diagnostic::error(
+                        func.span,
+                        format!(
+                            "`dense` in `{binding}` declares `{name}`, which is already defined"
+                        ),
+                    )
+                    .label(format!("declares `{binding}_w` and `{binding}_b`"))
+                    .also(first, format!("`{name}` is defined here"))
+                    .help("rename the parameter or the binding"),
+                );
+                return None;
+            }
+        }
         let declare = |this: &mut Self, suffix: &str, shape: Vec<usize>, init: Init, what: &str| {
             let name = format!("{binding}_{suffix}");
             this.params.push(Param {
