@@ -166,6 +166,12 @@ impl Diagnostics {
         self.list.iter()
     }
 
+    /// Orders the diagnostics by where they point, as they read in the file.
+    pub fn sort_by_position(&mut self) {
+        self.list
+            .sort_by_key(|d| (d.primary.span.start, d.primary.span.end));
+    }
+
     /// Moves all of `other` into `self`.
     pub fn extend(&mut self, other: Diagnostics) {
         self.list.extend(other.list);

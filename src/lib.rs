@@ -35,7 +35,17 @@ use codegen::Output;
 /// Compiles `.nn` source text: every network in it, as Rust items. On
 /// success, warnings come back beside the output.
 pub fn compile(source: &str) -> Result<(Vec<Output>, Diagnostics), Diagnostics> {
-    let file = syntax::parse(source)?;
+    // A syntax error in one network does not hide the other networks' errors.
+    let (file, mut syntax_errors) = syntax::parse_recovering(source);
+    if syntax_errors.has_errors() {
+        if let Err(more) = check::check(&file) {
+            if !file.networks.is_empty() {
+                syntax_errors.extend(more);
+            }
+        }
+        syntax_errors.sort_by_position();
+        return Err(syntax_errors);
+    }
     let (nets, mut warnings) = check::check(&file)?;
     let outputs = nets
         .iter()

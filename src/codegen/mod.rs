@@ -234,6 +234,20 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
 
     let source_lit = source;
     let explanation = crate::explain::explain(net, g, crate::explain::Format::Text);
+    // A huge network's story stays in `denpa explain`, not in every build.
+    const MOST: usize = 64 * 1024;
+    let explanation = if explanation.len() > MOST {
+        let mut cut = MOST;
+        while !explanation.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!(
+            "{}\n… (cut here: run `denpa explain` for the whole text)\n",
+            &explanation[..cut]
+        )
+    } else {
+        explanation
+    };
     let forward_doc = format!(
         " Runs the network on a batch, one row per sample, and returns {}.",
         g.outputs

@@ -434,6 +434,7 @@ fn chain_rule(g: &Graph, labels: &Labels, param: NodeId, nt: Notation) -> Option
     }
     let mut paths: Vec<Vec<NodeId>> = Vec::new();
     let mut stack: Vec<(NodeId, Vec<NodeId>)> = vec![(g.sample_loss, vec![g.sample_loss])];
+    let reach_param = reaching(g, param);
     let mut steps = 0usize;
     while let Some((id, path)) = stack.pop() {
         steps += 1;
@@ -445,7 +446,7 @@ fn chain_rule(g: &Graph, labels: &Labels, param: NodeId, nt: Notation) -> Option
             continue;
         }
         for a in &g.node(id).args {
-            if reaches(g, *a, param) {
+            if reach_param[a.index()] {
                 let mut p = path.clone();
                 if *a == param || labels.equations[a.index()] {
                     p.push(*a);
@@ -480,12 +481,12 @@ fn chain_rule(g: &Graph, labels: &Labels, param: NodeId, nt: Notation) -> Option
     Some(products.join(" + "))
 }
 
-fn reaches(g: &Graph, from: NodeId, to: NodeId) -> bool {
-    if from == to {
-        return true;
+/// Which nodes `to` is reachable from (through arguments): one sweep.
+fn reaching(g: &Graph, to: NodeId) -> Vec<bool> {
+    let mut reach = vec![false; g.nodes.len()];
+    reach[to.index()] = true;
+    for id in g.ids().skip(to.index() + 1) {
+        reach[id.index()] = g.node(id).args.iter().any(|a| reach[a.index()]);
     }
-    if from < to {
-        return false;
-    }
-    g.live(&[from])[to.index()]
+    reach
 }

@@ -83,7 +83,11 @@ pub struct Writer<'a> {
     notation: Notation,
     label: &'a dyn Fn(NodeId) -> Option<String>,
     per_sample: bool,
+    depth: std::cell::Cell<usize>,
 }
+
+/// How deeply a formula is written out before it is elided.
+pub const MAX_DEPTH: usize = 24;
 
 impl<'a> Writer<'a> {
     /// A writer that names the nodes `label` names and writes out the rest.
@@ -97,6 +101,7 @@ impl<'a> Writer<'a> {
             notation,
             label,
             per_sample: false,
+            depth: std::cell::Cell::new(0),
         }
     }
 
@@ -108,6 +113,7 @@ impl<'a> Writer<'a> {
 
     /// A node in math notation: its formula (even when it has a name).
     pub fn formula(&self, id: NodeId) -> String {
+        self.depth.set(0);
         self.write(id, true)
     }
 
@@ -119,6 +125,18 @@ impl<'a> Writer<'a> {
                 return name;
             }
         }
+        // A formula written out deeper than this is elided: the recursion
+        // stays bounded whatever the network.
+        if self.depth.get() >= MAX_DEPTH {
+            return "…".into();
+        }
+        self.depth.set(self.depth.get() + 1);
+        let text = self.write_op(id, n, nt);
+        self.depth.set(self.depth.get() - 1);
+        text
+    }
+
+    fn write_op(&self, id: NodeId, n: &super::Node, nt: Notation) -> String {
         let plain = |k: usize| self.write(n.args[k], false);
         let arg = |k: usize| self.operand(n.args[k]);
         let s = |u, l| nt.pick(u, l);

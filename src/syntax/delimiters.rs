@@ -3,6 +3,9 @@
 
 use crate::diagnostics::Span;
 
+/// A bracket and where it stands.
+pub type Bracket = (usize, char);
+
 /// What the scan found.
 #[derive(Debug, Default)]
 pub struct Scan {
@@ -10,7 +13,7 @@ pub struct Scan {
     pub unterminated_comment: Option<usize>,
     /// The first closing bracket with no opening one: (position, bracket,
     /// the opening bracket it met instead, if any).
-    pub unmatched_close: Option<(usize, char, Option<(usize, char)>)>,
+    pub unmatched_close: Option<(usize, char, Option<Bracket>)>,
     /// Brackets still open at the end of the text: (position, bracket).
     pub open_at_end: Vec<(usize, char)>,
     /// The first bracket nested deeper than the limit.
@@ -95,6 +98,97 @@ fn scan_until(source: &str, end: usize, depth_limit: usize) -> Scan {
     }
     out.open_at_end = stack;
     out
+}
+
+/// Where each network starts: every `network` keyword outside comments and
+/// brackets, moved back over the `///` lines just before it.
+pub fn network_starts(source: &str) -> Vec<usize> {
+    let bytes = source.as_bytes();
+    let mut starts = Vec::new();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                let mut nest = 0;
+                while i + 1 < bytes.len() {
+                    match (bytes[i], bytes[i + 1]) {
+                        (b'/', b'*') => {
+                            nest += 1;
+                            i += 2;
+                        }
+                        (b'*', b'/') => {
+                            nest -= 1;
+                            i += 2;
+                            if nest == 0 {
+                                break;
+                            }
+                        }
+                        _ => i += 1,
+                    }
+                }
+                continue;
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'n' if depth == 0
+                && source[i..].starts_with("network")
+                && !bytes
+                    .get(i + 7)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_')) =>
+            {
+                starts.push(doc_start(source, i));
+                i += 7;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    starts
+}
+
+/// The start of the `///` lines right before `pos`, or `pos`.
+fn doc_start(source: &str, pos: usize) -> usize {
+    let mut start = pos;
+    let mut line_start = source[..pos].rfind('\n').map_or(0, |n| n + 1);
+    if !source[line_start..pos].trim().is_empty() {
+        return pos;
+    }
+    start = start.min(line_start);
+    while line_start > 0 {
+        let prev = source[..line_start - 1].rfind('\n').map_or(0, |n| n + 1);
+        let line = source[prev..line_start - 1].trim();
+        if line.starts_with("///") && !line.starts_with("////") {
+            start = prev;
+            line_start = prev;
+        } else {
+            break;
+        }
+    }
+    start
+}
+
+/// The text with everything outside `start..end` blanked (newlines kept),
+/// so that positions in it are positions in the original.
+pub fn mask(source: &str, start: usize, end: usize) -> String {
+    source
+        .char_indices()
+        .map(|(i, c)| {
+            if (start..end).contains(&i) || c == '\n' {
+                c.to_string()
+            } else {
+                " ".repeat(c.len_utf8())
+            }
+        })
+        .collect()
 }
 
 /// The closing bracket of an opening one.

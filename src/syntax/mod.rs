@@ -4,7 +4,7 @@ pub mod ast;
 mod delimiters;
 mod parse;
 
-pub use parse::{parse, MAX_NESTING};
+pub use parse::{parse, parse_recovering, MAX_NESTING};
 
 #[cfg(test)]
 mod tests;

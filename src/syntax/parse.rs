@@ -22,11 +22,54 @@ pub const MAX_NESTING: usize = 256;
 
 /// Parses a whole `.nn` text.
 pub fn parse(source: &str) -> Result<File, Diagnostics> {
+    let (file, diagnostics) = parse_recovering(source);
+    if diagnostics.has_errors() {
+        Err(diagnostics)
+    } else {
+        Ok(file)
+    }
+}
+
+/// Parses a whole `.nn` text, going on past a syntax error: when the file
+/// does not parse, each network is parsed on its own (the rest of the text
+/// blanked out, so positions stay true), so that one network's typo does not
+/// hide the others' errors. Returns the networks that parsed, and the errors.
+pub fn parse_recovering(source: &str) -> (File, Diagnostics) {
+    match parse_file(source) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            let starts = delimiters::network_starts(source);
+            if starts.len() < 2 {
+                return (
+                    File {
+                        networks: Vec::new(),
+                    },
+                    error.into(),
+                );
+            }
+            let mut networks = Vec::new();
+            let mut diagnostics = Diagnostics::new();
+            for (i, &start) in starts.iter().enumerate() {
+                let end = starts.get(i + 1).copied().unwrap_or(source.len());
+                let masked = delimiters::mask(source, start, end);
+                match parse_file(&masked) {
+                    Ok((file, d)) => {
+                        networks.extend(file.networks);
+                        diagnostics.extend(d);
+                    }
+                    Err(e) => diagnostics.push(e),
+                }
+            }
+            (File { networks }, diagnostics)
+        }
+    }
+}
+
+fn parse_file(source: &str) -> Result<(File, Diagnostics), Diagnostic> {
     // Ask pest to record the literal tokens it tried too (`:`, `=`, `]`),
     // so that an error can say which one was expected.
     pest::set_error_detail(true);
-    let mut pairs = NnParser::parse(Rule::file, source)
-        .map_err(|e| Diagnostics::from(syntax_error(source, e)))?;
+    let mut pairs = NnParser::parse(Rule::file, source).map_err(|e| syntax_error(source, e))?;
     let file = pairs.next().expect("the file rule matched");
     let mut diagnostics = Diagnostics::new();
     let mut networks = Vec::new();
@@ -40,10 +83,7 @@ pub fn parse(source: &str) -> Result<File, Diagnostics> {
             _ => {}
         }
     }
-    if diagnostics.has_errors() {
-        return Err(diagnostics);
-    }
-    Ok(File { networks })
+    Ok((File { networks }, diagnostics))
 }
 
 fn span(pair: &Pair<'_, Rule>) -> Span {
