@@ -190,6 +190,23 @@ pub trait Network {
     fn with_seed(seed: u64) -> Self
     where
         Self: Sized;
+    /// The optimizer's step count and state arrays, by field name
+    /// (`m_W1`, `velocity_b1`): what a checkpoint saves beside the parameters.
+    #[allow(clippy::type_complexity)] // (step, [(name, state)])
+    fn optimizer_state(
+        &self,
+    ) -> (
+        u64,
+        Vec<(&'static str, ndarray::ArrayViewD<'_, Self::Scalar>)>,
+    );
+    /// The optimizer's state, mutable, in the same order.
+    #[allow(clippy::type_complexity)] // (step, [(name, state)])
+    fn optimizer_state_mut(
+        &mut self,
+    ) -> (
+        &mut u64,
+        Vec<(&'static str, ndarray::ArrayViewMutD<'_, Self::Scalar>)>,
+    );
     /// The inputs' names and per-sample shapes, in declaration order.
     const INPUTS: &'static [(&'static str, &'static [usize])];
     /// The targets' names and per-sample shapes, in declaration order.

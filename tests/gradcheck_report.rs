@@ -50,6 +50,12 @@ impl Network for Corrupted {
     fn parameters_mut(&mut self) -> Vec<(&'static str, ArrayViewMutD<'_, f64>)> {
         self.0.parameters_mut()
     }
+    fn optimizer_state(&self) -> (u64, Vec<(&'static str, ArrayViewD<'_, f64>)>) {
+        self.0.optimizer_state()
+    }
+    fn optimizer_state_mut(&mut self) -> (&mut u64, Vec<(&'static str, ArrayViewMutD<'_, f64>)>) {
+        self.0.optimizer_state_mut()
+    }
     fn loss_dyn(
         &self,
         inputs: &[ArrayViewD<'_, f64>],

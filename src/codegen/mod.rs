@@ -206,6 +206,8 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
     let optimizer_struct = &optimizer.item;
     let optimizer_init = &optimizer.init;
     let optimizer_update = &optimizer.update;
+    let state_fields = &optimizer.fields;
+    let state_names: Vec<String> = optimizer.fields.iter().map(|f| f.to_string()).collect();
     let param_names: Vec<&str> = net.params.iter().map(|p| p.name.as_str()).collect();
     let grad_names: Vec<String> = net
         .params
@@ -410,6 +412,21 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
                 )
             }
 
+            /// Saves a checkpoint: the parameters and the optimizer's state,
+            /// so that training resumed from it continues bit for bit. The
+            /// write is atomic.
+            pub fn save_checkpoint(&self, path: impl ::core::convert::AsRef<::std::path::Path>) -> ::core::result::Result<(), ::denpa::Error> {
+                ::denpa::runtime::weights::save_checkpoint(self, path.as_ref())
+            }
+
+            /// Loads a checkpoint saved by [`Self::save_checkpoint`],
+            /// refusing any name, shape or dtype that does not match.
+            pub fn load_checkpoint(path: impl ::core::convert::AsRef<::std::path::Path>) -> ::core::result::Result<Self, ::denpa::Error> {
+                let mut net = Self::new();
+                ::denpa::runtime::weights::load_checkpoint_into(&mut net, path.as_ref())?;
+                Ok(net)
+            }
+
             /// The optimizer's state: its step count and moments.
             pub fn optimizer(&self) -> &#optimizer_name {
                 &self.optimizer
@@ -430,6 +447,15 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
 
             fn with_seed(seed: u64) -> Self {
                 #name::with_seed(seed)
+            }
+
+            fn optimizer_state(&self) -> (u64, ::std::vec::Vec<(&'static str, ::denpa::ndarray::ArrayViewD<'_, #t>)>) {
+                (self.optimizer.step, ::std::vec![#((#state_names, self.optimizer.#state_fields.view().into_dyn())),*])
+            }
+
+            fn optimizer_state_mut(&mut self) -> (&mut u64, ::std::vec::Vec<(&'static str, ::denpa::ndarray::ArrayViewMutD<'_, #t>)>) {
+                let state = &mut self.optimizer;
+                (&mut state.step, ::std::vec![#((#state_names, state.#state_fields.view_mut().into_dyn())),*])
             }
 
             const INPUTS: &'static [(&'static str, &'static [usize])] = &[#((#input_strs, &[#(#input_dims),*])),*];
@@ -477,6 +503,8 @@ struct OptimizerCode {
     item: TokenStream,
     init: TokenStream,
     update: TokenStream,
+    /// The state arrays' field names, in order.
+    fields: Vec<Ident>,
 }
 
 fn optimizer(net: &Net, t: &TokenStream) -> OptimizerCode {
@@ -513,6 +541,7 @@ fn optimizer(net: &Net, t: &TokenStream) -> OptimizerCode {
         ],
     };
     let mut fields = TokenStream::new();
+    let mut field_names = Vec::new();
     let mut inits = TokenStream::new();
     let mut state: Vec<Vec<TokenStream>> = vec![Vec::new(); params.len()];
     for (prefix, doc) in moments {
@@ -521,6 +550,7 @@ fn optimizer(net: &Net, t: &TokenStream) -> OptimizerCode {
             let doc = format!(" {doc} `{p}`.");
             let (ty, zero) = (&types[i], &zeros[i]);
             fields.extend(quote!(#[doc = #doc] pub #field: #ty,));
+            field_names.push(field.clone());
             inits.extend(quote!(#field: #zero,));
             state[i].push(quote!(&mut self.optimizer.#field));
         }
@@ -582,6 +612,7 @@ fn optimizer(net: &Net, t: &TokenStream) -> OptimizerCode {
         item,
         init,
         update,
+        fields: field_names,
     }
 }
 

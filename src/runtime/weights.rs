@@ -1,10 +1,16 @@
-//! Parameters as safetensors files: one tensor per parameter under its `.nn`
-//! name, readable by PyTorch, numpy and the `safetensors` crate.
+//! Parameters and checkpoints as safetensors files, readable by PyTorch,
+//! numpy and the `safetensors` crate.
+//!
+//! A weights file holds one tensor per parameter under its `.nn` name. A
+//! checkpoint holds those and the optimizer's state: each moment under
+//! `optimizer.<field>` (`optimizer.m_W1`) and the step count in the
+//! metadata, so that training resumed from it continues bit for bit.
 //!
 //! Saving is atomic: the file is written beside its destination under a
 //! temporary name, flushed, and renamed over it, so a crash mid-save leaves
 //! the old file intact. Loading checks every name, shape and dtype against
-//! the network and says exactly what does not match.
+//! the network and says exactly what does not match; on any error the
+//! network is unchanged.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -53,54 +59,121 @@ fn io_error(path: &Path, e: std::io::Error) -> Error {
     }
 }
 
-/// Serializes the network's parameters to safetensors bytes.
-pub fn to_bytes<N: Network>(net: &N) -> Result<Vec<u8>, Error>
-where
-    N::Scalar: Element,
-{
-    let params = net.parameters();
-    let buffers: Vec<(String, Vec<usize>, Vec<u8>)> = params
+fn problem(problem: String) -> Error {
+    Error::Weights {
+        path: String::new(),
+        problem,
+    }
+}
+
+/// The tensors of a file: the parameters, and for a checkpoint the
+/// optimizer's state under `optimizer.<field>`.
+fn tensors<N: Network>(
+    net: &N,
+    checkpoint: bool,
+) -> Vec<(String, ndarray::ArrayViewD<'_, N::Scalar>)> {
+    let mut all: Vec<(String, ndarray::ArrayViewD<'_, N::Scalar>)> = net
+        .parameters()
+        .into_iter()
+        .map(|(n, v)| (n.to_string(), v))
+        .collect();
+    if checkpoint {
+        all.extend(
+            net.optimizer_state()
+                .1
+                .into_iter()
+                .map(|(n, v)| (format!("optimizer.{n}"), v)),
+        );
+    }
+    all
+}
+
+fn serialize<T: Element>(
+    tensors: &[(String, ndarray::ArrayViewD<'_, T>)],
+    metadata: HashMap<String, String>,
+) -> Result<Vec<u8>, Error> {
+    let buffers: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
         .iter()
         .map(|(name, view)| {
-            let mut bytes = Vec::with_capacity(view.len() * std::mem::size_of::<N::Scalar>());
+            let mut bytes = Vec::with_capacity(view.len() * std::mem::size_of::<T>());
             for v in view.iter() {
                 v.write_le(&mut bytes);
             }
-            (name.to_string(), view.shape().to_vec(), bytes)
+            (name.clone(), view.shape().to_vec(), bytes)
         })
         .collect();
     let views = buffers.iter().map(|(name, shape, bytes)| {
-        let view =
-            TensorView::new(N::Scalar::DTYPE, shape.clone(), bytes).expect("shape and bytes agree");
+        let view = TensorView::new(T::DTYPE, shape.clone(), bytes).expect("shape and bytes agree");
         (name.clone(), view)
     });
+    safetensors::serialize(views, Some(metadata)).map_err(|e| problem(e.to_string()))
+}
+
+/// Serializes the network's parameters to safetensors bytes.
+pub fn to_bytes<N: Network>(net: &N) -> Result<Vec<u8>, Error> {
     let metadata = HashMap::from([
         ("format".to_string(), "denpa".to_string()),
         ("network".to_string(), N::NAME.to_string()),
     ]);
-    safetensors::serialize(views, Some(metadata)).map_err(|e| Error::Weights {
-        path: String::new(),
-        problem: e.to_string(),
-    })
+    serialize(&tensors(net, false), metadata)
+}
+
+/// Serializes parameters and optimizer state: a checkpoint.
+pub fn checkpoint_bytes<N: Network>(net: &N) -> Result<Vec<u8>, Error> {
+    let metadata = HashMap::from([
+        ("format".to_string(), "denpa checkpoint".to_string()),
+        ("network".to_string(), N::NAME.to_string()),
+        ("step".to_string(), net.optimizer_state().0.to_string()),
+    ]);
+    serialize(&tensors(net, true), metadata)
 }
 
 /// Saves the parameters to `path`, atomically.
-pub fn save<N: Network>(net: &N, path: &Path) -> Result<(), Error>
-where
-    N::Scalar: Element,
-{
-    let bytes = to_bytes(net)?;
-    write_atomically(path, &bytes)
+pub fn save<N: Network>(net: &N, path: &Path) -> Result<(), Error> {
+    write_atomically(path, &to_bytes(net)?)
+}
+
+/// Saves parameters and optimizer state to `path`, atomically.
+pub fn save_checkpoint<N: Network>(net: &N, path: &Path) -> Result<(), Error> {
+    write_atomically(path, &checkpoint_bytes(net)?)
+}
+
+/// The steps of an atomic save, for injecting failures in tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveStage {
+    /// Creating the temporary file.
+    Create,
+    /// Writing the bytes to it.
+    Write,
+    /// Flushing it to disk.
+    Sync,
+    /// Renaming it over the destination.
+    Rename,
 }
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over
 /// `path`: readers see the old file or the new one, never a part.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    write_atomically_with(path, bytes, &mut |_| Ok(()))
+}
+
+/// [`write_atomically`], calling `before` ahead of each stage; an error it
+/// returns fails the save there, as a crash or a full disk would. The
+/// temporary file is removed and `path` is left as it was.
+pub fn write_atomically_with(
+    path: &Path,
+    bytes: &[u8],
+    before: &mut dyn FnMut(SaveStage) -> std::io::Result<()>,
+) -> Result<(), Error> {
     let temporary = temporary_path(path);
     let result = (|| {
+        before(SaveStage::Create)?;
         let mut file = std::fs::File::create(&temporary)?;
+        before(SaveStage::Write)?;
         file.write_all(bytes)?;
+        before(SaveStage::Sync)?;
         file.sync_all()?;
+        before(SaveStage::Rename)?;
         std::fs::rename(&temporary, path)
     })();
     if let Err(e) = result {
@@ -118,57 +191,90 @@ fn temporary_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
-/// Loads parameters from `path` into `net`, refusing any missing, extra,
-/// misshapen or mistyped tensor. On error `net` is unchanged.
-pub fn load_into<N: Network>(net: &mut N, path: &Path) -> Result<(), Error>
-where
-    N::Scalar: Element,
-{
-    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
-    from_bytes(net, &bytes).map_err(|e| match e {
+fn with_path(path: &Path, e: Error) -> Error {
+    match e {
         Error::Weights { problem, .. } => Error::Weights {
             path: path.display().to_string(),
             problem,
         },
         other => other,
-    })
+    }
+}
+
+/// Loads parameters from `path` into `net`, refusing any missing, extra,
+/// misshapen or mistyped tensor. On error `net` is unchanged.
+pub fn load_into<N: Network>(net: &mut N, path: &Path) -> Result<(), Error> {
+    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+    from_bytes(net, &bytes).map_err(|e| with_path(path, e))
+}
+
+/// Loads a checkpoint (parameters and optimizer state) from `path` into
+/// `net`. On error `net` is unchanged.
+pub fn load_checkpoint_into<N: Network>(net: &mut N, path: &Path) -> Result<(), Error> {
+    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+    checkpoint_from_bytes(net, &bytes).map_err(|e| with_path(path, e))
 }
 
 /// Loads parameters from safetensors bytes into `net`; on error `net` is
 /// unchanged.
-pub fn from_bytes<N: Network>(net: &mut N, bytes: &[u8]) -> Result<(), Error>
-where
-    N::Scalar: Element,
-{
-    let problem = |problem: String| Error::Weights {
-        path: String::new(),
-        problem,
-    };
+pub fn from_bytes<N: Network>(net: &mut N, bytes: &[u8]) -> Result<(), Error> {
     let file = SafeTensors::deserialize(bytes)
         .map_err(|e| problem(format!("not a safetensors file: {e}")))?;
-    let mut expected: Vec<(&str, Vec<usize>)> = net
-        .parameters()
+    let values = read_tensors(net, &file, false)?;
+    store(net, values, None);
+    Ok(())
+}
+
+/// Loads a checkpoint from safetensors bytes into `net`; on error `net` is
+/// unchanged.
+pub fn checkpoint_from_bytes<N: Network>(net: &mut N, bytes: &[u8]) -> Result<(), Error> {
+    let (_, metadata) = SafeTensors::read_metadata(bytes)
+        .map_err(|e| problem(format!("not a safetensors file: {e}")))?;
+    let file = SafeTensors::deserialize(bytes)
+        .map_err(|e| problem(format!("not a safetensors file: {e}")))?;
+    let info = metadata.metadata().clone().unwrap_or_default();
+    if info.get("format").map(String::as_str) != Some("denpa checkpoint") {
+        return Err(problem(
+            "this is not a checkpoint (it has no optimizer state); load it with `load`".into(),
+        ));
+    }
+    let step = info
+        .get("step")
+        .and_then(|s| s.parse::<u64>().ok())
+        .ok_or_else(|| problem("the checkpoint's step count is missing or not a number".into()))?;
+    let values = read_tensors(net, &file, true)?;
+    store(net, values, Some(step));
+    Ok(())
+}
+
+/// Every expected tensor's values, checked against the network first.
+fn read_tensors<N: Network>(
+    net: &N,
+    file: &SafeTensors<'_>,
+    checkpoint: bool,
+) -> Result<Vec<Vec<N::Scalar>>, Error> {
+    let expected: Vec<(String, Vec<usize>)> = tensors(net, checkpoint)
         .iter()
-        .map(|(n, v)| (*n, v.shape().to_vec()))
+        .map(|(n, v)| (n.clone(), v.shape().to_vec()))
         .collect();
     let mut names: Vec<String> = file.names().into_iter().map(String::from).collect();
     names.sort();
-    let extra: Vec<&String> = names
+    let extra: Vec<String> = names
         .iter()
-        .filter(|n| !expected.iter().any(|(e, _)| e == n))
+        .filter(|n| !expected.iter().any(|(e, _)| e == *n))
+        .map(|n| format!("`{n}`"))
         .collect();
     if !extra.is_empty() {
-        let list: Vec<String> = extra.iter().map(|n| format!("`{n}`")).collect();
         return Err(problem(format!(
             "the file has tensors that `{}` does not: {}",
             N::NAME,
-            list.join(", ")
+            extra.join(", ")
         )));
     }
-    let mut values: Vec<Vec<N::Scalar>> = Vec::new();
-    for (name, shape) in expected.drain(..) {
+    let mut values = Vec::new();
+    for (name, shape) in expected {
         let tensor = file
-            .tensor(name)
+            .tensor(&name)
             .map_err(|_| problem(format!("the parameter `{name}` is missing from the file")))?;
         if tensor.dtype() != N::Scalar::DTYPE {
             return Err(problem(format!(
@@ -193,10 +299,28 @@ where
                 .collect(),
         );
     }
-    for ((_, mut view), data) in net.parameters_mut().into_iter().zip(values) {
-        for (slot, value) in view.iter_mut().zip(data) {
-            *slot = value;
+    Ok(values)
+}
+
+/// Writes checked values into the network (and the step, for a checkpoint).
+fn store<N: Network>(net: &mut N, values: Vec<Vec<N::Scalar>>, step: Option<u64>) {
+    let mut values = values.into_iter();
+    for (_, mut view) in net.parameters_mut() {
+        if let Some(data) = values.next() {
+            for (slot, value) in view.iter_mut().zip(data) {
+                *slot = value;
+            }
         }
     }
-    Ok(())
+    if let Some(step) = step {
+        let (count, state) = net.optimizer_state_mut();
+        *count = step;
+        for (_, mut view) in state {
+            if let Some(data) = values.next() {
+                for (slot, value) in view.iter_mut().zip(data) {
+                    *slot = value;
+                }
+            }
+        }
+    }
 }
