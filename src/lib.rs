@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 pub mod autodiff;
+pub mod build;
 pub mod check;
 pub mod codegen;
 pub mod diagnostics;
