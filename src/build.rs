@@ -1,13 +1,13 @@
 //! The build-script path, for projects with many networks: compile `.nn`
 //! files in `build.rs`, and `include!` the generated code.
 //!
-//! ```no_run
+//! ```text
 //! // build.rs
 //! fn main() {
-//!     denpa::build::compile(&["nets/xor.nn", "nets/digits.nn"]).unwrap_or_else(|e| {
+//!     if let Err(e) = denpa::build::compile(&["nets/xor.nn", "nets/digits.nn"]) {
 //!         eprintln!("{e}");
 //!         std::process::exit(1);
-//!     });
+//!     }
 //! }
 //! ```
 //!
