@@ -1,0 +1,329 @@
+//! Training steps and inference of denpa's generated code next to a
+//! hand-written, hand-fused ndarray implementation of the same network, in
+//! the same run, with the ratio printed at the end.
+//!
+//! `cargo bench --bench train` (add `-- --quick` for a short run).
+//!
+//! Workloads (issue 7):
+//! - W1: XOR 2-2-1, sigmoid, sse, batch 1, sgd 0.5
+//! - W2: digits 64-32-10, sigmoid, softmax + cross-entropy, batch 32, sgd 0.1
+//! - W3: 784-128-64-10, relu, softmax + cross-entropy, batch 64, sgd 0.05
+//! - W3 inference at batch 1 and batch 64
+//!
+//! And the single-precision GEMM peak of this machine (matrixmultiply's
+//! sgemm through ndarray), to read W3's training step as a fraction of it.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::Criterion;
+use denpa::ndarray::linalg::general_mat_mul;
+use denpa::ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
+use denpa::runtime::Rng;
+
+denpa_macros::net! {
+    network W1 {
+        input x: [2]
+        target t: [1]
+        param W1: [2, 2] = normal(0, 1)
+        param b1: [2]
+        param W2: [2, 1] = normal(0, 1)
+        param b2: [1]
+        h = sigmoid(x @ W1 + b1)
+        output y = sigmoid(h @ W2 + b2)
+        loss = sse(y, t)
+        train sgd(lr = 0.5)
+    }
+}
+
+denpa_macros::net! {
+    network W2 {
+        input x: [64]
+        target t: [10]
+        param W1: [64, 32] = normal(0, 0.1)
+        param b1: [32]
+        param W2: [32, 10] = normal(0, 0.1)
+        param b2: [10]
+        h = sigmoid(x @ W1 + b1)
+        output y = softmax(h @ W2 + b2)
+        loss = cross_entropy(y, t)
+        train sgd(lr = 0.1)
+    }
+}
+
+denpa_macros::net! {
+    network W3 {
+        input x: [784]
+        target t: [10]
+        param W1: [784, 128] = he
+        param b1: [128]
+        param W2: [128, 64] = he
+        param b2: [64]
+        param W3: [64, 10] = he
+        param b3: [10]
+        h1 = relu(x @ W1 + b1)
+        h2 = relu(h1 @ W2 + b2)
+        output y = softmax(h2 @ W3 + b3)
+        loss = cross_entropy(y, t)
+        train sgd(lr = 0.05)
+    }
+}
+
+/// A hand-written multilayer perceptron: preallocated buffers, bias and
+/// activation fused into one pass over each product, the SGD update folded
+/// into the weight-gradient product (W ← W − η/B · aᵀδ as one GEMM with
+/// β = 1), no allocation per step.
+struct Hand {
+    w: Vec<Array2<f32>>,
+    b: Vec<Array1<f32>>,
+    /// Activations per layer (a[0] is the input copy).
+    a: Vec<Array2<f32>>,
+    /// Deltas per layer.
+    d: Vec<Array2<f32>>,
+    sigmoid: bool,
+    softmax_ce: bool,
+    lr: f32,
+}
+
+impl Hand {
+    fn new(sizes: &[usize], batch: usize, sigmoid: bool, softmax_ce: bool, lr: f32) -> Self {
+        let mut rng = Rng::new(1);
+        let w = sizes
+            .windows(2)
+            .map(|s| {
+                denpa::runtime::init::normal(
+                    &mut rng,
+                    (s[0], s[1]),
+                    0.0,
+                    (2.0 / s[0] as f64).sqrt(),
+                )
+            })
+            .collect();
+        let b = sizes[1..].iter().map(|&n| Array1::zeros(n)).collect();
+        let a = sizes.iter().map(|&n| Array2::zeros((batch, n))).collect();
+        let d = sizes[1..]
+            .iter()
+            .map(|&n| Array2::zeros((batch, n)))
+            .collect();
+        Hand {
+            w,
+            b,
+            a,
+            d,
+            sigmoid,
+            softmax_ce,
+            lr,
+        }
+    }
+
+    fn forward(&mut self, x: ArrayView2<f32>) {
+        self.a[0].assign(&x);
+        let layers = self.w.len();
+        for l in 0..layers {
+            let (before, after) = self.a.split_at_mut(l + 1);
+            let out = &mut after[0];
+            general_mat_mul(1.0, &before[l], &self.w[l], 0.0, out);
+            let last = l + 1 == layers;
+            let sigmoid = self.sigmoid;
+            Zip::from(out.rows_mut()).for_each(|mut row| {
+                Zip::from(&mut row).and(&self.b[l]).for_each(|v, &b| {
+                    let z = *v + b;
+                    *v = if last && self.softmax_ce {
+                        z
+                    } else if sigmoid {
+                        1.0 / (1.0 + (-z).exp())
+                    } else {
+                        z.max(0.0)
+                    };
+                });
+            });
+        }
+        if self.softmax_ce {
+            let y = &mut self.a[layers];
+            for mut row in y.rows_mut() {
+                let max = row.fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+                row.mapv_inplace(|v| (v - max).exp());
+                let s = row.sum();
+                row.mapv_inplace(|v| v / s);
+            }
+        }
+    }
+
+    fn train_step(&mut self, x: ArrayView2<f32>, t: ArrayView2<f32>) {
+        self.forward(x);
+        let layers = self.w.len();
+        let batch = x.nrows() as f32;
+        // Output delta: y − t (softmax + CE), or (y − t) ⊙ y(1 − y) (sigmoid + sse).
+        let sigmoid_out = !self.softmax_ce;
+        Zip::from(&mut self.d[layers - 1])
+            .and(&self.a[layers])
+            .and(t)
+            .for_each(|d, &y, &t| {
+                *d = if sigmoid_out {
+                    (y - t) * y * (1.0 - y)
+                } else {
+                    y - t
+                };
+            });
+        for l in (0..layers).rev() {
+            if l > 0 {
+                // δ below = (δ·Wᵀ) ⊙ f′(a), before W changes.
+                let (below, here) = self.d.split_at_mut(l);
+                general_mat_mul(1.0, &here[0], &self.w[l].t(), 0.0, &mut below[l - 1]);
+                let sigmoid = self.sigmoid;
+                Zip::from(&mut below[l - 1])
+                    .and(&self.a[l])
+                    .for_each(|d, &a| {
+                        *d *= if sigmoid {
+                            a * (1.0 - a)
+                        } else if a > 0.0 {
+                            1.0
+                        } else {
+                            0.0
+                        };
+                    });
+            }
+            // W ← W − (η/B) aᵀδ, in the product; b ← b − (η/B) Σδ.
+            general_mat_mul(
+                -self.lr / batch,
+                &self.a[l].t(),
+                &self.d[l],
+                1.0,
+                &mut self.w[l],
+            );
+            let scale = self.lr / batch;
+            for (b, s) in self.b[l].iter_mut().zip(self.d[l].sum_axis(Axis(0)).iter()) {
+                *b -= scale * s;
+            }
+        }
+    }
+}
+
+fn batch(rows: usize, cols: usize, seed: u64) -> Array2<f32> {
+    denpa::runtime::init::uniform(&mut Rng::new(seed), (rows, cols), 0.0, 1.0)
+}
+
+fn one_hot(rows: usize, classes: usize) -> Array2<f32> {
+    Array2::from_shape_fn(
+        (rows, classes),
+        |(i, j)| if i % classes == j { 1.0 } else { 0.0 },
+    )
+}
+
+fn main() {
+    let mut c = Criterion::default()
+        .configure_from_args()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+
+    // W1
+    let (x, t) = (batch(1, 2, 1), batch(1, 1, 2));
+    let mut g = c.benchmark_group("W1 xor 2-2-1 train batch 1");
+    let mut net = W1::new();
+    g.bench_function("denpa", |b| {
+        b.iter(|| black_box(net.train_step(x.view(), t.view()).unwrap()))
+    });
+    let mut hand = Hand::new(&[2, 2, 1], 1, true, false, 0.5);
+    g.bench_function("hand", |b| {
+        b.iter(|| hand.train_step(black_box(x.view()), t.view()))
+    });
+    g.finish();
+
+    // W2
+    let (x, t) = (batch(32, 64, 3), one_hot(32, 10));
+    let mut g = c.benchmark_group("W2 digits 64-32-10 train batch 32");
+    let mut net = W2::new();
+    g.bench_function("denpa", |b| {
+        b.iter(|| black_box(net.train_step(x.view(), t.view()).unwrap()))
+    });
+    let mut hand = Hand::new(&[64, 32, 10], 32, true, true, 0.1);
+    g.bench_function("hand", |b| {
+        b.iter(|| hand.train_step(black_box(x.view()), t.view()))
+    });
+    g.finish();
+
+    // W3
+    let (x, t) = (batch(64, 784, 5), one_hot(64, 10));
+    let mut g = c.benchmark_group("W3 784-128-64-10 train batch 64");
+    let mut net = W3::new();
+    g.bench_function("denpa", |b| {
+        b.iter(|| black_box(net.train_step(x.view(), t.view()).unwrap()))
+    });
+    let mut hand = Hand::new(&[784, 128, 64, 10], 64, false, true, 0.05);
+    g.bench_function("hand", |b| {
+        b.iter(|| hand.train_step(black_box(x.view()), t.view()))
+    });
+    g.finish();
+
+    for rows in [1, 64] {
+        let x = batch(rows, 784, 7);
+        let mut g = c.benchmark_group(format!("W3 inference batch {rows}"));
+        let net = W3::new();
+        g.bench_function("denpa", |b| {
+            b.iter(|| black_box(net.forward(x.view()).unwrap()))
+        });
+        let mut hand = Hand::new(&[784, 128, 64, 10], rows, false, true, 0.05);
+        g.bench_function("hand", |b| b.iter(|| hand.forward(black_box(x.view()))));
+        g.finish();
+    }
+
+    // The GEMM peak: a large single-precision product.
+    let n = 512;
+    let (a, bm) = (batch(n, n, 8), batch(n, n, 9));
+    let mut out = Array2::<f32>::zeros((n, n));
+    let mut g = c.benchmark_group("sgemm 512");
+    g.bench_function("peak", |b| {
+        b.iter(|| general_mat_mul(1.0, &a, &bm, 0.0, &mut out))
+    });
+    g.finish();
+
+    c.final_summary();
+    report();
+}
+
+/// Reads criterion's estimates back and prints the table with ratios.
+fn report() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/criterion");
+    let mean = |group: &str, id: &str| -> Option<f64> {
+        let path = dir
+            .join(group.replace('/', "_"))
+            .join(id)
+            .join("new/estimates.json");
+        let text = std::fs::read_to_string(path).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        v["mean"]["point_estimate"].as_f64()
+    };
+    let peak_ns = mean("sgemm 512", "peak");
+    let peak_gflops = peak_ns.map(|ns| 2.0 * 512f64.powi(3) / ns);
+    println!("\n| workload | denpa µs | hand µs | ratio |");
+    println!("|---|---:|---:|---:|");
+    for group in [
+        "W1 xor 2-2-1 train batch 1",
+        "W2 digits 64-32-10 train batch 32",
+        "W3 784-128-64-10 train batch 64",
+        "W3 inference batch 1",
+        "W3 inference batch 64",
+    ] {
+        if let (Some(d), Some(h)) = (mean(group, "denpa"), mean(group, "hand")) {
+            println!(
+                "| {group} | {:.2} | {:.2} | {:.2}× |",
+                d / 1e3,
+                h / 1e3,
+                d / h
+            );
+        }
+    }
+    if let (Some(peak), Some(d)) = (
+        peak_gflops,
+        mean("W3 784-128-64-10 train batch 64", "denpa"),
+    ) {
+        // Training flops: forward and two backward products per layer (the
+        // first layer's input gradient is not needed).
+        let macs = 64.0 * (784.0 * 128.0 + 128.0 * 64.0 + 64.0 * 10.0);
+        let flops = 2.0 * macs * 3.0 - 2.0 * 64.0 * 784.0 * 128.0;
+        println!(
+            "\nsgemm peak {peak:.1} GFLOP/s; W3 training step at {:.0}% of it",
+            100.0 * flops / d / peak
+        );
+    }
+}
