@@ -101,68 +101,50 @@ fn main() -> ExitCode {
             file,
             network,
             output,
-        } => {
-            let source = match source(&file, color) {
-                Ok(text) => text,
-                Err(code) => return code,
-            };
-            match output {
-                None => report(
-                    &file,
-                    &source,
-                    color,
-                    denpa::expand(&source, network.as_deref()),
-                ),
-                Some(dir) => write_expansions(&file, &source, &dir, network.as_deref(), color),
-            }
-        }
+        } => with_source(&file, color, |source| match &output {
+            None => report(
+                &file,
+                source,
+                color,
+                denpa::expand(source, network.as_deref()),
+            ),
+            Some(dir) => write_expansions(&file, source, dir, network.as_deref(), color),
+        }),
         Command::Explain {
             file,
             network,
             format,
-        } => {
-            let source = match source(&file, color) {
-                Ok(text) => text,
-                Err(code) => return code,
-            };
+        } => with_source(&file, color, |source| {
             let format = match format {
                 ExplainFormat::Text => denpa::explain::Format::Text,
                 ExplainFormat::Markdown => denpa::explain::Format::Markdown,
             };
             report(
                 &file,
-                &source,
+                source,
                 color,
-                denpa::explain(&source, network.as_deref(), format),
+                denpa::explain(source, network.as_deref(), format),
             )
-        }
+        }),
         Command::Graph {
             file,
             network,
             format,
-        } => {
-            let source = match source(&file, color) {
-                Ok(text) => text,
-                Err(code) => return code,
-            };
-            let dot = denpa::graph(&source, network.as_deref());
+        } => with_source(&file, color, |source| {
+            let dot = denpa::graph(source, network.as_deref());
             match format {
-                GraphFormat::Dot => report(&file, &source, color, dot),
-                GraphFormat::Svg => report(&file, &source, color, dot.map(|d| svg(&d))),
+                GraphFormat::Dot => report(&file, source, color, dot),
+                GraphFormat::Svg => report(&file, source, color, dot.map(|d| svg(&d))),
             }
-        }
-        Command::Summary { file, network } => {
-            let source = match source(&file, color) {
-                Ok(text) => text,
-                Err(code) => return code,
-            };
+        }),
+        Command::Summary { file, network } => with_source(&file, color, |source| {
             report(
                 &file,
-                &source,
+                source,
                 color,
-                denpa::summary(&source, network.as_deref()),
+                denpa::summary(source, network.as_deref()),
             )
-        }
+        }),
         Command::Check {
             files,
             message_format,
@@ -203,17 +185,20 @@ fn main() -> ExitCode {
     }
 }
 
-/// A file's text, or the exit status after reporting why there is none.
-fn source(file: &Path, color: bool) -> Result<String, ExitCode> {
-    let bytes = read(file)?;
+/// Runs `f` on a file's text, or reports why there is none.
+fn with_source(file: &Path, color: bool, f: impl FnOnce(&str) -> ExitCode) -> ExitCode {
+    let bytes = match read(file) {
+        Ok(bytes) => bytes,
+        Err(code) => return code,
+    };
     match denpa::source_text(&bytes) {
-        Ok(text) => Ok(text.to_string()),
+        Ok(text) => f(text),
         Err((text, error)) => {
             eprint!(
                 "{}",
                 error.render(&file.display().to_string(), &text, color)
             );
-            Err(ExitCode::from(1))
+            ExitCode::from(1)
         }
     }
 }

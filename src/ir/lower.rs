@@ -32,54 +32,43 @@ pub fn build(net: &Net) -> Graph {
             from: None,
         })
     };
-    let inputs: Vec<NodeId> = net
-        .inputs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            leaf(
-                &mut g,
-                Op::Input(i),
-                Type {
-                    shape: d.shape.clone(),
-                    batched: true,
-                },
-                d.span,
-            )
-        })
-        .collect();
-    let targets: Vec<NodeId> = net
-        .targets
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            leaf(
-                &mut g,
-                Op::Target(i),
-                Type {
-                    shape: d.shape.clone(),
-                    batched: true,
-                },
-                d.span,
-            )
-        })
-        .collect();
-    let params: Vec<NodeId> = net
-        .params
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            leaf(
-                &mut g,
-                Op::Param(i),
-                Type {
-                    shape: p.shape.clone(),
-                    batched: false,
-                },
-                p.span,
-            )
-        })
-        .collect();
+    let leaves = |g: &mut Graph,
+                  decls: Vec<(Vec<usize>, crate::diagnostics::Span)>,
+                  op: fn(usize) -> Op,
+                  batched: bool| {
+        decls
+            .into_iter()
+            .enumerate()
+            .map(|(i, (shape, span))| leaf(g, op(i), Type { shape, batched }, span))
+            .collect::<Vec<NodeId>>()
+    };
+    let inputs = leaves(
+        &mut g,
+        net.inputs
+            .iter()
+            .map(|d| (d.shape.clone(), d.span))
+            .collect(),
+        Op::Input,
+        true,
+    );
+    let targets = leaves(
+        &mut g,
+        net.targets
+            .iter()
+            .map(|d| (d.shape.clone(), d.span))
+            .collect(),
+        Op::Target,
+        true,
+    );
+    let params = leaves(
+        &mut g,
+        net.params
+            .iter()
+            .map(|p| (p.shape.clone(), p.span))
+            .collect(),
+        Op::Param,
+        false,
+    );
 
     let mut nodes: Vec<Option<NodeId>> = vec![None; net.exprs.len()];
     let node_of = |nodes: &[Option<NodeId>], e: ExprId| {
