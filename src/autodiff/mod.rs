@@ -13,7 +13,7 @@
 //! parameter influences (inputs, targets, constants), nor through `step`.
 //!
 //! The loss of a batch is the mean of the per-sample losses ℓ_b, so
-//! ∂E/∂W = (1/B) Σ_b ∂ℓ_b/∂W. The chain rule runs on the per-sample ℓ with the
+//! ∂E/∂W = (1/N) Σ_b ∂ℓ_b/∂W. The chain rule runs on the per-sample ℓ with the
 //! seed ∂ℓ/∂ℓ = 1, so the deltas are the textbook's per-sample δ (y − t for
 //! softmax and cross-entropy), and 1/B is applied once per parameter.
 
@@ -57,6 +57,7 @@ pub fn derive(mut g: Graph) -> Graph {
             g.nodes[adjoint.index()].role = Role::Adjoint(id);
         }
         adjoints[index] = Some(adjoint);
+        g.adjoints.insert(id, adjoint);
         let args = g.node(id).args.clone();
         for (k, arg) in args.into_iter().enumerate() {
             if !needs[arg.index()] {
@@ -86,7 +87,7 @@ pub fn derive(mut g: Graph) -> Graph {
         let ty = g.node(id).ty.clone();
         let first_new = g.nodes.len();
         let gradient = match adjoints[id.index()] {
-            // ∂E/∂W = (1/B) Σ_b ∂ℓ_b/∂W
+            // ∂E/∂W = (1/N) Σ_b ∂ℓ_b/∂W
             Some(adjoint) => {
                 let b = push(&mut g, Op::BatchSize, vec![], Type::scalar());
                 push(&mut g, Op::Div, vec![adjoint, b], ty)

@@ -25,8 +25,8 @@ pub struct Output {
     pub name: String,
     /// The items: the struct, its gradients struct, and their impls.
     pub tokens: TokenStream,
-    /// Comment lines for each `let` in the generated functions, by the name
-    /// the `let` binds.
+    /// Comment lines for each `let` in the generated functions, keyed
+    /// `function/name` (`gradients/delta_z_h`).
     pub comments: BTreeMap<String, Vec<String>>,
 }
 
@@ -138,7 +138,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
     // forward
     let output_ids: Vec<NodeId> = g.outputs.iter().map(|o| o.1).collect();
     let (forward_body, forward_ret) =
-        function_body(net, g, &names, &output_ids, false, &mut comments);
+        function_body(net, g, &names, &output_ids, "forward", &mut comments);
     let output_types: Vec<TokenStream> = output_ids
         .iter()
         .map(|o| array_type(&t, physical_rank(&g.node(*o).ty)))
@@ -155,13 +155,14 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
     };
 
     // loss
-    let (loss_body, loss_ret) = function_body(net, g, &names, &[g.loss], true, &mut comments);
+    let (loss_body, loss_ret) = function_body(net, g, &names, &[g.loss], "loss", &mut comments);
     let loss_value = &loss_ret[0];
 
     // gradients
     let mut grad_roots = vec![g.loss];
     grad_roots.extend(g.gradients.iter().copied());
-    let (grads_body, grads_ret) = function_body(net, g, &names, &grad_roots, true, &mut comments);
+    let (grads_body, grads_ret) =
+        function_body(net, g, &names, &grad_roots, "gradients", &mut comments);
     let grads_loss = &grads_ret[0];
     let grads_values = &grads_ret[1..];
 
@@ -623,13 +624,17 @@ fn function_body(
     g: &Graph,
     names: &[String],
     roots: &[NodeId],
-    has_targets: bool,
+    function: &str,
     comments: &mut BTreeMap<String, Vec<String>>,
 ) -> (TokenStream, Vec<TokenStream>) {
-    let _ = has_targets;
     let mut e = Emitter::new(net, g, names, roots);
     let body = e.statements();
-    comments.extend(body.comments);
+    // Keyed by function: a `let` shared in one function may not be in another.
+    comments.extend(
+        body.comments
+            .into_iter()
+            .map(|(name, lines)| (format!("{function}/{name}"), lines)),
+    );
     let mut prelude = TokenStream::new();
     if e.uses_batch || e.uses_batch_size {
         prelude.extend(quote!(let batch = shapes.samples();));

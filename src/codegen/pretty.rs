@@ -25,15 +25,25 @@ pub fn pretty(
     if !header.is_empty() {
         out.push('\n');
     }
+    let mut function = String::new();
     for line in code.lines() {
         let trimmed = line.trim_start();
+        if let Some(rest) = trimmed
+            .strip_prefix("pub fn ")
+            .or_else(|| trimmed.strip_prefix("fn "))
+        {
+            function = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+        }
         if let Some(rest) = trimmed.strip_prefix("let ") {
             let name: String = rest
                 .trim_start_matches("mut ")
                 .chars()
                 .take_while(|c| c.is_alphanumeric() || *c == '_')
                 .collect();
-            if let Some(lines) = comments.get(&name) {
+            if let Some(lines) = comments.get(&format!("{function}/{name}")) {
                 let indent = &line[..line.len() - trimmed.len()];
                 for c in lines {
                     out.push_str(indent);

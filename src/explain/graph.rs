@@ -28,13 +28,13 @@ pub fn dot(net: &Net, g: &Graph) -> String {
         .then(|| names[id.index()].clone())
     };
     let writer = Writer::new(g, Notation::Unicode, &label).per_sample();
-    // The adjoint node of each forward node.
+    // The adjoint of each forward node (∂ℓ/∂ℓ = 1 included).
     let mut adjoint: Vec<Option<NodeId>> = vec![None; g.nodes.len()];
-    for id in g.ids() {
-        if let Role::Adjoint(of) = g.node(id).role {
-            adjoint[of.index()] = Some(id);
-        }
+    for (v, d) in &g.adjoints {
+        adjoint[v.index()] = Some(*d);
     }
+    // The chain starts at ∂ℓ/∂ℓ = 1, a constant the code never needs.
+    adjoint[g.sample_loss.index()].get_or_insert(g.sample_loss);
     let escape = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
     let mut out = String::new();
     let _ = writeln!(out, "digraph {} {{", net.name);
@@ -92,7 +92,11 @@ pub fn dot(net: &Net, g: &Graph) -> String {
             .collect();
         let shared = g.nodes.iter().filter(|n| n.args.contains(&d)).count() > 1;
         let style = if shared { "filled, bold" } else { "solid" };
-        let text = format!("∂ℓ/∂{}", names[v.index()]);
+        let text = if v == g.sample_loss {
+            "∂ℓ/∂ℓ = 1".to_string()
+        } else {
+            format!("∂ℓ/∂{}", names[v.index()])
+        };
         let _ = writeln!(
             out,
             "  d{} [shape=ellipse, style=\"{style}\", fillcolor=lightblue, label=\"{}\"];",

@@ -78,7 +78,7 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
             let _ = writeln!(out, "   {lhs} = {rhs}");
         } else {
             let line = format!("{lhs} = {rhs}");
-            let _ = writeln!(out, "   {line:<44} {note}");
+            let _ = writeln!(out, "   {line:<44}  {note}");
         }
     };
     let open = |out: &mut String| {
@@ -131,7 +131,36 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
         },
         (Op::SoftmaxCrossEntropy, Notation::Unicode) => ": −Σ t ln softmax(z), by log-sum-exp",
         (Op::SigmoidBinaryCrossEntropy, Notation::Unicode) => ": Σ softplus(z) − t·z",
+        (Op::Loss(k), Notation::Latex) => match k {
+            crate::check::LossKind::Sse => r": \tfrac12 \sum (y - t)^2",
+            crate::check::LossKind::Mse => r": \operatorname{mean}((y - t)^2)",
+            crate::check::LossKind::CrossEntropy => r": -\sum t \ln y",
+            crate::check::LossKind::BinaryCrossEntropy => r": -\sum [t \ln y + (1 - t) \ln(1 - y)]",
+        },
+        (Op::SoftmaxCrossEntropy, Notation::Latex) => r": -\sum t \ln \operatorname{softmax}(z)",
+        (Op::SigmoidBinaryCrossEntropy, Notation::Latex) => {
+            r": \sum \operatorname{softplus}(z) - t z"
+        }
         _ => "",
+    };
+    // The fused losses' logits by their own name.
+    let z = match g.node(g.sample_loss).op {
+        Op::SoftmaxCrossEntropy | Op::SigmoidBinaryCrossEntropy => {
+            label(g.node(g.sample_loss).args[0])
+        }
+        _ => None,
+    };
+    let definition = match z {
+        Some(z) => definition
+            .replace("(z)", &format!("({z})"))
+            .replace("t·z", &format!("t·{z}"))
+            .replace("t z", &format!("t {z}")),
+        None => definition.to_string(),
+    };
+    let definition = if md && !definition.is_empty() {
+        format!("\u{1}{}", definition.trim_start_matches(": "))
+    } else {
+        definition
     };
     eq(
         &mut out,
@@ -143,7 +172,7 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
         &mut out,
         "E",
         &writer.formula(g.loss),
-        "the loss of a batch of B samples",
+        "the loss of a batch of N samples",
     );
     close(&mut out);
 
@@ -215,11 +244,24 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
             _ => None,
         })
         .collect();
-    if !reused.is_empty() && !md {
+    if !reused.is_empty() {
+        let verb = if reused.len() == 1 {
+            "reuses the forward value"
+        } else {
+            "reuse the forward values"
+        };
+        let list = match nt {
+            Notation::Unicode => reused.join(", "),
+            Notation::Latex => reused
+                .iter()
+                .map(|r| format!("${r}$"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        let indent = if md { "\n" } else { "   " };
         let _ = writeln!(
             out,
-            "   {} reuse the forward values: no activation is computed twice.",
-            reused.join(" and ")
+            "{indent}{list} {verb}: no activation is computed twice."
         );
     }
 
@@ -228,9 +270,9 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
     let params: Vec<String> = net.params.iter().map(|p| nt.name(&p.name)).collect();
     let grad = nt.partial("E", "W");
     let batch_mean = match nt {
-        Notation::Unicode => format!("{grad} = (1/B) Σ_b ∂ℓ_b/∂W"),
+        Notation::Unicode => format!("{grad} = (1/N) Σ_b ∂ℓ_b/∂W"),
         Notation::Latex => {
-            format!(r"{grad} = \frac{{1}}{{B}} \sum_b \frac{{\partial \ell_b}}{{\partial W}}")
+            format!(r"{grad} = \frac{{1}}{{N}} \sum_b \frac{{\partial \ell_b}}{{\partial W}}")
         }
     };
     let rule = match (net.optimizer.clone(), nt) {
@@ -291,7 +333,7 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
         } else {
             let _ = writeln!(
                 out,
-                "\nBackpropagation saves {saved} of {} ({percent}%).",
+                "\nBackpropagation saves {saved} of {} ({percent}%); the saving grows with depth and width.",
                 l.naive
             );
         }
@@ -300,11 +342,16 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
         let _ = writeln!(
             out,
             "   {:<40} {:>8}",
-            "backward, shared products (above)", l.backward
+            if shared.is_empty() {
+                "backward, with backpropagation"
+            } else {
+                "backward, shared products (above)"
+            },
+            l.backward
         );
         let _ = writeln!(
             out,
-            "   {:<40} {:>8}   (each ∂E/∂w its own chain-rule product)",
+            "   {:<40} {:>8}   (each ∂ℓ/∂w its own chain-rule product)",
             "backward, every weight on its own", l.naive
         );
         if no_gradient {
@@ -339,7 +386,7 @@ fn labels(net: &Net, g: &Graph) -> Labels {
         .ids()
         .filter(|&id| {
             let n = g.node(id);
-            matches!(n.role, Role::Adjoint(of) if !matches!(g.node(of).op, Op::Param(_)))
+            matches!(n.role, Role::Adjoint(of) if !matches!(g.node(of).op, Op::Param(_)) && (n_named(g, of)))
                 && gradients_live[id.index()]
                 && users[id.index()]
                     .iter()
@@ -366,6 +413,12 @@ fn labels(net: &Net, g: &Graph) -> Labels {
         letters,
         equations,
     }
+}
+
+/// Whether a forward node is written as its own equation (it has a name).
+fn n_named(g: &Graph, id: NodeId) -> bool {
+    let n = g.node(id);
+    !n.args.is_empty() && (n.name.is_some() || n.hint.is_some())
 }
 
 fn users(g: &Graph) -> Vec<Vec<NodeId>> {

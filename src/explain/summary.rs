@@ -17,7 +17,7 @@ pub fn summary(net: &Net, g: &Graph) -> String {
     let mut row: Vec<Option<NodeId>> = vec![None; g.nodes.len()];
     let shown = |id: NodeId| {
         let n = g.node(id);
-        matches!(n.op, Op::Input(_) | Op::Param(_))
+        matches!(n.op, Op::Input(_) | Op::Target(_) | Op::Param(_))
             || (matches!(n.role, Role::Forward { .. }) && (n.name.is_some() || n.hint.is_some()))
     };
     for id in g.ids().rev() {
@@ -67,6 +67,7 @@ pub fn summary(net: &Net, g: &Graph) -> String {
         let n = g.node(id);
         let kind = match n.op {
             Op::Input(_) => "input",
+            Op::Target(_) => "target",
             Op::Param(_) => "param",
             _ if g.outputs.iter().any(|o| o.1 == id) => "output",
             _ if id == g.sample_loss || id == g.loss => "loss",

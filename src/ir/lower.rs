@@ -20,6 +20,7 @@ pub fn build(net: &Net) -> Graph {
         loss: NodeId(0),
         sample_loss: NodeId(0),
         gradients: Vec::new(),
+        adjoints: Default::default(),
     };
     let leaf = |g: &mut Graph, op: Op, ty: Type, span| {
         g.push(Node {

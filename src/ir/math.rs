@@ -145,7 +145,7 @@ impl<'a> Writer<'a> {
                 (self.label)(id).unwrap_or_else(|| "?".into())
             }
             Op::Const(c) => nt.number(c),
-            Op::BatchSize => "B".into(),
+            Op::BatchSize => "N".into(),
             Op::Add => format!("{} + {}", plain(0), plain(1)),
             Op::Sub => format!("{} {} {}", plain(0), nt.minus(), arg(1)),
             Op::Mul => {
@@ -211,7 +211,7 @@ impl<'a> Writer<'a> {
                 format!("{sum} {}", arg(0))
             }
             Op::Broadcast => plain(0),
-            Op::BatchMean => format!("{} {}", s("(1/B) Σ_b", r"\frac{1}{B} \sum_b"), arg(0)),
+            Op::BatchMean => format!("{} {}", s("(1/N) Σ_b", r"\frac{1}{N} \sum_b"), arg(0)),
         }
     }
 

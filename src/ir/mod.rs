@@ -205,6 +205,9 @@ pub struct Graph {
     pub sample_loss: NodeId,
     /// The gradient node of each parameter, once derived.
     pub gradients: Vec<NodeId>,
+    /// The adjoint ∂ℓ/∂v of each forward node v that has one, once derived
+    /// (several values can share one node: `z = a + b` passes ∂ℓ/∂z on).
+    pub adjoints: std::collections::BTreeMap<NodeId, NodeId>,
 }
 
 impl Graph {

@@ -43,5 +43,11 @@ pub fn dead(g: Graph) -> Graph {
         loss: r(g.loss),
         sample_loss: r(g.sample_loss),
         gradients: g.gradients.into_iter().map(r).collect(),
+        adjoints: g
+            .adjoints
+            .into_iter()
+            .filter(|(v, d)| live[v.index()] && live[d.index()])
+            .map(|(v, d)| (r(v), r(d)))
+            .collect(),
     }
 }

@@ -48,6 +48,7 @@ pub fn share(mut g: Graph) -> Graph {
     }
     g.loss = r(g.loss);
     g.sample_loss = r(g.sample_loss);
+    g.adjoints = g.adjoints.iter().map(|(v, d)| (r(*v), r(*d))).collect();
     for gr in &mut g.gradients {
         *gr = r(*gr);
     }

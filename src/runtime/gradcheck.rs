@@ -33,6 +33,10 @@ pub struct Comparison {
 pub struct GradcheckReport {
     /// Every element compared, in parameter order.
     pub comparisons: Vec<Comparison>,
+    /// The step h of the central differences.
+    pub step: f64,
+    /// The floor under the relative error's denominator.
+    pub floor: f64,
 }
 
 impl GradcheckReport {
@@ -56,7 +60,13 @@ impl GradcheckReport {
 
 impl fmt::Display for GradcheckReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{} gradient elements compared", self.comparisons.len())?;
+        writeln!(
+            f,
+            "{} gradient elements compared (step h = {:e}; error = |a − n| / max(|a|, |n|, {:e}))",
+            self.comparisons.len(),
+            self.step,
+            self.floor
+        )?;
         let mut names: Vec<&str> = self.comparisons.iter().map(|c| c.parameter).collect();
         names.dedup();
         for name in names {
@@ -118,5 +128,9 @@ pub fn gradcheck<N: Network + Clone>(
             });
         }
     }
-    Ok(GradcheckReport { comparisons })
+    Ok(GradcheckReport {
+        comparisons,
+        step: h,
+        floor,
+    })
 }

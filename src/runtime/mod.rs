@@ -5,6 +5,7 @@
 //! like the derivation; they are public because generated code lives in the
 //! user's crate.
 
+pub mod data;
 mod gradcheck;
 pub mod init;
 mod optim;
