@@ -137,10 +137,11 @@ impl<'a> Emitter<'a> {
                 Op::Const(_) | Op::BatchSize => true,
                 Op::Input(_) | Op::Target(_) | Op::Param(_) => false,
                 op if op.is_elementwise() => {
+                    // Used once, by another elementwise node: computed inside
+                    // that node's loop. A value the user named keeps its `let`.
                     uses[id.index()] == 1
                         && n.name.is_none()
-                        && matches!(n.role, Role::Backward | Role::Forward { .. })
-                        && n.hint.is_none()
+                        && !matches!(n.role, Role::Gradient(_))
                         && user[id.index()].is_some_and(|u| g.node(u).op.is_elementwise())
                 }
                 _ => false,

@@ -153,7 +153,8 @@ impl Func {
             // tanh′(x) = 1 − tanh²(x) = 1 − y²
             Func::Tanh => quote!(1.0 - #y * #y),
             // relu′(x) = 1 for x > 0, else 0: the mask of the forward pass.
-            Func::Relu => quote!(if #x > 0.0 { 1.0 } else { 0.0 }),
+            // relu′ = 1 where y = relu(x) > 0: the forward output's mask.
+            Func::Relu => quote!(if #y > 0.0 { 1.0 } else { 0.0 }),
             Func::LeakyRelu(_) => {
                 let slope = literal(self.slope()).0;
                 quote!(if #x > 0.0 { 1.0 } else { #slope })
@@ -186,13 +187,13 @@ impl Func {
     pub fn derivative_uses_x(self) -> bool {
         !matches!(
             self,
-            Func::Sigmoid | Func::Tanh | Func::Exp | Func::Sqrt | Func::Step
+            Func::Sigmoid | Func::Tanh | Func::Relu | Func::Exp | Func::Sqrt | Func::Step
         )
     }
 
     /// Whether the derivative uses the output `y`.
     pub fn derivative_uses_y(self) -> bool {
-        matches!(self, Func::Sigmoid | Func::Tanh | Func::Exp | Func::Sqrt)
+        matches!(self, Func::Sigmoid | Func::Tanh | Func::Relu | Func::Exp | Func::Sqrt)
     }
 }
 

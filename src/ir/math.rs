@@ -280,8 +280,7 @@ pub fn derivative(f: Func, x: &str, y: &str, nt: Notation) -> String {
         Func::Sigmoid => format!("{y}(1 {m} {y})"),
         Func::Tanh if latex => format!("(1 {m} {y}^2)"),
         Func::Tanh => format!("(1 {m} {y}²)"),
-        Func::Relu if latex => format!(r"[{x} > 0]"),
-        Func::Relu => format!("[{x} > 0]"),
+        Func::Relu => format!("[{y} > 0]"),
         Func::LeakyRelu(bits) => {
             let slope = nt.number(f64::from_bits(bits));
             if latex {
