@@ -601,17 +601,21 @@ impl<'a> Emitter<'a> {
                 (quote!(-#a), Prec::Unary)
             }
             Op::Map(f) => {
-                let x = wrap(self.scalar(n.args[0], false), |p| p > Prec::Atom);
+                let x = wrap(self.scalar(n.args[0], false), |p| p > f.value_argument());
                 f.value(&x)
             }
             Op::Deriv(f) => {
                 let x = if f.derivative_uses_x() {
-                    wrap(self.scalar(n.args[0], false), |p| p > Prec::Atom)
+                    wrap(self.scalar(n.args[0], false), |p| {
+                        p > f.derivative_argument()
+                    })
                 } else {
                     quote!(_)
                 };
                 let y = if f.derivative_uses_y() {
-                    wrap(self.scalar(n.args[1], false), |p| p > Prec::Atom)
+                    wrap(self.scalar(n.args[1], false), |p| {
+                        p > f.derivative_argument()
+                    })
                 } else {
                     quote!(_)
                 };

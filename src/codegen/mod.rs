@@ -315,7 +315,9 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
         // Generated names follow the math (grad_W1, delta_z_h); several
         // inputs and targets make several arguments.
         // Folded constants can equal π or ln 2 to the last digit.
-        #[allow(non_snake_case, clippy::too_many_arguments, clippy::type_complexity, clippy::approx_constant)]
+        #[allow(non_snake_case, clippy::too_many_arguments, clippy::type_complexity, clippy::approx_constant,
+            // The code follows the network's arithmetic as written (`-1 * x`, `x * 1`).
+            clippy::neg_multiply, clippy::identity_op, clippy::erasing_op)]
         impl #name {
             /// The network's `.nn` source text.
             pub const SOURCE: &'static str = #source_lit;

@@ -183,6 +183,28 @@ impl Func {
         (tokens, prec)
     }
 
+    /// The loosest expression `value` can take as its `x` without
+    /// parentheses: anything as a function's argument, an atom before a
+    /// method call, a unary operand in a product.
+    pub fn value_argument(self) -> Prec {
+        match self {
+            Func::Sigmoid | Func::Softplus => Prec::Block,
+            Func::Step => Prec::Add,
+            Func::Square | Func::LeakyRelu(_) => Prec::Unary,
+            Func::Tanh | Func::Relu | Func::Exp | Func::Log | Func::Sqrt | Func::Abs => Prec::Atom,
+        }
+    }
+
+    /// The same for the arguments of `derivative`.
+    pub fn derivative_argument(self) -> Prec {
+        match self {
+            Func::Softplus => Prec::Block,
+            Func::Relu | Func::LeakyRelu(_) | Func::Abs | Func::Step => Prec::Add,
+            Func::Sigmoid | Func::Tanh | Func::Square => Prec::Unary,
+            Func::Exp | Func::Log | Func::Sqrt => Prec::Atom,
+        }
+    }
+
     /// Whether the derivative uses the input `x` (else only `y`).
     pub fn derivative_uses_x(self) -> bool {
         !matches!(
@@ -193,7 +215,10 @@ impl Func {
 
     /// Whether the derivative uses the output `y`.
     pub fn derivative_uses_y(self) -> bool {
-        matches!(self, Func::Sigmoid | Func::Tanh | Func::Relu | Func::Exp | Func::Sqrt)
+        matches!(
+            self,
+            Func::Sigmoid | Func::Tanh | Func::Relu | Func::Exp | Func::Sqrt
+        )
     }
 }
 
