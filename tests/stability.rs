@@ -38,7 +38,11 @@ fn softmax_cross_entropy_with_logits_of_a_thousand() {
     assert!((loss - 1000.0).abs() < 1e-9, "{loss}");
     assert!(grads.W.iter().all(|g| g.is_finite()), "{:?}", grads.W);
     // ∂E/∂z = softmax(z) − t, so row 1's gradient is (1, −1, 0)/2 on x = (1, 0).
-    assert!((grads.W[[0, 0]] - 0.5).abs() < 1e-12 && (grads.W[[0, 1]] + 0.5).abs() < 1e-12, "{:?}", grads.W);
+    assert!(
+        (grads.W[[0, 0]] - 0.5).abs() < 1e-12 && (grads.W[[0, 1]] + 0.5).abs() < 1e-12,
+        "{:?}",
+        grads.W
+    );
 }
 
 #[test]
@@ -50,6 +54,10 @@ fn sigmoid_binary_cross_entropy_with_logits_of_a_thousand() {
     // Logits (1000, −1000), targets (0, 1): each term is softplus(1000) = 1000.
     assert!((loss - 2000.0).abs() < 1e-9, "{loss}");
     // ∂ℓ/∂z = σ(z) − t = (1, −1).
-    assert!((grads.W[[0, 0]] - 1.0).abs() < 1e-12 && (grads.W[[0, 1]] + 1.0).abs() < 1e-12, "{:?}", grads.W);
+    assert!(
+        (grads.W[[0, 0]] - 1.0).abs() < 1e-12 && (grads.W[[0, 1]] + 1.0).abs() < 1e-12,
+        "{:?}",
+        grads.W
+    );
     assert!(grads.W.iter().all(|g| g.is_finite()));
 }
