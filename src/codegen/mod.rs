@@ -167,7 +167,21 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
     let grads_values = &grads_ret[1..];
 
     // train_step
-    let optimizer = optimizer(net, &t);
+    // train_step: the gradients as sums over the batch, updated in place.
+    let mut train_roots = vec![g.loss];
+    for (p, gradient) in g.gradients.iter().enumerate() {
+        let param = g.ids().find(|id| g.node(*id).op == crate::ir::Op::Param(p));
+        train_roots.push(
+            param
+                .and_then(|id| g.adjoints.get(&id).copied())
+                .unwrap_or(*gradient),
+        );
+    }
+    let (train_body, train_ret) =
+        function_body(net, g, &names, &train_roots, "train_step", &mut comments);
+    let train_loss = &train_ret[0];
+    let train_grads = &train_ret[1..];
+    let optimizer = optimizer(net, &t, train_grads);
     let dims_of = |decls: &[crate::check::Decl]| -> Vec<Vec<TokenStream>> {
         decls
             .iter()
@@ -380,11 +394,18 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
             /// gradient is not finite, returns an error and changes nothing.
             #(#[doc = #args_doc])*
             pub fn train_step(&mut self, #(#input_args,)* #(#target_args),*) -> ::core::result::Result<#t, ::denpa::Error> {
-                let (loss, grads) = self.gradients(#(#input_names,)* #(#target_names),*)?;
-                ::denpa::runtime::ensure_finite(#net_name, "the loss", loss)?;
-                #(::denpa::runtime::ensure_all_finite(#net_name, #grad_names, &grads.#param_idents)?;)*
+                let mut shapes = ::denpa::runtime::Batch::new(#net_name);
+                #(#input_checks)*
+                #(#target_checks)*
+                shapes.require_samples()?;
+                #train_body
+                // Nothing changes unless the loss and every gradient are finite.
+                ::denpa::runtime::ensure_finite(#net_name, "the loss", #train_loss)?;
+                #(::denpa::runtime::ensure_all_finite(#net_name, #grad_names, &#train_grads)?;)*
+                // ∂E/∂W = (1/N) Σ_b ∂ℓ_b/∂W: the sums above, scaled in the update.
+                let scale = 1.0 / shapes.samples() as #t;
                 #optimizer_update
-                Ok(loss)
+                Ok(#train_loss)
             }
 
             /// Saves the parameters as a safetensors file, one tensor per
@@ -510,7 +531,7 @@ struct OptimizerCode {
     fields: Vec<Ident>,
 }
 
-fn optimizer(net: &Net, t: &TokenStream) -> OptimizerCode {
+fn optimizer(net: &Net, t: &TokenStream, grads: &[TokenStream]) -> OptimizerCode {
     let name = format_ident!("{}Optimizer", net.name);
     let params: Vec<Ident> = net
         .params
@@ -564,7 +585,7 @@ fn optimizer(net: &Net, t: &TokenStream) -> OptimizerCode {
             let lr = num(lr);
             quote! {
                 let sgd = ::denpa::runtime::Sgd { lr: #lr };
-                #(sgd.update(&mut self.#params, &grads.#params);)*
+                #(sgd.update(&mut self.#params, &#grads, scale);)*
                 self.optimizer.step += 1;
             }
         }
@@ -573,7 +594,7 @@ fn optimizer(net: &Net, t: &TokenStream) -> OptimizerCode {
             let v: Vec<&TokenStream> = state.iter().map(|s| &s[0]).collect();
             quote! {
                 let momentum = ::denpa::runtime::Momentum { lr: #lr, beta: #beta };
-                #(momentum.update(&mut self.#params, &grads.#params, #v);)*
+                #(momentum.update(&mut self.#params, &#grads, scale, #v);)*
                 self.optimizer.step += 1;
             }
         }
@@ -590,7 +611,7 @@ fn optimizer(net: &Net, t: &TokenStream) -> OptimizerCode {
                 self.optimizer.step += 1;
                 let step = self.optimizer.step;
                 let adam = ::denpa::runtime::Adam { lr: #lr, beta1: #beta1, beta2: #beta2, eps: #eps };
-                #(adam.update(step, &mut self.#params, &grads.#params, (#m, #v));)*
+                #(adam.update(step, &mut self.#params, &#grads, scale, (#m, #v));)*
             }
         }
     };

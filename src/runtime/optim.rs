@@ -1,6 +1,8 @@
 //! The optimizers' updates, with the conventions of PyTorch.
 //!
-//! With g = ∂E/∂W for the batch and t the step number (from 1):
+//! With g = ∂E/∂W for the batch and t the step number (from 1); each update
+//! takes the gradient as a sum over the batch and the `scale` 1/N that makes
+//! it the mean, so the mean is never stored:
 //! - SGD: W ← W − η g
 //! - momentum: v ← β v + g (v starts at 0); W ← W − η v
 //! - Adam: m ← β₁ m + (1 − β₁) g; v ← β₂ v + (1 − β₂) g²;
@@ -16,9 +18,9 @@ pub struct Sgd<T> {
 }
 
 impl<T: NdFloat> Sgd<T> {
-    /// W ← W − η g
-    pub fn update<D: Dimension>(&self, param: &mut Array<T, D>, grad: &Array<T, D>) {
-        param.scaled_add(-self.lr, grad);
+    /// W ← W − η g, with g = scale · grad
+    pub fn update<D: Dimension>(&self, param: &mut Array<T, D>, grad: &Array<T, D>, scale: T) {
+        param.scaled_add(-self.lr * scale, grad);
     }
 }
 
@@ -32,18 +34,19 @@ pub struct Momentum<T> {
 }
 
 impl<T: NdFloat> Momentum<T> {
-    /// v ← β v + g; W ← W − η v
+    /// v ← β v + g; W ← W − η v, with g = scale · grad
     pub fn update<D: Dimension>(
         &self,
         param: &mut Array<T, D>,
         grad: &Array<T, D>,
+        scale: T,
         velocity: &mut Array<T, D>,
     ) {
         Zip::from(param)
             .and(velocity)
             .and(grad)
             .for_each(|w, v, &g| {
-                *v = self.beta * *v + g;
+                *v = self.beta * *v + scale * g;
                 *w -= self.lr * *v;
             });
     }
@@ -69,6 +72,7 @@ impl<T: NdFloat> Adam<T> {
         step: u64,
         param: &mut Array<T, D>,
         grad: &Array<T, D>,
+        scale: T,
         (m, v): (&mut Array<T, D>, &mut Array<T, D>),
     ) {
         let t = i32::try_from(step).unwrap_or(i32::MAX);
@@ -79,6 +83,7 @@ impl<T: NdFloat> Adam<T> {
             .and(v)
             .and(grad)
             .for_each(|w, m, v, &g| {
+                let g = scale * g;
                 *m = self.beta1 * *m + (T::one() - self.beta1) * g;
                 *v = self.beta2 * *v + (T::one() - self.beta2) * g * g;
                 let m_hat = *m / correct1;
@@ -101,9 +106,9 @@ mod tests {
         let mut w = array![1.0f64];
         let mut v = array![0.0f64];
         let g = array![0.5f64];
-        opt.update(&mut w, &g, &mut v);
+        opt.update(&mut w, &g, 1.0, &mut v);
         assert!((w[0] - 0.95).abs() < 1e-15 && (v[0] - 0.5).abs() < 1e-15);
-        opt.update(&mut w, &g, &mut v);
+        opt.update(&mut w, &g, 1.0, &mut v);
         assert!((w[0] - 0.855).abs() < 1e-15 && (v[0] - 0.95).abs() < 1e-15);
     }
 
@@ -119,7 +124,7 @@ mod tests {
         let mut w = array![1.0f64, -2.0];
         let (mut m, mut v) = (array![0.0f64, 0.0], array![0.0f64, 0.0]);
         let g = array![0.5f64, -4.0];
-        opt.update(1, &mut w, &g, (&mut m, &mut v));
+        opt.update(1, &mut w, &g, 1.0, (&mut m, &mut v));
         assert!(
             (w[0] - (1.0 - 0.01 * 0.5 / (0.5 + 1e-8))).abs() < 1e-15,
             "{w}"
@@ -133,7 +138,7 @@ mod tests {
         // m̂ = 0.07 / 0.19; v̂ = 0.00031225 / 0.001999
         let g2 = array![0.25f64, -4.0];
         let before = w[0];
-        opt.update(2, &mut w, &g2, (&mut m, &mut v));
+        opt.update(2, &mut w, &g2, 1.0, (&mut m, &mut v));
         let m_hat = 0.07 / (1.0 - 0.81);
         let v_hat: f64 = 0.000_312_25 / (1.0 - 0.998_001);
         assert!((m[0] - 0.07).abs() < 1e-15 && (v[0] - 0.000_312_25).abs() < 1e-15);
@@ -143,7 +148,7 @@ mod tests {
     #[test]
     fn sgd_steps_against_the_gradient() {
         let mut w = array![[1.0f32, 2.0]];
-        Sgd { lr: 0.5f32 }.update(&mut w, &array![[2.0, -2.0]]);
+        Sgd { lr: 0.5f32 }.update(&mut w, &array![[4.0, -4.0]], 0.5);
         assert_eq!(w, array![[0.0, 3.0]]);
     }
 }
