@@ -43,7 +43,18 @@ pub fn names(net: &Net, g: &Graph) -> Vec<String> {
     {
         taken.insert(name.clone(), ());
     }
-    for reserved in ["batch", "batch_size", "shapes", "grads", "rng", "seed"] {
+    for reserved in [
+        "batch",
+        "batch_size",
+        "shapes",
+        "grads",
+        "rng",
+        "seed",
+        "ws",
+        "out",
+        "scale",
+        "step",
+    ] {
         taken.insert(reserved.into(), ());
     }
     let mut names: Vec<String> = Vec::with_capacity(g.nodes.len());
@@ -104,6 +115,11 @@ pub struct Emitter<'a> {
     inline: Vec<bool>,
     /// The logits of fused losses: (logits, the fused op's mnemonic).
     fused: std::collections::BTreeSet<(NodeId, String)>,
+    /// Whether every array is written into a reusable workspace (`ws`)
+    /// instead of being allocated: `train_step`'s way.
+    pub in_place: bool,
+    /// The workspace's arrays: name, type and dimensions (in `batch`).
+    pub fields: Vec<(Ident, TokenStream, TokenStream)>,
     /// Whether `batch` / `batch_size` are used.
     pub uses_batch: bool,
     /// Whether `batch_size` (B as a float) is used.
@@ -119,7 +135,15 @@ impl<'a> Emitter<'a> {
         let mut user: Vec<Option<NodeId>> = vec![None; g.nodes.len()];
         for id in g.ids() {
             if live[id.index()] {
-                for a in &g.node(id).args {
+                // A derivative reads only the input or the output it needs.
+                let n = g.node(id);
+                let read = n.args.iter().enumerate().filter(|(k, _)| match n.op {
+                    Op::Deriv(f) => {
+                        (*k == 0 && f.derivative_uses_x()) || (*k == 1 && f.derivative_uses_y())
+                    }
+                    _ => true,
+                });
+                for (_, a) in read {
                     uses[a.index()] += 1;
                     user[a.index()] = Some(id);
                 }
@@ -165,6 +189,8 @@ impl<'a> Emitter<'a> {
                 })
                 .map(|u| (u.args[0], u.op.mnemonic()))
                 .collect(),
+            in_place: false,
+            fields: Vec::new(),
             uses_batch: false,
             uses_batch_size: false,
             ty,
@@ -300,6 +326,8 @@ impl<'a> Emitter<'a> {
                 (tokens, _) => quote!((#tokens)),
             },
             Op::BatchSize if self.inline[id.index()] => quote!(batch_size),
+            Op::Input(_) | Op::Target(_) => quote!(#name),
+            _ if self.in_place && physical_rank(&self.g.node(id).ty) > 0 => quote!(ws.#name),
             _ => quote!(#name),
         }
     }
@@ -333,13 +361,26 @@ impl<'a> Emitter<'a> {
                 continue;
             }
             let name = self.ident(id);
-            let value = self.value(id);
+            let t = self.ty.clone();
             // Arrays infer their type; a scalar is annotated so that a
             // constant expression cannot default to f64.
             if physical_rank(&self.g.node(id).ty) == 0 {
-                let t = &self.ty;
+                let value = self.value(id);
                 out.extend(quote!(let #name: #t = #value;));
+            } else if self.in_place {
+                let ty = self.g.node(id).ty.clone();
+                let array = match physical_rank(&ty) {
+                    1 => quote!(::denpa::ndarray::Array1::<#t>),
+                    _ => quote!(::denpa::ndarray::Array2::<#t>),
+                };
+                // The dimensions are for the workspace's `ensure(batch)`, not this body.
+                let used = self.uses_batch;
+                let dims = self.dims(&ty);
+                self.uses_batch = used;
+                self.fields.push((name.clone(), array, dims));
+                out.extend(self.value_into(id));
             } else {
+                let value = self.value(id);
                 out.extend(quote!(let #name = #value;));
             }
             notes.insert(
@@ -491,6 +532,137 @@ impl<'a> Emitter<'a> {
             }
             _ => quote!(#g.clone()),
         }
+    }
+
+    /// A statement computing a bound array node into its workspace array
+    /// `ws.<name>`: the same computation as [`Self::value`], allocating
+    /// nothing.
+    fn value_into(&mut self, id: NodeId) -> TokenStream {
+        let n = self.g.node(id).clone();
+        let out = self.reference(id);
+        let arg = |k: usize| n.args[k];
+        // Products without allocation where they are small (see runtime::gemm).
+        let mm = |a: TokenStream, b: TokenStream, out: &TokenStream| quote!(::denpa::runtime::gemm(1.0, #a, #b, 0.0, #out.view_mut()););
+        let mv = |a: TokenStream, x: TokenStream, out: &TokenStream| quote!(::denpa::runtime::gemv(1.0, #a, #x, 0.0, #out.view_mut()););
+        let axis = |k: usize| {
+            let k = dim(k);
+            quote!(::denpa::ndarray::Axis(#k))
+        };
+        match n.op {
+            op if op.is_elementwise() || matches!(op, Op::Const(_)) => self.fused_into(id, &out),
+            Op::MatMul { ta, tb } => {
+                let (a, b) = (self.reference(arg(0)), self.reference(arg(1)));
+                let ranks = (self.physical_rank(arg(0)), self.physical_rank(arg(1)));
+                let op_a = if ta {
+                    quote!(#a.t())
+                } else {
+                    quote!(#a.view())
+                };
+                let op_b = if tb {
+                    quote!(#b.t())
+                } else {
+                    quote!(#b.view())
+                };
+                match ranks {
+                    (2, 2) => mm(op_a, op_b, &out),
+                    (2, 1) => mv(op_a, quote!(#b.view()), &out),
+                    // a·op(B) = op(B)ᵀ·a
+                    _ => {
+                        let op_bt = if tb {
+                            quote!(#b.view())
+                        } else {
+                            quote!(#b.t())
+                        };
+                        mv(op_bt, quote!(#a.view()), &out)
+                    }
+                }
+            }
+            Op::Outer => {
+                let (a, b) = (self.reference(arg(0)), self.reference(arg(1)));
+                let (col, row) = (axis(1), axis(0));
+                mm(
+                    quote!(#a.view().insert_axis(#col)),
+                    quote!(#b.view().insert_axis(#row)),
+                    &out,
+                )
+            }
+            Op::Softmax | Op::LogSoftmax => {
+                let z = self.reference(arg(0));
+                let kernel = match (n.op == Op::Softmax, n.ty.batched) {
+                    (true, true) => quote!(softmax_rows_into),
+                    (true, false) => quote!(softmax_into),
+                    (false, true) => quote!(log_softmax_rows_into),
+                    (false, false) => quote!(log_softmax_into),
+                };
+                quote!(::denpa::runtime::#kernel(#z.view(), #out.view_mut());)
+            }
+            Op::Sum | Op::Mean => {
+                let x = self.reference(arg(0));
+                let count =
+                    literal(self.g.node(arg(0)).ty.shape.iter().product::<usize>() as f64).0;
+                let sum = match self.g.node(arg(0)).ty.shape.len() {
+                    0 => quote!(#out.assign(&#x);),
+                    _ => quote!(::denpa::runtime::sum_rows_into(#x.view(), #out.view_mut());),
+                };
+                if n.op == Op::Mean {
+                    quote!(#sum #out.mapv_inplace(|v| v / #count);)
+                } else {
+                    sum
+                }
+            }
+            Op::Loss(_) | Op::SoftmaxCrossEntropy | Op::SigmoidBinaryCrossEntropy => {
+                let kernel = match n.op {
+                    Op::Loss(kind) => format_ident!("{}_into", kind.name()),
+                    op => format_ident!("{}_into", op.mnemonic()),
+                };
+                let (a, b) = (self.rows(arg(0)), self.rows(arg(1)));
+                quote!(::denpa::runtime::#kernel(#a, #b, #out.view_mut());)
+            }
+            Op::Reduce => {
+                let from = self.g.node(arg(0)).ty.clone();
+                if let Op::Const(_) = self.g.node(arg(0)).op {
+                    let value = self.reduce(id);
+                    return quote!(#out.assign(&#value);); // a constant: rare, allowed to allocate
+                }
+                let g = self.reference(arg(0));
+                if from.batched && !n.ty.batched {
+                    quote!(::denpa::runtime::sum_columns_into(#g.view(), #out.view_mut());)
+                } else {
+                    quote!(::denpa::runtime::sum_rows_into(#g.view(), #out.view_mut());)
+                }
+            }
+            _ => {
+                let value = self.value(id);
+                quote!(#out.assign(&#value);)
+            }
+        }
+    }
+
+    /// A fused elementwise loop writing into `out`.
+    fn fused_into(&mut self, root: NodeId, out: &TokenStream) -> TokenStream {
+        let (_, leaves) = self.cluster(root);
+        let (expr, _) = self.scalar(root, true);
+        let ty = self.g.node(root).ty.clone();
+        if leaves.is_empty() {
+            return quote!(#out.fill(#expr););
+        }
+        let names: Vec<Ident> = leaves.iter().map(|l| self.ident(*l)).collect();
+        let mut chain = quote!(::denpa::ndarray::Zip::from(&mut #out));
+        for l in &leaves {
+            let r = self.reference(*l);
+            let lt = &self.g.node(*l).ty;
+            let p = if lt.batched && lt.shape.len() < ty.shape.len() {
+                quote!(#r.view().insert_axis(::denpa::ndarray::Axis(1)))
+            } else {
+                quote!(&#r)
+            };
+            chain = if *lt == ty {
+                quote!(#chain.and(#p))
+            } else {
+                quote!(#chain.and_broadcast(#p))
+            };
+        }
+        quote!(#chain.for_each(|out, #(&#names),*| *out = #expr);)
     }
 
     /// An array of the type with every element `value`.

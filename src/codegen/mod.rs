@@ -138,7 +138,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
     // forward
     let output_ids: Vec<NodeId> = g.outputs.iter().map(|o| o.1).collect();
     let (forward_body, forward_ret) =
-        function_body(net, g, &names, &output_ids, "forward", &mut comments);
+        function_body(net, g, &names, &output_ids, "forward", &mut comments, None);
     let output_types: Vec<TokenStream> = output_ids
         .iter()
         .map(|o| array_type(&t, physical_rank(&g.node(*o).ty)))
@@ -155,14 +155,22 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
     };
 
     // loss
-    let (loss_body, loss_ret) = function_body(net, g, &names, &[g.loss], "loss", &mut comments);
+    let (loss_body, loss_ret) =
+        function_body(net, g, &names, &[g.loss], "loss", &mut comments, None);
     let loss_value = &loss_ret[0];
 
     // gradients
     let mut grad_roots = vec![g.loss];
     grad_roots.extend(g.gradients.iter().copied());
-    let (grads_body, grads_ret) =
-        function_body(net, g, &names, &grad_roots, "gradients", &mut comments);
+    let (grads_body, grads_ret) = function_body(
+        net,
+        g,
+        &names,
+        &grad_roots,
+        "gradients",
+        &mut comments,
+        None,
+    );
     let grads_loss = &grads_ret[0];
     let grads_values = &grads_ret[1..];
 
@@ -177,8 +185,31 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
                 .unwrap_or(*gradient),
         );
     }
-    let (train_body, train_ret) =
-        function_body(net, g, &names, &train_roots, "train_step", &mut comments);
+    let mut workspace_fields = Vec::new();
+    let (train_body, train_ret) = function_body(
+        net,
+        g,
+        &names,
+        &train_roots,
+        "train_step",
+        &mut comments,
+        Some(&mut workspace_fields),
+    );
+    let workspace_name = format_ident!("{}Workspace", net.name);
+    let ws_names: Vec<&Ident> = workspace_fields.iter().map(|f| &f.0).collect();
+    let ws_types: Vec<&TokenStream> = workspace_fields.iter().map(|f| &f.1).collect();
+    let ws_dims: Vec<&TokenStream> = workspace_fields.iter().map(|f| &f.2).collect();
+    // `Array2::<f32>` builds; the field's type is `Array2<f32>`.
+    let ws_fields: Vec<TokenStream> = workspace_fields
+        .iter()
+        .map(|f| {
+            syn::parse_str::<TokenStream>(&f.1.to_string().replace(":: <", "<")).expect("a type")
+        })
+        .collect();
+    let ws_doc = format!(
+        " The arrays [`{}::train_step`] reuses from step to step, so that a step allocates nothing once the batch size is set.",
+        net.name
+    );
     let train_loss = &train_ret[0];
     let train_grads = &train_ret[1..];
     let optimizer = optimizer(net, &t, train_grads);
@@ -306,6 +337,26 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
             )*
             /// The optimizer's state: its step count and moments.
             optimizer: #optimizer_name,
+            /// Buffers reused by `train_step` (not part of the network's value).
+            workspace: ::denpa::runtime::Scratch<#workspace_name>,
+        }
+
+        #[doc = #ws_doc]
+        #[derive(Debug, Clone, Default)]
+        #[allow(non_snake_case)] // fields are named after the values they hold
+        pub struct #workspace_name {
+            batch: ::core::option::Option<usize>,
+            #(#ws_names: #ws_fields,)*
+        }
+
+        impl #workspace_name {
+            /// Sizes every array for `batch` samples; nothing happens when it already is.
+            fn ensure(&mut self, batch: usize) {
+                if self.batch != Some(batch) {
+                    self.batch = Some(batch);
+                    #(self.#ws_names = #ws_types::zeros(#ws_dims);)*
+                }
+            }
         }
 
         #optimizer_struct
@@ -355,6 +406,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
                 Self {
                     #(#param_idents: #inits,)*
                     optimizer: #optimizer_init,
+                    workspace: ::core::default::Default::default(),
                 }
             }
 
@@ -398,6 +450,8 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
                 #(#input_checks)*
                 #(#target_checks)*
                 shapes.require_samples()?;
+                let ws = &mut self.workspace.0;
+                ws.ensure(shapes.samples());
                 #train_body
                 // Nothing changes unless the loss and every gradient are finite.
                 ::denpa::runtime::ensure_finite(#net_name, "the loss", #train_loss)?;
@@ -649,9 +703,14 @@ fn function_body(
     roots: &[NodeId],
     function: &str,
     comments: &mut BTreeMap<String, Vec<String>>,
+    workspace: Option<&mut Vec<(Ident, TokenStream, TokenStream)>>,
 ) -> (TokenStream, Vec<TokenStream>) {
     let mut e = Emitter::new(net, g, names, roots);
+    e.in_place = workspace.is_some();
     let body = e.statements();
+    if let Some(fields) = workspace {
+        fields.append(&mut e.fields);
+    }
     // Keyed by function: a `let` shared in one function may not be in another.
     comments.extend(
         body.comments

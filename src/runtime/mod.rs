@@ -12,7 +12,8 @@ mod optim;
 pub mod weights;
 
 use ndarray::{
-    Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Axis, Data, Dimension, NdFloat, Zip,
+    Array1, Array2, ArrayBase, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Data,
+    Dimension, NdFloat, Zip,
 };
 
 pub use gradcheck::{gradcheck, Comparison, GradcheckReport};
@@ -20,6 +21,23 @@ pub use init::{Rng, DEFAULT_SEED};
 pub use optim::{Adam, Momentum, Sgd};
 
 use crate::Error;
+
+/// Scratch space inside a generated network: cloned with it, but never part
+/// of its value (two networks that differ only in scratch are equal).
+#[derive(Clone, Default)]
+pub struct Scratch<W>(pub W);
+
+impl<W> PartialEq for Scratch<W> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<W> std::fmt::Debug for Scratch<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Scratch")
+    }
+}
 
 /// Checks the arguments of one call against the network's shapes and agrees
 /// on the batch size.
@@ -113,6 +131,58 @@ pub fn argument<'a, T, D: Dimension>(
     })
 }
 
+/// Products up to this many multiply-adds run in [`gemm`]'s own loop, which
+/// allocates nothing; larger ones go to matrixmultiply (through ndarray),
+/// which is faster there but allocates a packing buffer for each product.
+pub const SMALL_PRODUCT: usize = 64 * 64 * 64;
+
+/// c ← α·a·b + β·c for matrices (views, so `x.t()` is a transpose).
+pub fn gemm<T: NdFloat>(
+    alpha: T,
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    beta: T,
+    mut c: ArrayViewMut2<'_, T>,
+) {
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    if m * k * n > SMALL_PRODUCT {
+        ndarray::linalg::general_mat_mul(alpha, &a, &b, beta, &mut c);
+        return;
+    }
+    for (a_row, mut c_row) in a.rows().into_iter().zip(c.rows_mut()) {
+        if beta == T::zero() {
+            c_row.fill(T::zero());
+        } else if beta != T::one() {
+            c_row.mapv_inplace(|v| v * beta);
+        }
+        for (&a_ik, b_row) in a_row.iter().zip(b.rows()) {
+            c_row.scaled_add(alpha * a_ik, &b_row);
+        }
+    }
+}
+
+/// y ← α·a·x + β·y for a matrix and a vector, allocating nothing.
+pub fn gemv<T: NdFloat>(
+    alpha: T,
+    a: ArrayView2<'_, T>,
+    x: ArrayView1<'_, T>,
+    beta: T,
+    mut y: ArrayViewMut1<'_, T>,
+) {
+    for (a_row, y_i) in a.rows().into_iter().zip(y.iter_mut()) {
+        let dot = Zip::from(&a_row)
+            .and(&x)
+            .fold(T::zero(), |s, &a, &x| s + a * x);
+        *y_i = alpha * dot
+            + if beta == T::zero() {
+                T::zero()
+            } else {
+                beta * *y_i
+            };
+    }
+}
+
 /// σ(x) = 1 / (1 + e^(−x)), without overflow for large |x|.
 pub fn sigmoid<T: NdFloat>(x: T) -> T {
     if x >= T::zero() {
@@ -137,101 +207,169 @@ pub fn outer<T: NdFloat>(a: ArrayView1<'_, T>, b: ArrayView1<'_, T>) -> Array2<T
 
 /// softmax of one vector, shifted by its maximum so that eˣ cannot overflow.
 pub fn softmax<T: NdFloat>(z: ArrayView1<'_, T>) -> Array1<T> {
-    softmax_rows(z.insert_axis(Axis(0))).index_axis_move(Axis(0), 0)
+    let mut out = Array1::zeros(z.len());
+    softmax_into(z, out.view_mut());
+    out
 }
 
 /// softmax of each row.
 pub fn softmax_rows<T: NdFloat>(z: ArrayView2<'_, T>) -> Array2<T> {
-    let mut out = z.to_owned();
-    for mut row in out.rows_mut() {
-        let max = row.fold(T::neg_infinity(), |m, &v| m.max(v));
-        row.mapv_inplace(|v| (v - max).exp());
-        let sum = row.sum();
-        row.mapv_inplace(|v| v / sum);
-    }
+    let mut out = Array2::zeros(z.raw_dim());
+    softmax_rows_into(z, out.view_mut());
     out
+}
+
+/// softmax of one vector, into `out`.
+pub fn softmax_into<T: NdFloat>(z: ArrayView1<'_, T>, out: ArrayViewMut1<'_, T>) {
+    softmax_rows_into(z.insert_axis(Axis(0)), out.insert_axis(Axis(0)));
+}
+
+/// softmax of each row, into `out`, allocating nothing.
+pub fn softmax_rows_into<T: NdFloat>(z: ArrayView2<'_, T>, mut out: ArrayViewMut2<'_, T>) {
+    for (zi, mut oi) in z.rows().into_iter().zip(out.rows_mut()) {
+        let max = zi.fold(T::neg_infinity(), |m, &v| m.max(v));
+        Zip::from(&mut oi)
+            .and(&zi)
+            .for_each(|o, &v| *o = (v - max).exp());
+        let sum = oi.sum();
+        oi.mapv_inplace(|v| v / sum);
+    }
 }
 
 /// log softmax of one vector: z − max − ln Σ e^(z − max).
 pub fn log_softmax<T: NdFloat>(z: ArrayView1<'_, T>) -> Array1<T> {
-    log_softmax_rows(z.insert_axis(Axis(0))).index_axis_move(Axis(0), 0)
+    let mut out = Array1::zeros(z.len());
+    log_softmax_into(z, out.view_mut());
+    out
 }
 
 /// log softmax of each row, by log-sum-exp: finite for any finite z.
 pub fn log_softmax_rows<T: NdFloat>(z: ArrayView2<'_, T>) -> Array2<T> {
-    let mut out = z.to_owned();
-    for mut row in out.rows_mut() {
-        let max = row.fold(T::neg_infinity(), |m, &v| m.max(v));
-        let log_sum = row.fold(T::zero(), |s, &v| s + (v - max).exp()).ln();
-        row.mapv_inplace(|v| v - max - log_sum);
-    }
+    let mut out = Array2::zeros(z.raw_dim());
+    log_softmax_rows_into(z, out.view_mut());
     out
 }
 
-/// mean((y − t)²) of each row: the mean squared error.
-pub fn mse<T: NdFloat>(y: ArrayView2<'_, T>, t: ArrayView2<'_, T>) -> Array1<T> {
-    let n = T::from(y.ncols().max(t.ncols())).expect("a count converts");
-    per_row(y, t, |y, t| (y - t) * (y - t)).mapv(|v| v / n)
+/// log softmax of one vector, into `out`.
+pub fn log_softmax_into<T: NdFloat>(z: ArrayView1<'_, T>, out: ArrayViewMut1<'_, T>) {
+    log_softmax_rows_into(z.insert_axis(Axis(0)), out.insert_axis(Axis(0)));
 }
 
-/// −Σ [t ln y + (1 − t) ln(1 − y)] of each row, for probabilities y.
-pub fn binary_cross_entropy<T: NdFloat>(y: ArrayView2<'_, T>, t: ArrayView2<'_, T>) -> Array1<T> {
-    per_row(y, t, |y, t| {
-        -(t * y.ln() + (T::one() - t) * (T::one() - y).ln())
-    })
+/// log softmax of each row, into `out`, allocating nothing.
+pub fn log_softmax_rows_into<T: NdFloat>(z: ArrayView2<'_, T>, mut out: ArrayViewMut2<'_, T>) {
+    for (zi, mut oi) in z.rows().into_iter().zip(out.rows_mut()) {
+        let max = zi.fold(T::neg_infinity(), |m, &v| m.max(v));
+        let log_sum = zi.fold(T::zero(), |s, &v| s + (v - max).exp()).ln();
+        Zip::from(&mut oi)
+            .and(&zi)
+            .for_each(|o, &v| *o = v - max - log_sum);
+    }
 }
 
-/// binary_cross_entropy(σ(z), t) of each row from the logits z, as
-/// Σ softplus(z) − t·z: finite for any finite z.
-pub fn sigmoid_binary_cross_entropy<T: NdFloat>(
-    z: ArrayView2<'_, T>,
-    t: ArrayView2<'_, T>,
-) -> Array1<T> {
-    per_row(z, t, |z, t| softplus(z) - t * z)
+/// Σ over each row (each sample's elements), into `out`.
+pub fn sum_rows_into<T: NdFloat>(x: ArrayView2<'_, T>, mut out: ArrayViewMut1<'_, T>) {
+    for (row, o) in x.rows().into_iter().zip(out.iter_mut()) {
+        *o = row.sum();
+    }
 }
 
-/// ½ Σ (y − t)² of each row: the sum of squared errors.
-pub fn sse<T: NdFloat>(y: ArrayView2<'_, T>, t: ArrayView2<'_, T>) -> Array1<T> {
-    per_row(y, t, |y, t| {
-        (y - t) * (y - t) * T::from(0.5).expect("0.5 is a float")
-    })
+/// Σ over each column (over the batch), into `out`.
+pub fn sum_columns_into<T: NdFloat>(x: ArrayView2<'_, T>, mut out: ArrayViewMut1<'_, T>) {
+    out.fill(T::zero());
+    for row in x.rows() {
+        Zip::from(&mut out).and(&row).for_each(|o, &v| *o += v);
+    }
 }
 
-/// −Σ t ln y of each row: cross-entropy of a probability vector y.
-pub fn cross_entropy<T: NdFloat>(y: ArrayView2<'_, T>, t: ArrayView2<'_, T>) -> Array1<T> {
-    per_row(y, t, |y, t| -(t * y.ln()))
+/// A per-row loss: allocating, and into a given array.
+macro_rules! row_loss {
+    ($(#[$doc:meta])* $name:ident, $into:ident, |$y:ident, $t:ident| $term:expr, $finish:expr) => {
+        $(#[$doc])*
+        pub fn $name<T: NdFloat>(y: ArrayView2<'_, T>, t: ArrayView2<'_, T>) -> Array1<T> {
+            let mut out = Array1::zeros(y.nrows().max(t.nrows()));
+            $into(y, t, out.view_mut());
+            out
+        }
+
+        $(#[$doc])*
+        ///
+        /// Into `out`, one entry per row, allocating nothing.
+        pub fn $into<T: NdFloat>(y: ArrayView2<'_, T>, t: ArrayView2<'_, T>, out: ArrayViewMut1<'_, T>) {
+            let finish: fn(T, usize) -> T = $finish;
+            per_row_into(y, t, out, |$y: T, $t: T| $term, finish);
+        }
+    };
 }
+
+row_loss!(
+    /// mean((y − t)²) of each row: the mean squared error.
+    mse, mse_into, |y, t| (y - t) * (y - t), |s, n| s / T::from(n).expect("a count converts")
+);
+row_loss!(
+    /// −Σ [t ln y + (1 − t) ln(1 − y)] of each row, for probabilities y.
+    binary_cross_entropy, binary_cross_entropy_into,
+    |y, t| -(t * y.ln() + (T::one() - t) * (T::one() - y).ln()), |s, _| s
+);
+row_loss!(
+    /// binary_cross_entropy(σ(z), t) of each row from the logits z, as
+    /// Σ softplus(z) − t·z: finite for any finite z.
+    sigmoid_binary_cross_entropy, sigmoid_binary_cross_entropy_into, |z, t| softplus(z) - t * z, |s, _| s
+);
+row_loss!(
+    /// ½ Σ (y − t)² of each row: the sum of squared errors.
+    sse, sse_into, |y, t| (y - t) * (y - t), |s, _| s * T::from(0.5).expect("0.5 is a float")
+);
+row_loss!(
+    /// −Σ t ln y of each row: cross-entropy of a probability vector y.
+    cross_entropy, cross_entropy_into, |y, t| -(t * y.ln()), |s, _| s
+);
 
 /// −Σ t ln softmax(z) of each row, computed from the logits z by
 /// log-sum-exp: ln softmax(z)ᵢ = zᵢ − max − ln Σ e^(z − max). Finite for any
 /// finite z.
 pub fn softmax_cross_entropy<T: NdFloat>(z: ArrayView2<'_, T>, t: ArrayView2<'_, T>) -> Array1<T> {
-    let rows = z.nrows().max(t.nrows());
-    Array1::from_shape_fn(rows, |i| {
+    let mut out = Array1::zeros(z.nrows().max(t.nrows()));
+    softmax_cross_entropy_into(z, t, out.view_mut());
+    out
+}
+
+/// [`softmax_cross_entropy`] into `out`, allocating nothing.
+pub fn softmax_cross_entropy_into<T: NdFloat>(
+    z: ArrayView2<'_, T>,
+    t: ArrayView2<'_, T>,
+    mut out: ArrayViewMut1<'_, T>,
+) {
+    for (i, o) in out.iter_mut().enumerate() {
         let zi = z.row(i.min(z.nrows() - 1));
         let ti = t.row(i.min(t.nrows() - 1));
         let max = zi.fold(T::neg_infinity(), |m, &v| m.max(v));
         let log_sum = zi.fold(T::zero(), |s, &v| s + (v - max).exp()).ln();
-        Zip::from(&zi)
+        *o = Zip::from(&zi)
             .and(&ti)
-            .fold(T::zero(), |s, &z, &t| s - t * (z - max - log_sum))
-    })
+            .fold(T::zero(), |s, &z, &t| s - t * (z - max - log_sum));
+    }
 }
 
-/// Σ over each row of f(y, t), broadcasting a single row against many.
-fn per_row<T: NdFloat>(
+/// Σ over each row of f(y, t), then `finish(sum, columns)`, into `out`; a
+/// single row pairs with every row of the other side.
+fn per_row_into<T: NdFloat>(
     y: ArrayView2<'_, T>,
     t: ArrayView2<'_, T>,
+    mut out: ArrayViewMut1<'_, T>,
     f: impl Fn(T, T) -> T,
-) -> Array1<T> {
-    let rows = y.nrows().max(t.nrows());
-    Array1::from_shape_fn(rows, |i| {
+    finish: fn(T, usize) -> T,
+) {
+    let columns = y.ncols().max(t.ncols());
+    for (i, o) in out.iter_mut().enumerate() {
         let yi = y.row(i.min(y.nrows() - 1));
         let ti = t.row(i.min(t.nrows() - 1));
-        Zip::from(&yi)
-            .and(&ti)
-            .fold(T::zero(), |s, &y, &t| s + f(y, t))
-    })
+        *o = finish(
+            Zip::from(&yi)
+                .and(&ti)
+                .fold(T::zero(), |s, &y, &t| s + f(y, t)),
+            columns,
+        );
+    }
 }
 
 /// An error unless `value` is finite.

@@ -1,0 +1,112 @@
+//! `train_step` allocates nothing once it has seen a batch size: every
+//! intermediate lives in the network's reusable workspace. Counted with a
+//! global allocator that counts.
+
+// The counting allocator is the one `unsafe` in the project: GlobalAlloc is an
+// unsafe trait. Generated code has none.
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use denpa::ndarray::Array2;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+denpa_macros::net!("examples/xor.nn");
+denpa_macros::net!("examples/digits.nn");
+
+denpa_macros::net! {
+    network Deep {
+        input x: [784]
+        target t: [10]
+        h1 = relu(dense(x, 128))
+        h2 = relu(dense(h1, 64))
+        output y = softmax(dense(h2, 10))
+        loss = cross_entropy(y, t)
+        train momentum(lr = 0.05)
+    }
+}
+
+fn data(rows: usize, cols: usize) -> Array2<f32> {
+    Array2::from_shape_fn((rows, cols), |(i, j)| ((i * 7 + j * 3) % 11) as f32 / 11.0)
+}
+
+fn one_hot(rows: usize, classes: usize) -> Array2<f32> {
+    Array2::from_shape_fn((rows, classes), |(i, j)| {
+        f32::from(u8::from(i % classes == j))
+    })
+}
+
+/// Allocations made by `step` after one warm-up call.
+fn allocations_after_warm_up(mut step: impl FnMut()) -> usize {
+    step();
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    step();
+    step();
+    ALLOCATIONS.load(Ordering::Relaxed) - before
+}
+
+// One test function, so that no other test thread allocates while counting.
+#[test]
+fn train_step_allocates_nothing_after_its_first_call() {
+    let (x, t) = (data(4, 2), data(4, 1));
+    let mut xor = Xor::new();
+    assert_eq!(
+        allocations_after_warm_up(|| {
+            xor.train_step(x.view(), t.view()).unwrap();
+        }),
+        0,
+        "Xor"
+    );
+
+    let (x, t) = (data(32, 64), one_hot(32, 10));
+    let mut digits = Digits::new();
+    assert_eq!(
+        allocations_after_warm_up(|| {
+            digits.train_step(x.view(), t.view()).unwrap();
+        }),
+        0,
+        "Digits (adam, weight decay)"
+    );
+
+    // Products larger than runtime::SMALL_PRODUCT (64³ multiply-adds) go to
+    // matrixmultiply, which allocates one packing buffer per product: here
+    // x·W1, h1·W2, δ2·W2ᵀ, h1ᵀ·δ2 and xᵀ·δ1 — 5 a step, and nothing else.
+    let (x, t) = (data(64, 784), one_hot(64, 10));
+    let mut deep = Deep::new();
+    let large = allocations_after_warm_up(|| {
+        deep.train_step(x.view(), t.view()).unwrap();
+    });
+    assert_eq!(large, 2 * 5, "Deep (momentum): allocations in two steps");
+
+    // A new batch size sizes the workspace again, once.
+    let (x, t) = (data(3, 2), data(3, 1));
+    let mut xor = Xor::new();
+    xor.train_step(data(4, 2).view(), data(4, 1).view())
+        .unwrap();
+    assert_eq!(
+        allocations_after_warm_up(|| {
+            xor.train_step(x.view(), t.view()).unwrap();
+        }),
+        0,
+        "Xor, batch 3"
+    );
+}
