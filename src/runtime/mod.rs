@@ -131,12 +131,17 @@ pub fn argument<'a, T, D: Dimension>(
     })
 }
 
-/// Products up to this many multiply-adds run in [`gemm`]'s own loop, which
+/// Products up to this many multiply-adds (16³) run in [`gemm`]'s own loop, which
 /// allocates nothing; larger ones go to matrixmultiply (through ndarray),
 /// which is faster there but allocates a packing buffer for each product.
-pub const SMALL_PRODUCT: usize = 64 * 64 * 64;
+pub const SMALL_PRODUCT: usize = 16 * 16 * 16;
 
 /// c ← α·a·b + β·c for matrices (views, so `x.t()` is a transpose).
+///
+/// Small products run here on contiguous slices, in an order that reads
+/// memory in sequence for the operands' layouts (row-major `a` and `b`; `b`
+/// a transposed matrix; `a` a transposed matrix), allocating nothing.
+/// Larger ones, or other layouts, go to matrixmultiply through ndarray.
 pub fn gemm<T: NdFloat>(
     alpha: T,
     a: ArrayView2<'_, T>,
@@ -146,20 +151,76 @@ pub fn gemm<T: NdFloat>(
 ) {
     let (m, k) = a.dim();
     let n = b.ncols();
-    if m * k * n > SMALL_PRODUCT {
+    let small = m * k * n <= SMALL_PRODUCT;
+    let (Some(cs), true) = (c.as_slice_mut(), small) else {
         ndarray::linalg::general_mat_mul(alpha, &a, &b, beta, &mut c);
         return;
+    };
+    if beta == T::zero() {
+        cs.iter_mut().for_each(|v| *v = T::zero());
+    } else if beta != T::one() {
+        cs.iter_mut().for_each(|v| *v *= beta);
     }
-    for (a_row, mut c_row) in a.rows().into_iter().zip(c.rows_mut()) {
-        if beta == T::zero() {
-            c_row.fill(T::zero());
-        } else if beta != T::one() {
-            c_row.mapv_inplace(|v| v * beta);
+    match (
+        a.as_slice(),
+        b.as_slice(),
+        a.t().as_slice(),
+        b.t().as_slice(),
+    ) {
+        // Row-major a and b: rows of b, scaled, into rows of c.
+        (Some(a), Some(b), _, _) => {
+            for (a_row, c_row) in a.chunks_exact(k).zip(cs.chunks_exact_mut(n)) {
+                for (&a_ip, b_row) in a_row.iter().zip(b.chunks_exact(n)) {
+                    let s = alpha * a_ip;
+                    c_row.iter_mut().zip(b_row).for_each(|(c, &b)| *c += s * b);
+                }
+            }
         }
-        for (&a_ik, b_row) in a_row.iter().zip(b.rows()) {
-            c_row.scaled_add(alpha * a_ik, &b_row);
+        // b is a transposed row-major matrix: dot products of rows.
+        (Some(a), None, _, Some(bt)) => {
+            for (a_row, c_row) in a.chunks_exact(k).zip(cs.chunks_exact_mut(n)) {
+                for (c_ij, bt_row) in c_row.iter_mut().zip(bt.chunks_exact(k)) {
+                    *c_ij += alpha * dot(a_row, bt_row);
+                }
+            }
+        }
+        // a is a transposed row-major matrix: one rank-one update per row of aᵀ.
+        (None, Some(b), Some(at), _) => {
+            for (at_row, b_row) in at.chunks_exact(m).zip(b.chunks_exact(n)) {
+                for (&a_ip, c_row) in at_row.iter().zip(cs.chunks_exact_mut(n)) {
+                    let s = alpha * a_ip;
+                    c_row.iter_mut().zip(b_row).for_each(|(c, &b)| *c += s * b);
+                }
+            }
+        }
+        _ => {
+            // Undo the scaling: general_mat_mul applies β itself.
+            let _ = cs;
+            let mut c2 = c;
+            if beta != T::zero() && beta != T::one() {
+                c2.mapv_inplace(|v| v / beta);
+            }
+            ndarray::linalg::general_mat_mul(alpha, &a, &b, beta, &mut c2);
         }
     }
+}
+
+/// Σ x·y with eight running sums, so that the loop vectorizes (one sum
+/// would fix the order of the additions and keep it scalar).
+fn dot<T: NdFloat>(x: &[T], y: &[T]) -> T {
+    let mut sums = [T::zero(); 8];
+    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
+    let tail: T = xc
+        .remainder()
+        .iter()
+        .zip(yc.remainder())
+        .fold(T::zero(), |s, (&a, &b)| s + a * b);
+    for (a, b) in xc.zip(yc) {
+        for l in 0..8 {
+            sums[l] += a[l] * b[l];
+        }
+    }
+    sums.iter().fold(tail, |s, &v| s + v)
 }
 
 /// y ← α·a·x + β·y for a matrix and a vector, allocating nothing.
@@ -436,6 +497,37 @@ mod tests {
         // a single row pairs with every row of the other side
         let ts = array![[0.0, 1.0], [1.0, 0.0]];
         assert_eq!(sse(y.view(), ts.view()).len(), 2);
+    }
+
+    #[test]
+    fn gemm_and_gemv_agree_with_ndarray_for_every_layout() {
+        let a = Array2::from_shape_fn((5, 7), |(i, j)| (i * 7 + j) as f64 * 0.1 - 1.0);
+        let b = Array2::from_shape_fn((7, 3), |(i, j)| (i * 3 + j) as f64 * 0.05 + 0.5);
+        let at = a.t().to_owned(); // 7×5, so at.t() is a transposed view of a
+        let bt = b.t().to_owned();
+        for (lhs, rhs) in [
+            (a.view(), b.view()),
+            (a.view(), bt.t()),
+            (at.t(), b.view()),
+            (at.t(), bt.t()),
+        ] {
+            let mut c = Array2::from_elem((5, 3), 1.0);
+            gemm(2.0, lhs, rhs, 0.5, c.view_mut());
+            let expected = a.dot(&b) * 2.0 + 0.5;
+            assert!(
+                (&c - &expected).iter().all(|d| d.abs() < 1e-12),
+                "{c}\n{expected}"
+            );
+        }
+        let x = array![1.0, -2.0, 0.5, 0.0, 3.0, 1.0, -1.0];
+        let mut y = Array1::from_elem(5, 1.0);
+        gemv(1.0, a.view(), x.view(), 1.0, y.view_mut());
+        assert!((&y - &(a.dot(&x) + 1.0)).iter().all(|d| d.abs() < 1e-12));
+        // Large products go to matrixmultiply and agree too.
+        let big = Array2::from_shape_fn((40, 40), |(i, j)| ((i + 2 * j) % 7) as f64);
+        let mut c = Array2::zeros((40, 40));
+        gemm(1.0, big.view(), big.t(), 0.0, c.view_mut());
+        assert_eq!(c, big.dot(&big.t()));
     }
 
     #[test]
