@@ -62,7 +62,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
                 lines.push(String::new());
             }
             lines.push(format!(
-                " Shape {}, starts as {}.",
+                " Shape `{}`, starts as {}.",
                 shape_text(&p.shape),
                 init_text(&p.init)
             ));
