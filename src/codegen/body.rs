@@ -91,6 +91,14 @@ pub fn names(net: &Net, g: &Graph) -> Vec<String> {
                         t(tb)
                     )
                 }
+                // sum(t) → sum_t; otherwise the op and the node's number.
+                (None, op) if n.args.len() == 1 => {
+                    format!(
+                        "{}_{}",
+                        op.mnemonic().split(' ').next().unwrap_or("v"),
+                        names[n.args[0].index()]
+                    )
+                }
                 (None, op) => format!("{}{}", op.mnemonic().split(' ').next().unwrap_or("v"), id.0),
             },
         };
