@@ -10,6 +10,19 @@
 
 use ndarray::{Array, Dimension, NdFloat, Zip};
 
+/// Subnormal numbers become 0. Weight decay drives weights that nothing else
+/// moves (a pixel that is always blank, a dead unit) towards 0 geometrically;
+/// once subnormal, every operation on them is many times slower, so a long
+/// run would slow down for numbers that are 0 in all but name.
+#[inline]
+fn flush<T: NdFloat>(x: T) -> T {
+    if x.abs() < T::min_positive_value() {
+        T::zero()
+    } else {
+        x
+    }
+}
+
 /// Stochastic gradient descent.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sgd<T> {
@@ -20,7 +33,10 @@ pub struct Sgd<T> {
 impl<T: NdFloat> Sgd<T> {
     /// W ← W − η g, with g = scale · grad
     pub fn update<D: Dimension>(&self, param: &mut Array<T, D>, grad: &Array<T, D>, scale: T) {
-        param.scaled_add(-self.lr * scale, grad);
+        let step = -self.lr * scale;
+        Zip::from(param)
+            .and(grad)
+            .for_each(|w, &g| *w = flush(*w + step * g));
     }
 }
 
@@ -47,7 +63,8 @@ impl<T: NdFloat> Momentum<T> {
             .and(grad)
             .for_each(|w, v, &g| {
                 *v = self.beta * *v + scale * g;
-                *w -= self.lr * *v;
+                *w = flush(*w - self.lr * *v);
+                *v = flush(*v);
             });
     }
 }
@@ -88,7 +105,9 @@ impl<T: NdFloat> Adam<T> {
                 *v = self.beta2 * *v + (T::one() - self.beta2) * g * g;
                 let m_hat = *m / correct1;
                 let v_hat = *v / correct2;
-                *w -= self.lr * m_hat / (v_hat.sqrt() + self.eps);
+                *w = flush(*w - self.lr * m_hat / (v_hat.sqrt() + self.eps));
+                *m = flush(*m);
+                *v = flush(*v);
             });
     }
 }
@@ -143,6 +162,26 @@ mod tests {
         let v_hat: f64 = 0.000_312_25 / (1.0 - 0.998_001);
         assert!((m[0] - 0.07).abs() < 1e-15 && (v[0] - 0.000_312_25).abs() < 1e-15);
         assert!((w[0] - (before - 0.01 * m_hat / (v_hat.sqrt() + 1e-8))).abs() < 1e-14);
+    }
+
+    #[test]
+    fn weights_decayed_into_subnormals_become_zero() {
+        let opt = Adam {
+            lr: 0.001f32,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        };
+        let mut w = array![1e-38f32, 1.0];
+        let (mut m, mut v) = (array![0.0f32, 0.0], array![0.0f32, 0.0]);
+        // A tiny gradient on a tiny weight: the result is below f32's
+        // smallest normal number.
+        opt.update(1, &mut w, &array![1e-45f32, 0.0], 1.0, (&mut m, &mut v));
+        assert_eq!(w[0], 0.0);
+        assert!(m.iter().chain(v.iter()).all(|x| *x == 0.0 || x.is_normal()));
+        let mut s = array![f32::MIN_POSITIVE / 2.0];
+        Sgd { lr: 0.1f32 }.update(&mut s, &array![0.0], 1.0);
+        assert_eq!(s[0], 0.0);
     }
 
     #[test]
