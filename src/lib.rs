@@ -219,6 +219,12 @@ pub trait Network {
         inputs: &[ndarray::ArrayViewD<'_, Self::Scalar>],
         targets: &[ndarray::ArrayViewD<'_, Self::Scalar>],
     ) -> Result<Self::Scalar, Error>;
+    /// `train_step` with dynamic-rank arguments.
+    fn train_step_dyn(
+        &mut self,
+        inputs: &[ndarray::ArrayViewD<'_, Self::Scalar>],
+        targets: &[ndarray::ArrayViewD<'_, Self::Scalar>],
+    ) -> Result<Self::Scalar, Error>;
     /// `gradients` with dynamic-rank arguments; the gradients come back by
     /// parameter name, in declaration order.
     #[allow(clippy::type_complexity)] // (loss, [(name, gradient)])

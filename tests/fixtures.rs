@@ -43,6 +43,61 @@ fn check<N: Network<Scalar = f64> + Clone>() {
     }
 }
 
+/// `train_step` (which computes in place, in its workspace) agrees with
+/// `gradients` (which allocates): the same loss, and a first update along
+/// the gradient — W − ηg for sgd and momentum (Δ/g the same everywhere),
+/// W − η·g/(|g| + ε) for Adam (|Δ| the same wherever |g| ≫ ε).
+fn check_train_step<N: Network<Scalar = f64> + Clone>() {
+    let mut net = N::with_seed(1);
+    let inputs = batch(N::INPUTS, 3, 10);
+    let targets = batch(N::TARGETS, 3, 20);
+    let inputs: Vec<_> = inputs.iter().map(|a| a.view()).collect();
+    let targets: Vec<_> = targets.iter().map(|a| a.view()).collect();
+    let (loss, grads) = net.gradients_dyn(&inputs, &targets).unwrap();
+    let before: Vec<_> = net
+        .parameters()
+        .into_iter()
+        .map(|(_, p)| p.to_owned())
+        .collect();
+    let stepped = net.train_step_dyn(&inputs, &targets).unwrap();
+    assert!(
+        (stepped - loss).abs() <= 1e-12 * loss.abs().max(1.0),
+        "{}: train_step's loss {stepped} ≠ {loss}",
+        N::NAME
+    );
+    let mut ratios = Vec::new();
+    let mut sizes = Vec::new();
+    for ((_, after), (before, (name, g))) in
+        net.parameters().into_iter().zip(before.iter().zip(&grads))
+    {
+        for ((a, b), g) in after.iter().zip(before.iter()).zip(g.iter()) {
+            let delta = a - b;
+            if g.abs() > 1e-6 {
+                assert!(
+                    delta * g < 0.0,
+                    "{}: `{name}` moved along the gradient",
+                    N::NAME
+                );
+                ratios.push(delta / g);
+                sizes.push(delta.abs());
+            }
+        }
+    }
+    let spread = |v: &[f64]| {
+        let (lo, hi) = v
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(l, h), &x| (l.min(x), h.max(x)));
+        (hi - lo) / hi.abs().max(lo.abs()).max(1e-300)
+    };
+    if !ratios.is_empty() {
+        assert!(
+            spread(&ratios) < 1e-6 || spread(&sizes) < 1e-3,
+            "{}: the first update is neither −ηg nor −η·sign(g)",
+            N::NAME
+        );
+    }
+}
+
 macro_rules! fixtures {
     ($($test:ident: $net:ident = $file:tt;)*) => {$(
         #[allow(non_snake_case)]
@@ -52,6 +107,11 @@ macro_rules! fixtures {
             #[test]
             fn gradients_match_finite_differences() {
                 super::check::<$net>();
+            }
+
+            #[test]
+            fn train_step_agrees_with_gradients() {
+                super::check_train_step::<$net>();
             }
         }
     )*};

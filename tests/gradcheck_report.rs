@@ -63,6 +63,13 @@ impl Network for Corrupted {
     ) -> Result<f64, denpa::Error> {
         self.0.loss_dyn(inputs, targets)
     }
+    fn train_step_dyn(
+        &mut self,
+        inputs: &[ArrayViewD<'_, f64>],
+        targets: &[ArrayViewD<'_, f64>],
+    ) -> Result<f64, denpa::Error> {
+        self.0.train_step_dyn(inputs, targets)
+    }
     fn gradients_dyn(
         &self,
         inputs: &[ArrayViewD<'_, f64>],

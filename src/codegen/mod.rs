@@ -548,6 +548,15 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
                 self.loss(#(#input_names,)* #(#target_names),*)
             }
 
+            fn train_step_dyn(
+                &mut self,
+                inputs: &[::denpa::ndarray::ArrayViewD<'_, #t>],
+                targets: &[::denpa::ndarray::ArrayViewD<'_, #t>],
+            ) -> ::core::result::Result<#t, ::denpa::Error> {
+                #dyn_args
+                self.train_step(#(#input_names,)* #(#target_names),*)
+            }
+
             fn gradients_dyn(
                 &self,
                 inputs: &[::denpa::ndarray::ArrayViewD<'_, #t>],
