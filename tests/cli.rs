@@ -1,13 +1,11 @@
 //! The `denpa` command: exit codes, JSON diagnostics, `expand -o`.
 
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
 
 fn denpa(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_denpa"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("denpa runs")
+    common::run(args)
 }
 
 #[test]

@@ -1,20 +1,10 @@
 //! Snapshots of `denpa expand`: any change to the derivation or to emission
 //! shows up as a readable diff of the generated code.
 
-use std::process::Command;
+mod common;
 
 fn expand(file: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_denpa"))
-        .args(["expand", file])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("denpa runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
+    common::stdout(&["expand", file])
 }
 
 #[test]

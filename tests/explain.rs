@@ -1,20 +1,10 @@
 //! What `denpa explain`, `graph` and `summary` show, and the numbers behind
 //! the ledger.
 
-use std::process::Command;
+mod common;
 
 fn denpa(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_denpa"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("denpa runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
+    common::stdout(args)
 }
 
 #[test]
