@@ -113,4 +113,47 @@ fn train_step_allocates_nothing_after_its_first_call() {
         0,
         "Xor, batch 3"
     );
+
+    forward_into_and_gradients_into_match_and_allocate_nothing();
+}
+
+/// Called from the one test, so that no other test thread allocates while
+/// counting.
+fn forward_into_and_gradients_into_match_and_allocate_nothing() {
+    let (x, t) = (data(4, 2), data(4, 1));
+    let net = Xor::with_seed(5);
+    let mut ws = XorWorkspace::default();
+    let mut y = Array2::zeros((4, 1));
+    let mut grads = XorGrads::zeros();
+    net.forward_into(&mut ws, x.view(), &mut y).unwrap();
+    assert!(
+        (&y - &net.forward(x.view()).unwrap())
+            .iter()
+            .all(|d| d.abs() < 1e-6),
+        "{y}"
+    );
+    let loss = net
+        .gradients_into(&mut ws, x.view(), t.view(), &mut grads)
+        .unwrap();
+    let (expected_loss, expected) = net.gradients(x.view(), t.view()).unwrap();
+    assert!(
+        (loss - expected_loss).abs() < 1e-6,
+        "{loss} {expected_loss}"
+    );
+    for (a, b) in [(&grads.W1, &expected.W1), (&grads.W2, &expected.W2)] {
+        assert!((a - b).iter().all(|d| d.abs() < 1e-6), "{a} {b}");
+    }
+    // A wrong-shaped output buffer is refused, naming it.
+    let mut wrong = Array2::zeros((3, 1));
+    let err = net.forward_into(&mut ws, x.view(), &mut wrong).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Xor: the argument `y` has shape [3, 1], expected [4, 1]"
+    );
+    let counted = allocations_after_warm_up(|| {
+        net.forward_into(&mut ws, x.view(), &mut y).unwrap();
+        net.gradients_into(&mut ws, x.view(), t.view(), &mut grads)
+            .unwrap();
+    });
+    assert_eq!(counted, 0);
 }

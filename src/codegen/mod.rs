@@ -195,6 +195,66 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
         &mut comments,
         Some(&mut workspace_fields),
     );
+    // forward_into: the forward plan, in the same workspace.
+    let mut forward_fields = Vec::new();
+    let (forward_into_body, forward_into_ret) = function_body(
+        net,
+        g,
+        &names,
+        &output_ids,
+        "forward_into",
+        &mut comments,
+        Some(&mut forward_fields),
+    );
+    for field in forward_fields {
+        if !workspace_fields
+            .iter()
+            .any(|f: &(Ident, TokenStream, TokenStream)| f.0 == field.0)
+        {
+            workspace_fields.push(field);
+        }
+    }
+    let output_idents: Vec<Ident> = g.outputs.iter().map(|o| format_ident!("{}", o.0)).collect();
+    let output_names: Vec<&str> = g.outputs.iter().map(|o| o.0.as_str()).collect();
+    let output_refs: Vec<TokenStream> = output_ids
+        .iter()
+        .map(|o| match physical_rank(&g.node(*o).ty) {
+            0 => quote!(&mut #t),
+            1 => quote!(&mut ::denpa::ndarray::Array1<#t>),
+            _ => quote!(&mut ::denpa::ndarray::Array2<#t>),
+        })
+        .collect();
+    let output_stores: Vec<TokenStream> = output_ids
+        .iter()
+        .zip(&forward_into_ret)
+        .zip(&output_idents)
+        .zip(&output_names)
+        .map(|(((o, value), out), name)| {
+            let ty = &g.node(*o).ty;
+            if physical_rank(ty) == 0 {
+                quote!(**#out = #value;)
+            } else {
+                let dims: Vec<TokenStream> = ty.shape.iter().map(|d| body::dim(*d)).collect();
+                let check = if ty.batched {
+                    quote!(shapes.check_output(#name, #out.shape(), &[#(#dims),*])?;)
+                } else {
+                    quote!(shapes.check_fixed(#name, #out.shape(), &[#(#dims),*])?;)
+                };
+                quote!(#check #out.assign(&#value);)
+            }
+        })
+        .collect();
+    let gradients_into_doc: Vec<String> = format!(
+        " [`Self::gradients`] into a gradients struct the caller owns (start from\n [`{}Grads::zeros`]), with the intermediates in a workspace the caller keeps:\n no allocation once the workspace has seen the batch size (beyond products\n larger than `runtime::SMALL_PRODUCT`). Returns the loss.",
+        net.name
+    )
+    .lines()
+    .map(String::from)
+    .collect();
+    let grads_zeros_doc = format!(
+        " Gradients of zeros, shaped like the parameters: a buffer for [`{}::gradients_into`].",
+        net.name
+    );
     let workspace_name = format_ident!("{}Workspace", net.name);
     let ws_names: Vec<&Ident> = workspace_fields.iter().map(|f| &f.0).collect();
     let ws_types: Vec<&TokenStream> = workspace_fields.iter().map(|f| &f.1).collect();
@@ -255,6 +315,11 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
     let state_fields = &optimizer.fields;
     let state_names: Vec<String> = optimizer.fields.iter().map(|f| f.to_string()).collect();
     let param_names: Vec<&str> = net.params.iter().map(|p| p.name.as_str()).collect();
+    let param_zeros: Vec<TokenStream> = net
+        .params
+        .iter()
+        .map(|p| init_tokens(&t, &p.shape, &Init::Zeros))
+        .collect();
     let grad_names: Vec<String> = net
         .params
         .iter()
@@ -371,6 +436,13 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
             )*
         }
 
+        impl #grads_name {
+            #[doc = #grads_zeros_doc]
+            pub fn zeros() -> Self {
+                Self { #(#param_idents: #param_zeros,)* }
+            }
+        }
+
         impl ::core::default::Default for #name {
             fn default() -> Self {
                 Self::new()
@@ -459,6 +531,35 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
                 // ∂E/∂W = (1/N) Σ_b ∂ℓ_b/∂W: the sums above, scaled in the update.
                 let scale = 1.0 / shapes.samples() as #t;
                 #optimizer_update
+                Ok(#train_loss)
+            }
+
+            /// [`Self::forward`] into output arrays the caller owns, with the
+            /// intermediates in a workspace the caller keeps between calls
+            /// (`Default::default()` to start): no allocation once the
+            /// workspace has seen the batch size (beyond products larger than
+            /// `runtime::SMALL_PRODUCT`). Each output must already have its
+            /// shape, one row per sample.
+            pub fn forward_into(&self, ws: &mut #workspace_name, #(#input_args,)* #(#output_idents: #output_refs),*) -> ::core::result::Result<(), ::denpa::Error> {
+                let mut shapes = ::denpa::runtime::Batch::new(#net_name);
+                #(#input_checks)*
+                ws.ensure(shapes.samples());
+                #forward_into_body
+                #(#output_stores)*
+                Ok(())
+            }
+
+            #(#[doc = #gradients_into_doc])*
+            pub fn gradients_into(&self, ws: &mut #workspace_name, #(#input_args,)* #(#target_args,)* grads: &mut #grads_name) -> ::core::result::Result<#t, ::denpa::Error> {
+                let mut shapes = ::denpa::runtime::Batch::new(#net_name);
+                #(#input_checks)*
+                #(#target_checks)*
+                shapes.require_samples()?;
+                ws.ensure(shapes.samples());
+                #train_body
+                // ∂E/∂W = (1/N) Σ_b ∂ℓ_b/∂W
+                let scale = 1.0 / shapes.samples() as #t;
+                #(::denpa::ndarray::Zip::from(&mut grads.#param_idents).and(&#train_grads).for_each(|g, &s| *g = s * scale);)*
                 Ok(#train_loss)
             }
 

@@ -87,6 +87,41 @@ impl Batch {
         Ok(())
     }
 
+    /// Checks an output array the caller owns: one row per sample of the
+    /// batch, then the per-sample shape.
+    pub fn check_output(
+        &self,
+        output: &'static str,
+        actual: &[usize],
+        per_sample: &[usize],
+    ) -> Result<(), Error> {
+        let rows = self.rows.unwrap_or(0);
+        if actual.first() == Some(&rows) && actual[1..] == *per_sample {
+            return Ok(());
+        }
+        let mut expected = vec![rows];
+        expected.extend_from_slice(per_sample);
+        self.check_fixed(output, actual, &expected)
+    }
+
+    /// Checks an array the caller owns against a fixed shape.
+    pub fn check_fixed(
+        &self,
+        argument: &'static str,
+        actual: &[usize],
+        expected: &[usize],
+    ) -> Result<(), Error> {
+        if actual == expected {
+            return Ok(());
+        }
+        Err(Error::Shape {
+            network: self.network,
+            argument,
+            expected: format!("{expected:?}"),
+            actual: format!("{actual:?}"),
+        })
+    }
+
     /// Refuses an empty batch (a mean over no samples).
     pub fn require_samples(&self) -> Result<(), Error> {
         match self.rows {
