@@ -191,7 +191,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
         g,
         &names,
         &train_roots,
-        "train_step",
+        "gradient_sums",
         &mut comments,
         Some(&mut workspace_fields),
     );
@@ -518,20 +518,35 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
             /// gradient is not finite, returns an error and changes nothing.
             #(#[doc = #args_doc])*
             pub fn train_step(&mut self, #(#input_args,)* #(#target_args),*) -> ::core::result::Result<#t, ::denpa::Error> {
+                // The workspace is lent out while the step computes into it.
+                let mut ws = ::core::mem::take(&mut self.workspace.0);
+                let result = self.step_with(&mut ws, #(#input_names,)* #(#target_names),*);
+                self.workspace.0 = ws;
+                result
+            }
+
+            /// `train_step` with the workspace given.
+            fn step_with(&mut self, ws: &mut #workspace_name, #(#input_args,)* #(#target_args),*) -> ::core::result::Result<#t, ::denpa::Error> {
+                let (loss, samples) = self.gradient_sums(ws, #(#input_names,)* #(#target_names),*)?;
+                // Nothing changes unless the loss and every gradient are finite.
+                ::denpa::runtime::ensure_finite(#net_name, "the loss", loss)?;
+                #(::denpa::runtime::ensure_all_finite(#net_name, #grad_names, &#train_grads)?;)*
+                // ∂E/∂W = (1/N) Σ_b ∂ℓ_b/∂W: the sums, scaled in the update.
+                let scale = 1.0 / samples as #t;
+                #optimizer_update
+                Ok(loss)
+            }
+
+            /// The loss and, in the workspace, each parameter's gradient summed
+            /// over the batch; also the number of samples.
+            fn gradient_sums(&self, ws: &mut #workspace_name, #(#input_args,)* #(#target_args),*) -> ::core::result::Result<(#t, usize), ::denpa::Error> {
                 let mut shapes = ::denpa::runtime::Batch::new(#net_name);
                 #(#input_checks)*
                 #(#target_checks)*
                 shapes.require_samples()?;
-                let ws = &mut self.workspace.0;
                 ws.ensure(shapes.samples());
                 #train_body
-                // Nothing changes unless the loss and every gradient are finite.
-                ::denpa::runtime::ensure_finite(#net_name, "the loss", #train_loss)?;
-                #(::denpa::runtime::ensure_all_finite(#net_name, #grad_names, &#train_grads)?;)*
-                // ∂E/∂W = (1/N) Σ_b ∂ℓ_b/∂W: the sums above, scaled in the update.
-                let scale = 1.0 / shapes.samples() as #t;
-                #optimizer_update
-                Ok(#train_loss)
+                Ok((#train_loss, shapes.samples()))
             }
 
             /// [`Self::forward`] into output arrays the caller owns, with the
@@ -551,16 +566,11 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
 
             #(#[doc = #gradients_into_doc])*
             pub fn gradients_into(&self, ws: &mut #workspace_name, #(#input_args,)* #(#target_args,)* grads: &mut #grads_name) -> ::core::result::Result<#t, ::denpa::Error> {
-                let mut shapes = ::denpa::runtime::Batch::new(#net_name);
-                #(#input_checks)*
-                #(#target_checks)*
-                shapes.require_samples()?;
-                ws.ensure(shapes.samples());
-                #train_body
+                let (loss, samples) = self.gradient_sums(ws, #(#input_names,)* #(#target_names),*)?;
                 // ∂E/∂W = (1/N) Σ_b ∂ℓ_b/∂W
-                let scale = 1.0 / shapes.samples() as #t;
+                let scale = 1.0 / samples as #t;
                 #(::denpa::ndarray::Zip::from(&mut grads.#param_idents).and(&#train_grads).for_each(|g, &s| *g = s * scale);)*
-                Ok(#train_loss)
+                Ok(loss)
             }
 
             /// Saves the parameters as a safetensors file, one tensor per
