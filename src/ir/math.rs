@@ -184,20 +184,21 @@ impl<'a> Writer<'a> {
                 plain(0),
                 plain(1)
             ),
-            Op::SoftmaxCrossEntropy => format!(
-                "{}({}({}), {})",
-                function_name("cross_entropy", nt),
-                s("softmax", r"\operatorname{softmax}"),
-                plain(0),
-                plain(1)
-            ),
-            Op::SigmoidBinaryCrossEntropy => format!(
-                "{}({}({}), {})",
-                function_name("binary_cross_entropy", nt),
-                s("σ", r"\sigma"),
-                plain(0),
-                plain(1)
-            ),
+            // A fused loss, written as the two functions it fuses.
+            Op::SoftmaxCrossEntropy | Op::SigmoidBinaryCrossEntropy => {
+                let (loss, inner) = match n.op {
+                    Op::SoftmaxCrossEntropy => {
+                        ("cross_entropy", s("softmax", r"\operatorname{softmax}"))
+                    }
+                    _ => ("binary_cross_entropy", s("σ", r"\sigma")),
+                };
+                format!(
+                    "{}({inner}({}), {})",
+                    function_name(loss, nt),
+                    plain(0),
+                    plain(1)
+                )
+            }
             Op::Reduce if self.per_sample && self.g.node(n.args[0]).ty.shape == n.ty.shape => {
                 self.write(n.args[0], false)
             }

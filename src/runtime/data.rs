@@ -455,15 +455,9 @@ impl<T: NdFloat> Standardizer<T> {
     ///
     /// If `x` has a different number of columns than the data it was fitted on.
     pub fn transform(&self, x: ArrayView2<'_, T>) -> Array2<T> {
-        check_columns("Standardizer", self.mean.len(), x.ncols());
-        let mut out = x.to_owned();
-        for mut row in out.rows_mut() {
-            ndarray::Zip::from(&mut row)
-                .and(&self.mean)
-                .and(&self.scale)
-                .for_each(|v, &m, &s| *v = (*v - m) / s);
-        }
-        out
+        per_column("Standardizer", x, &self.mean, &self.scale, |v, m, s| {
+            (v - m) / s
+        })
     }
 
     /// `x · scale + mean`: back from standardized values to the data's.
@@ -472,15 +466,9 @@ impl<T: NdFloat> Standardizer<T> {
     ///
     /// If `x` has a different number of columns than the data it was fitted on.
     pub fn inverse_transform(&self, x: ArrayView2<'_, T>) -> Array2<T> {
-        check_columns("Standardizer", self.mean.len(), x.ncols());
-        let mut out = x.to_owned();
-        for mut row in out.rows_mut() {
-            ndarray::Zip::from(&mut row)
-                .and(&self.mean)
-                .and(&self.scale)
-                .for_each(|v, &m, &s| *v = *v * s + m);
-        }
-        out
+        per_column("Standardizer", x, &self.mean, &self.scale, |v, m, s| {
+            v * s + m
+        })
     }
 }
 
@@ -522,16 +510,29 @@ impl<T: NdFloat> MinMaxScaler<T> {
     ///
     /// If `x` has a different number of columns than the data it was fitted on.
     pub fn transform(&self, x: ArrayView2<'_, T>) -> Array2<T> {
-        check_columns("MinMaxScaler", self.min.len(), x.ncols());
-        let mut out = x.to_owned();
-        for mut row in out.rows_mut() {
-            ndarray::Zip::from(&mut row)
-                .and(&self.min)
-                .and(&self.range)
-                .for_each(|v, &lo, &r| *v = (*v - lo) / r);
-        }
-        out
+        per_column("MinMaxScaler", x, &self.min, &self.range, |v, lo, r| {
+            (v - lo) / r
+        })
     }
+}
+
+/// `f(value, a[column], b[column])` for every element of `x`, as a new array.
+fn per_column<T: NdFloat>(
+    scaler: &str,
+    x: ArrayView2<'_, T>,
+    a: &Array1<T>,
+    b: &Array1<T>,
+    f: impl Fn(T, T, T) -> T,
+) -> Array2<T> {
+    check_columns(scaler, a.len(), x.ncols());
+    let mut out = x.to_owned();
+    for mut row in out.rows_mut() {
+        ndarray::Zip::from(&mut row)
+            .and(a)
+            .and(b)
+            .for_each(|v, &a, &b| *v = f(*v, a, b));
+    }
+    out
 }
 
 fn from_f64<T: NdFloat>(v: f64) -> T {
