@@ -72,7 +72,8 @@ denpa_macros::net! {
 /// A hand-written multilayer perceptron: preallocated buffers, bias and
 /// activation fused into one pass over each product, the SGD update folded
 /// into the weight-gradient product (W ← W − η/B · aᵀδ as one GEMM with
-/// β = 1), no allocation per step.
+/// β = 1), a vector-times-matrix loop for one sample, no allocation per step
+/// of its own. It does not compute the loss, which denpa's step returns.
 struct Hand {
     w: Vec<Array2<f32>>,
     b: Vec<Array1<f32>>,
@@ -122,7 +123,18 @@ impl Hand {
         for l in 0..layers {
             let (before, after) = self.a.split_at_mut(l + 1);
             let out = &mut after[0];
-            general_mat_mul(1.0, &before[l], &self.w[l], 0.0, out);
+            let input = &before[l];
+            match (input.as_slice(), out.as_slice_mut(), self.w[l].as_slice()) {
+                // One sample: a vector-times-matrix loop, rows of W scaled
+                // into the output (a GEMM library would repack all of W).
+                (Some(a), Some(o), Some(w)) if input.nrows() == 1 => {
+                    o.fill(0.0);
+                    for (&a_p, w_row) in a.iter().zip(w.chunks_exact(o.len())) {
+                        o.iter_mut().zip(w_row).for_each(|(o, &w)| *o += a_p * w);
+                    }
+                }
+                _ => general_mat_mul(1.0, input, &self.w[l], 0.0, out),
+            }
             let last = l + 1 == layers;
             let sigmoid = self.sigmoid;
             Zip::from(out.rows_mut()).for_each(|mut row| {

@@ -54,6 +54,9 @@ pub fn names(net: &Net, g: &Graph) -> Vec<String> {
         "out",
         "scale",
         "step",
+        "packing",
+        "descent",
+        "sgd",
     ] {
         taken.insert(reserved.into(), ());
     }
@@ -364,6 +367,7 @@ impl<'a> Emitter<'a> {
                 readers[r.index()].push(id);
             }
         }
+        let (together, skip) = self.softmax_with_loss();
         for id in self.g.ids() {
             if !self.is_bound(id) {
                 continue;
@@ -386,7 +390,11 @@ impl<'a> Emitter<'a> {
                 let dims = self.dims(&ty);
                 self.uses_batch = used;
                 self.fields.push((name.clone(), array, dims));
-                out.extend(self.value_into(id));
+                if let Some(&(y, loss)) = together.get(&id) {
+                    out.extend(self.softmax_and_loss_into(y, loss));
+                } else if !skip.contains(&id) {
+                    out.extend(self.value_into(id));
+                }
             } else {
                 let value = self.value(id);
                 out.extend(quote!(let #name = #value;));
@@ -417,6 +425,21 @@ impl<'a> Emitter<'a> {
             Op::MatMul { ta, tb } => {
                 let a = self.reference(arg(0));
                 let b = self.reference(arg(1));
+                if (self.physical_rank(arg(0)), self.physical_rank(arg(1))) == (2, 2) {
+                    // Matrices through runtime::gemm: a batch of one takes
+                    // the vector-times-matrix loop.
+                    let a = if ta {
+                        quote!(#a.t())
+                    } else {
+                        quote!(#a.view())
+                    };
+                    let b = if tb {
+                        quote!(#b.t())
+                    } else {
+                        quote!(#b.view())
+                    };
+                    return quote!(::denpa::runtime::matmul(#a, #b));
+                }
                 let a = if ta { quote!(#a.t()) } else { a };
                 let b = if tb { quote!(#b.t()) } else { b };
                 quote!(#a.dot(&#b))
@@ -542,6 +565,51 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// Where a body computes both softmax(z) and the fused cross-entropy of
+    /// the same logits, in place and batched: one kernel writes both at the
+    /// first of the two statements (keyed by it: the softmax node and the
+    /// loss node), and the second is skipped.
+    fn softmax_with_loss(
+        &self,
+    ) -> (
+        BTreeMap<NodeId, (NodeId, NodeId)>,
+        std::collections::BTreeSet<NodeId>,
+    ) {
+        let mut together = BTreeMap::new();
+        let mut skip = std::collections::BTreeSet::new();
+        if !self.in_place {
+            return (together, skip);
+        }
+        for loss in self.g.ids() {
+            let n = self.g.node(loss);
+            if n.op != Op::SoftmaxCrossEntropy || !self.is_bound(loss) || !n.ty.batched {
+                continue;
+            }
+            let (z, t) = (n.args[0], n.args[1]);
+            let batched = |id: NodeId| {
+                let ty = &self.g.node(id).ty;
+                ty.batched && ty.shape.len() == 1
+            };
+            let softmax = self.g.ids().find(|&y| {
+                let m = self.g.node(y);
+                m.op == Op::Softmax && m.args[0] == z && self.is_bound(y)
+            });
+            if let (Some(y), true) = (softmax, batched(z) && batched(t)) {
+                together.insert(y.min(loss), (y, loss));
+                skip.insert(y.max(loss));
+            }
+        }
+        (together, skip)
+    }
+
+    /// softmax(z) and the fused cross-entropy of z, in one kernel.
+    fn softmax_and_loss_into(&self, y: NodeId, loss: NodeId) -> TokenStream {
+        let n = self.g.node(loss);
+        let (z, t) = (self.reference(n.args[0]), self.reference(n.args[1]));
+        let (y, loss) = (self.reference(y), self.reference(loss));
+        quote!(::denpa::runtime::softmax_rows_and_cross_entropy_into(#z.view(), #t.view(), #y.view_mut(), #loss.view_mut());)
+    }
+
     /// A statement computing a bound array node into its workspace array
     /// `ws.<name>`: the same computation as [`Self::value`], allocating
     /// nothing.
@@ -549,8 +617,8 @@ impl<'a> Emitter<'a> {
         let n = self.g.node(id).clone();
         let out = self.reference(id);
         let arg = |k: usize| n.args[k];
-        // Products without allocation where they are small (see runtime::gemm).
-        let mm = |a: TokenStream, b: TokenStream, out: &TokenStream| quote!(::denpa::runtime::gemm(1.0, #a, #b, 0.0, #out.view_mut()););
+        // Products without allocation: packed in the workspace's packing space.
+        let mm = |a: TokenStream, b: TokenStream, out: &TokenStream| quote!(::denpa::runtime::gemm_with(&mut ws.packing, 1.0, #a, #b, 0.0, #out.view_mut()););
         let mv = |a: TokenStream, x: TokenStream, out: &TokenStream| quote!(::denpa::runtime::gemv(1.0, #a, #x, 0.0, #out.view_mut()););
         let axis = |k: usize| {
             let k = dim(k);

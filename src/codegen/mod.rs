@@ -16,7 +16,7 @@ use quote::{format_ident, quote};
 pub use body::{names, physical_rank, Emitter, MAX_FUSED};
 
 use crate::check::{shape_text, Init, Net, Optimizer};
-use crate::ir::{literal, Graph, NodeId};
+use crate::ir::{literal, Graph, NodeId, Op};
 
 /// The Rust items of one network, with the comments for people.
 #[derive(Debug, Clone)]
@@ -185,12 +185,35 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
                 .unwrap_or(*gradient),
         );
     }
+    // The products whose update SGD folds in: they are left out of
+    // gradient_sums, which computes their operands instead.
+    let folds: Vec<Option<Fold>> = train_roots[1..]
+        .iter()
+        .map(|r| match net.optimizer {
+            Optimizer::Sgd { .. } => Fold::of(g, &names, *r),
+            _ => None,
+        })
+        .collect();
+    let mut sum_roots = vec![g.loss];
+    sum_roots.extend(
+        train_roots[1..]
+            .iter()
+            .zip(&folds)
+            .filter(|(_, f)| f.is_none())
+            .map(|(r, _)| *r),
+    );
+    let returned = sum_roots.len();
+    for operand in folds.iter().flatten().flat_map(|f| f.operands.iter()) {
+        if !sum_roots.contains(&operand.0) {
+            sum_roots.push(operand.0);
+        }
+    }
     let mut workspace_fields = Vec::new();
     let (train_body, train_ret) = function_body(
         net,
         g,
         &names,
-        &train_roots,
+        &sum_roots,
         "gradient_sums",
         &mut comments,
         Some(&mut workspace_fields),
@@ -245,7 +268,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
         })
         .collect();
     let gradients_into_doc: Vec<String> = format!(
-        " [`Self::gradients`] into a gradients struct the caller owns (start from\n [`{}Grads::zeros`]), with the intermediates in a workspace the caller keeps:\n no allocation once the workspace has seen the batch size (beyond products\n larger than `runtime::SMALL_PRODUCT`). Returns the loss.",
+        " [`Self::gradients`] into a gradients struct the caller owns (start from\n [`{}Grads::zeros`]), with the intermediates in a workspace the caller keeps:\n no allocation once the workspace has seen the batch size. Returns the loss.",
         net.name
     )
     .lines()
@@ -271,8 +294,59 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
         net.name
     );
     let train_loss = &train_ret[0];
-    let train_grads = &train_ret[1..];
-    let optimizer = optimizer(net, &t, train_grads);
+    // Each parameter's gradient sum in the workspace, or its fold.
+    let mut sums = train_ret[1..returned].iter();
+    let train_grads: Vec<Result<&TokenStream, &Fold>> = folds
+        .iter()
+        .map(|f| match f {
+            Some(fold) => Err(fold),
+            None => Ok(sums.next().expect("one sum per unfolded parameter")),
+        })
+        .collect();
+    let sum_grads: Vec<&TokenStream> = train_grads.iter().filter_map(|g| g.ok()).collect();
+    let sum_names: Vec<String> = net
+        .params
+        .iter()
+        .zip(&folds)
+        .filter(|(_, f)| f.is_none())
+        .map(|(p, _)| format!("the gradient of {}", p.name))
+        .collect();
+    // The operands of folded products, each checked once before any update.
+    let mut factors: Vec<(NodeId, TokenStream, String)> = Vec::new();
+    for (p, fold) in net.params.iter().zip(&folds) {
+        for (id, tokens) in fold.iter().flat_map(|f| f.operands.iter()) {
+            if !factors.iter().any(|f| f.0 == *id) {
+                let what = format!(
+                    "{}, a factor of the gradient of {}",
+                    names[id.index()],
+                    p.name
+                );
+                factors.push((*id, tokens.clone(), what));
+            }
+        }
+    }
+    let factor_refs: Vec<&TokenStream> = factors.iter().map(|f| &f.1).collect();
+    let factor_names: Vec<&String> = factors.iter().map(|f| &f.2).collect();
+    let into_grads: Vec<TokenStream> = train_grads
+        .iter()
+        .zip(&param_idents)
+        .map(|(grad, p)| match grad {
+            Ok(sum) => quote!(::denpa::ndarray::Zip::from(&mut grads.#p).and(&#sum).for_each(|g, &s| *g = s * scale);),
+            Err(fold) => fold.tokens(quote!(scale), quote!(0.0), quote!(grads.#p)),
+        })
+        .collect();
+    let optimizer = optimizer(net, &t, &train_grads);
+    if folds.iter().any(Option::is_some) {
+        comments.insert(
+            "step_with/descent".into(),
+            vec![
+                "descent = −η/N: SGD's step, folded into the last product of each gradient:".into(),
+                "W ← W + descent·(aᵀδ) as one product into W (β = 1), b ← b + descent·Σ_b δ,"
+                    .into(),
+                "so no gradient is stored; the factors were checked finite above".into(),
+            ],
+        );
+    }
     let dims_of = |decls: &[crate::check::Decl]| -> Vec<Vec<TokenStream>> {
         decls
             .iter()
@@ -319,11 +393,6 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
         .params
         .iter()
         .map(|p| init_tokens(&t, &p.shape, &Init::Zeros))
-        .collect();
-    let grad_names: Vec<String> = net
-        .params
-        .iter()
-        .map(|p| format!("the gradient of {}", p.name))
         .collect();
 
     // with_seed
@@ -411,6 +480,8 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
         #[allow(non_snake_case)] // fields are named after the values they hold
         pub struct #workspace_name {
             batch: ::core::option::Option<usize>,
+            /// The packed panels of the larger products.
+            packing: ::denpa::runtime::Packing<#t>,
             #(#ws_names: #ws_fields,)*
         }
 
@@ -530,7 +601,8 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
                 let (loss, samples) = self.gradient_sums(ws, #(#input_names,)* #(#target_names),*)?;
                 // Nothing changes unless the loss and every gradient are finite.
                 ::denpa::runtime::ensure_finite(#net_name, "the loss", loss)?;
-                #(::denpa::runtime::ensure_all_finite(#net_name, #grad_names, &#train_grads)?;)*
+                #(::denpa::runtime::ensure_all_finite(#net_name, #sum_names, &#sum_grads)?;)*
+                #(::denpa::runtime::ensure_all_finite(#net_name, #factor_names, &#factor_refs)?;)*
                 // ∂E/∂W = (1/N) Σ_b ∂ℓ_b/∂W: the sums, scaled in the update.
                 let scale = 1.0 / samples as #t;
                 #optimizer_update
@@ -552,9 +624,8 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
             /// [`Self::forward`] into output arrays the caller owns, with the
             /// intermediates in a workspace the caller keeps between calls
             /// (`Default::default()` to start): no allocation once the
-            /// workspace has seen the batch size (beyond products larger than
-            /// `runtime::SMALL_PRODUCT`). Each output must already have its
-            /// shape, one row per sample.
+            /// workspace has seen the batch size. Each output must already
+            /// have its shape, one row per sample.
             pub fn forward_into(&self, ws: &mut #workspace_name, #(#input_args,)* #(#output_idents: #output_refs),*) -> ::core::result::Result<(), ::denpa::Error> {
                 let mut shapes = ::denpa::runtime::Batch::new(#net_name);
                 #(#input_checks)*
@@ -569,7 +640,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
                 let (loss, samples) = self.gradient_sums(ws, #(#input_names,)* #(#target_names),*)?;
                 // ∂E/∂W = (1/N) Σ_b ∂ℓ_b/∂W
                 let scale = 1.0 / samples as #t;
-                #(::denpa::ndarray::Zip::from(&mut grads.#param_idents).and(&#train_grads).for_each(|g, &s| *g = s * scale);)*
+                #(#into_grads)*
                 Ok(loss)
             }
 
@@ -705,7 +776,88 @@ struct OptimizerCode {
     fields: Vec<Ident>,
 }
 
-fn optimizer(net: &Net, t: &TokenStream, grads: &[TokenStream]) -> OptimizerCode {
+/// An SGD update folded into the last product of a gradient:
+/// W ← W − (η/N)·(aᵀδ) as one GEMM with β = 1 (or b ← b − (η/N)·Σ_b δ as one
+/// pass), so the gradient is never stored. Exact: the same sum, scaled once.
+pub struct Fold {
+    /// The values the product reads, as workspace references.
+    operands: Vec<(NodeId, TokenStream)>,
+    /// The product or sum, given α, β and the array it adds into.
+    kind: FoldKind,
+}
+
+enum FoldKind {
+    /// op(a)·op(b).
+    Product(TokenStream, TokenStream),
+    /// Σ over the batch of one array.
+    ColumnSum(TokenStream),
+}
+
+impl Fold {
+    /// The fold of a parameter's gradient sum, if it is one product of two
+    /// matrices (or one sum over the batch) of values the step computed: no
+    /// parameter among them, so no update can change what another reads.
+    fn of(g: &Graph, names: &[String], sum: NodeId) -> Option<Fold> {
+        let n = g.node(sum);
+        let operand = |id: NodeId| -> Option<(NodeId, TokenStream)> {
+            let m = g.node(id);
+            let name = Ident::new(&names[id.index()], Span::call_site());
+            match m.op {
+                Op::Input(_) | Op::Target(_) => Some((id, quote!(#name))),
+                Op::Param(_) | Op::Const(_) | Op::BatchSize => None,
+                _ if physical_rank(&m.ty) == 2 => Some((id, quote!(ws.#name))),
+                _ => None,
+            }
+        };
+        match n.op {
+            Op::MatMul { ta, tb } if physical_rank(&n.ty) == 2 => {
+                let (a, b) = (operand(n.args[0])?, operand(n.args[1])?);
+                let op = |(_, r): &(NodeId, TokenStream), t: bool| {
+                    if t {
+                        quote!(#r.t())
+                    } else {
+                        quote!(#r.view())
+                    }
+                };
+                let kind = FoldKind::Product(op(&a, ta), op(&b, tb));
+                Some(Fold {
+                    operands: vec![a, b],
+                    kind,
+                })
+            }
+            Op::Reduce
+                if !n.ty.batched && physical_rank(&n.ty) == 1 && g.node(n.args[0]).ty.batched =>
+            {
+                let x = operand(n.args[0])?;
+                let r = &x.1;
+                let kind = FoldKind::ColumnSum(quote!(#r.view()));
+                Some(Fold {
+                    operands: vec![x],
+                    kind,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// out ← β·out + α·(the product or sum).
+    fn tokens(&self, alpha: TokenStream, beta: TokenStream, out: TokenStream) -> TokenStream {
+        match &self.kind {
+            FoldKind::Product(a, b) => {
+                quote!(::denpa::runtime::gemm_with(&mut ws.packing, #alpha, #a, #b, #beta, #out.view_mut());)
+            }
+            FoldKind::ColumnSum(x) => {
+                quote!(::denpa::runtime::add_column_sums(#alpha, #x, #beta, #out.view_mut());)
+            }
+        }
+    }
+}
+
+/// Each parameter's gradient for the optimizer: its sum in the workspace, or
+/// (SGD only) the product its update is folded into.
+type StepGradient<'a> = Result<&'a TokenStream, &'a Fold>;
+
+fn optimizer(net: &Net, t: &TokenStream, grads: &[StepGradient<'_>]) -> OptimizerCode {
     let name = format_ident!("{}Optimizer", net.name);
     let params: Vec<Ident> = net
         .params
@@ -754,12 +906,29 @@ fn optimizer(net: &Net, t: &TokenStream, grads: &[TokenStream]) -> OptimizerCode
         }
     }
     let num = |v: f64| literal(v).0;
+    // Only SGD folds; the others keep every sum.
+    let sums: Vec<&TokenStream> = grads.iter().filter_map(|g| g.ok()).collect();
     let update = match net.optimizer {
         Optimizer::Sgd { lr } => {
             let lr = num(lr);
+            let updates: Vec<TokenStream> = grads
+                .iter()
+                .zip(&params)
+                .map(|(grad, p)| match grad {
+                    Ok(sum) => quote!(sgd.update(&mut self.#p, &#sum, scale);),
+                    // W ← W − (η/N)·(the product), in the product.
+                    Err(fold) => fold.tokens(quote!(descent), quote!(1.0), quote!(self.#p)),
+                })
+                .collect();
+            let descent = if grads.iter().any(|g| g.is_err()) {
+                quote!(let descent = -sgd.lr * scale;)
+            } else {
+                quote!()
+            };
             quote! {
                 let sgd = ::denpa::runtime::Sgd { lr: #lr };
-                #(sgd.update(&mut self.#params, &#grads, scale);)*
+                #descent
+                #(#updates)*
                 self.optimizer.step += 1;
             }
         }
@@ -768,7 +937,7 @@ fn optimizer(net: &Net, t: &TokenStream, grads: &[TokenStream]) -> OptimizerCode
             let v: Vec<&TokenStream> = state.iter().map(|s| &s[0]).collect();
             quote! {
                 let momentum = ::denpa::runtime::Momentum { lr: #lr, beta: #beta };
-                #(momentum.update(&mut self.#params, &#grads, scale, #v);)*
+                #(momentum.update(&mut self.#params, &#sums, scale, #v);)*
                 self.optimizer.step += 1;
             }
         }
@@ -785,7 +954,7 @@ fn optimizer(net: &Net, t: &TokenStream, grads: &[TokenStream]) -> OptimizerCode
                 self.optimizer.step += 1;
                 let step = self.optimizer.step;
                 let adam = ::denpa::runtime::Adam { lr: #lr, beta1: #beta1, beta2: #beta2, eps: #eps };
-                #(adam.update(step, &mut self.#params, &#grads, scale, (#m, #v));)*
+                #(adam.update(step, &mut self.#params, &#sums, scale, (#m, #v));)*
             }
         }
     };

@@ -6,6 +6,7 @@
 //! user's crate.
 
 pub mod data;
+mod gemm;
 mod gradcheck;
 pub mod init;
 mod optim;
@@ -16,6 +17,7 @@ use ndarray::{
     Dimension, NdFloat, Zip,
 };
 
+pub use gemm::{gemm, gemm_with, gemv, matmul, Packing, SMALL_PRODUCT};
 pub use gradcheck::{gradcheck, Comparison, GradcheckReport};
 pub use init::{Rng, DEFAULT_SEED};
 pub use optim::{Adam, Momentum, Sgd};
@@ -166,126 +168,19 @@ pub fn argument<'a, T, D: Dimension>(
     })
 }
 
-/// Products up to this many multiply-adds (16³) run in [`gemm`]'s own loop, which
-/// allocates nothing; larger ones go to matrixmultiply (through ndarray),
-/// which is faster there but allocates a packing buffer for each product.
-pub const SMALL_PRODUCT: usize = 16 * 16 * 16;
-
-/// c ← α·a·b + β·c for matrices (views, so `x.t()` is a transpose).
-///
-/// Small products run here on contiguous slices, in an order that reads
-/// memory in sequence for the operands' layouts (row-major `a` and `b`; `b`
-/// a transposed matrix; `a` a transposed matrix), allocating nothing.
-/// Larger ones, or other layouts, go to matrixmultiply through ndarray.
-pub fn gemm<T: NdFloat>(
-    alpha: T,
-    a: ArrayView2<'_, T>,
-    b: ArrayView2<'_, T>,
-    beta: T,
-    mut c: ArrayViewMut2<'_, T>,
-) {
-    let (m, k) = a.dim();
-    let n = b.ncols();
-    let small = m * k * n <= SMALL_PRODUCT;
-    let (Some(cs), true) = (c.as_slice_mut(), small) else {
-        ndarray::linalg::general_mat_mul(alpha, &a, &b, beta, &mut c);
-        return;
-    };
-    if beta == T::zero() {
-        cs.iter_mut().for_each(|v| *v = T::zero());
-    } else if beta != T::one() {
-        cs.iter_mut().for_each(|v| *v *= beta);
-    }
-    match (
-        a.as_slice(),
-        b.as_slice(),
-        a.t().as_slice(),
-        b.t().as_slice(),
-    ) {
-        // Row-major a and b: rows of b, scaled, into rows of c.
-        (Some(a), Some(b), _, _) => {
-            for (a_row, c_row) in a.chunks_exact(k).zip(cs.chunks_exact_mut(n)) {
-                for (&a_ip, b_row) in a_row.iter().zip(b.chunks_exact(n)) {
-                    let s = alpha * a_ip;
-                    c_row.iter_mut().zip(b_row).for_each(|(c, &b)| *c += s * b);
-                }
-            }
-        }
-        // b is a transposed row-major matrix: dot products of rows.
-        (Some(a), None, _, Some(bt)) => {
-            for (a_row, c_row) in a.chunks_exact(k).zip(cs.chunks_exact_mut(n)) {
-                for (c_ij, bt_row) in c_row.iter_mut().zip(bt.chunks_exact(k)) {
-                    *c_ij += alpha * dot(a_row, bt_row);
-                }
-            }
-        }
-        // a is a transposed row-major matrix: one rank-one update per row of aᵀ.
-        (None, Some(b), Some(at), _) => {
-            for (at_row, b_row) in at.chunks_exact(m).zip(b.chunks_exact(n)) {
-                for (&a_ip, c_row) in at_row.iter().zip(cs.chunks_exact_mut(n)) {
-                    let s = alpha * a_ip;
-                    c_row.iter_mut().zip(b_row).for_each(|(c, &b)| *c += s * b);
-                }
-            }
-        }
-        _ => {
-            // Undo the scaling: general_mat_mul applies β itself.
-            let _ = cs;
-            let mut c2 = c;
-            if beta != T::zero() && beta != T::one() {
-                c2.mapv_inplace(|v| v / beta);
-            }
-            ndarray::linalg::general_mat_mul(alpha, &a, &b, beta, &mut c2);
-        }
-    }
-}
-
-/// Σ x·y with eight running sums, so that the loop vectorizes (one sum
-/// would fix the order of the additions and keep it scalar).
-fn dot<T: NdFloat>(x: &[T], y: &[T]) -> T {
-    let mut sums = [T::zero(); 8];
-    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
-    let tail: T = xc
-        .remainder()
-        .iter()
-        .zip(yc.remainder())
-        .fold(T::zero(), |s, (&a, &b)| s + a * b);
-    for (a, b) in xc.zip(yc) {
-        for l in 0..8 {
-            sums[l] += a[l] * b[l];
-        }
-    }
-    sums.iter().fold(tail, |s, &v| s + v)
-}
-
-/// y ← α·a·x + β·y for a matrix and a vector, allocating nothing.
-pub fn gemv<T: NdFloat>(
-    alpha: T,
-    a: ArrayView2<'_, T>,
-    x: ArrayView1<'_, T>,
-    beta: T,
-    mut y: ArrayViewMut1<'_, T>,
-) {
-    for (a_row, y_i) in a.rows().into_iter().zip(y.iter_mut()) {
-        let dot = Zip::from(&a_row)
-            .and(&x)
-            .fold(T::zero(), |s, &a, &x| s + a * x);
-        *y_i = alpha * dot
-            + if beta == T::zero() {
-                T::zero()
-            } else {
-                beta * *y_i
-            };
-    }
-}
-
 /// σ(x) = 1 / (1 + e^(−x)), without overflow for large |x|.
+///
+/// One exponential, e^(−|x|) ≤ 1, serves both signs: σ(x) = 1 / (1 + e) for
+/// x ≥ 0 and e / (1 + e) below. (Two branches with an exponential each would
+/// be evaluated both and selected once the loop is vectorized.)
+#[inline]
 pub fn sigmoid<T: NdFloat>(x: T) -> T {
+    let e = (-x.abs()).exp();
+    let s = T::one() / (T::one() + e);
     if x >= T::zero() {
-        T::one() / (T::one() + (-x).exp())
+        s
     } else {
-        let e = x.exp();
-        e / (T::one() + e)
+        e * s
     }
 }
 
@@ -370,10 +265,27 @@ pub fn sum_rows_into<T: NdFloat>(x: ArrayView2<'_, T>, mut out: ArrayViewMut1<'_
 }
 
 /// Σ over each column (over the batch), into `out`.
-pub fn sum_columns_into<T: NdFloat>(x: ArrayView2<'_, T>, mut out: ArrayViewMut1<'_, T>) {
-    out.fill(T::zero());
+pub fn sum_columns_into<T: NdFloat>(x: ArrayView2<'_, T>, out: ArrayViewMut1<'_, T>) {
+    add_column_sums(T::one(), x, T::zero(), out);
+}
+
+/// out ← β·out + α·Σ over each column (over the batch): a bias gradient, or
+/// with β = 1 and α = −η/N the SGD update of a bias folded into its sum.
+pub fn add_column_sums<T: NdFloat>(
+    alpha: T,
+    x: ArrayView2<'_, T>,
+    beta: T,
+    mut out: ArrayViewMut1<'_, T>,
+) {
+    if beta == T::zero() {
+        out.fill(T::zero());
+    } else if beta != T::one() {
+        out.mapv_inplace(|v| v * beta);
+    }
     for row in x.rows() {
-        Zip::from(&mut out).and(&row).for_each(|o, &v| *o += v);
+        Zip::from(&mut out)
+            .and(&row)
+            .for_each(|o, &v| *o += alpha * v);
     }
 }
 
@@ -446,6 +358,31 @@ pub fn softmax_cross_entropy_into<T: NdFloat>(
     }
 }
 
+/// softmax of each row into `y` and, from the same exponentials, the fused
+/// cross-entropy of each row into `loss` (as [`softmax_cross_entropy_into`]:
+/// −Σ t (z − max − ln Σ e^(z − max)), finite for any finite z). One pass of
+/// e^(z − max) serves both, where the two kernels apart would take two.
+pub fn softmax_rows_and_cross_entropy_into<T: NdFloat>(
+    z: ArrayView2<'_, T>,
+    t: ArrayView2<'_, T>,
+    mut y: ArrayViewMut2<'_, T>,
+    mut loss: ArrayViewMut1<'_, T>,
+) {
+    let rows = z.rows().into_iter().zip(t.rows()).zip(y.rows_mut());
+    for (((zi, ti), mut yi), l) in rows.zip(loss.iter_mut()) {
+        let max = zi.fold(T::neg_infinity(), |m, &v| m.max(v));
+        Zip::from(&mut yi)
+            .and(&zi)
+            .for_each(|o, &v| *o = (v - max).exp());
+        let sum = yi.sum();
+        yi.mapv_inplace(|v| v / sum);
+        let log_sum = sum.ln();
+        *l = Zip::from(&zi)
+            .and(&ti)
+            .fold(T::zero(), |s, &z, &t| s - t * (z - max - log_sum));
+    }
+}
+
 /// Σ over each row of f(y, t), then `finish(sum, columns)`, into `out`; a
 /// single row pairs with every row of the other side.
 fn per_row_into<T: NdFloat>(
@@ -487,10 +424,35 @@ pub fn ensure_all_finite<T: NdFloat, S: Data<Elem = T>, D: Dimension>(
     what: &str,
     values: &ArrayBase<S, D>,
 ) -> Result<(), Error> {
+    if all_finite(values) {
+        return Ok(());
+    }
     match values.iter().find(|v| !v.is_finite()) {
         None => Ok(()),
         Some(v) => ensure_finite(network, what, *v),
     }
+}
+
+/// Whether every element is finite: Σ 0·v in eight running sums, which is 0
+/// for finite values and NaN once any is infinite or NaN. No branch per
+/// element, so the loop vectorizes (a search for the first bad value would
+/// not).
+fn all_finite<T: NdFloat, S: Data<Elem = T>, D: Dimension>(values: &ArrayBase<S, D>) -> bool {
+    let Some(slice) = values.as_slice_memory_order() else {
+        return values.iter().all(|v| v.is_finite());
+    };
+    let mut sums = [T::zero(); 8];
+    let chunks = slice.chunks_exact(8);
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(T::zero(), |s, &v| s + v * T::zero());
+    for c in chunks {
+        for l in 0..8 {
+            sums[l] += c[l] * T::zero();
+        }
+    }
+    sums.iter().fold(tail, |s, &v| s + v).is_finite()
 }
 
 #[cfg(test)]
@@ -532,37 +494,6 @@ mod tests {
         // a single row pairs with every row of the other side
         let ts = array![[0.0, 1.0], [1.0, 0.0]];
         assert_eq!(sse(y.view(), ts.view()).len(), 2);
-    }
-
-    #[test]
-    fn gemm_and_gemv_agree_with_ndarray_for_every_layout() {
-        let a = Array2::from_shape_fn((5, 7), |(i, j)| (i * 7 + j) as f64 * 0.1 - 1.0);
-        let b = Array2::from_shape_fn((7, 3), |(i, j)| (i * 3 + j) as f64 * 0.05 + 0.5);
-        let at = a.t().to_owned(); // 7×5, so at.t() is a transposed view of a
-        let bt = b.t().to_owned();
-        for (lhs, rhs) in [
-            (a.view(), b.view()),
-            (a.view(), bt.t()),
-            (at.t(), b.view()),
-            (at.t(), bt.t()),
-        ] {
-            let mut c = Array2::from_elem((5, 3), 1.0);
-            gemm(2.0, lhs, rhs, 0.5, c.view_mut());
-            let expected = a.dot(&b) * 2.0 + 0.5;
-            assert!(
-                (&c - &expected).iter().all(|d| d.abs() < 1e-12),
-                "{c}\n{expected}"
-            );
-        }
-        let x = array![1.0, -2.0, 0.5, 0.0, 3.0, 1.0, -1.0];
-        let mut y = Array1::from_elem(5, 1.0);
-        gemv(1.0, a.view(), x.view(), 1.0, y.view_mut());
-        assert!((&y - &(a.dot(&x) + 1.0)).iter().all(|d| d.abs() < 1e-12));
-        // Large products go to matrixmultiply and agree too.
-        let big = Array2::from_shape_fn((40, 40), |(i, j)| ((i + 2 * j) % 7) as f64);
-        let mut c = Array2::zeros((40, 40));
-        gemm(1.0, big.view(), big.t(), 0.0, c.view_mut());
-        assert_eq!(c, big.dot(&big.t()));
     }
 
     #[test]

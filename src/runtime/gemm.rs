@@ -1,0 +1,736 @@
+//! Matrix products for generated code: c ← α·op(a)·op(b) + β·c.
+//!
+//! - [`gemm`]: small products, one row, and outer products in plain loops on
+//!   contiguous slices; anything else through matrixmultiply.
+//! - [`gemm_with`]: the same, but larger products run in packed panels in a
+//!   [`Packing`] the caller keeps (the generated workspace's), so that a
+//!   training step allocates nothing once it has seen its batch size.
+//!
+//! The packed product is the textbook one (Goto's): b is packed KC×NC into
+//! panels of NR columns, a into panels of MR rows (or read in place when
+//! row-major and one depth block deep), and an MR×NR micro-tile of
+//! accumulators is kept in registers while the panels stream through it.
+//! The micro-kernel is plain safe Rust (`mul_add` over fixed-size arrays),
+//! compiled for AVX2+FMA inside `pulp`'s run-time dispatch, where LLVM turns
+//! it into broadcasts and fused multiply-adds on 8-lane registers.
+
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, NdFloat, Zip};
+
+/// Products up to this many multiply-adds (16³) run in [`gemm`]'s own loop;
+/// larger ones in packed panels ([`gemm_with`]), or in matrixmultiply
+/// (through ndarray) where no packing space is given.
+pub const SMALL_PRODUCT: usize = 16 * 16 * 16;
+
+/// c ← α·a·b + β·c for matrices (views, so `x.t()` is a transpose).
+///
+/// Small products run here on contiguous slices, in an order that reads
+/// memory in sequence for the operands' layouts (row-major `a` and `b`; `b`
+/// a transposed matrix; `a` a transposed matrix), allocating nothing; so do
+/// one row (a batch of one: a vector-times-matrix loop) and outer products
+/// (k = 1) at any size. Larger ones, or other layouts, go to matrixmultiply
+/// through ndarray, which allocates its packing space: [`gemm_with`] does not.
+pub fn gemm<T: NdFloat>(
+    alpha: T,
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    beta: T,
+    mut c: ArrayViewMut2<'_, T>,
+) {
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    // One row (a batch of one) or an outer product (k = 1): a GEMM library
+    // would pack a whole operand to use it once, so these run here at any size.
+    let small = m * k * n <= SMALL_PRODUCT || m == 1 || k == 1;
+    let (at, bt) = (a.t(), b.t());
+    let layout = match (a.as_slice(), b.as_slice(), at.as_slice(), bt.as_slice()) {
+        // Row-major a and b: rows of b, scaled, into rows of c.
+        (Some(a), Some(b), _, _) => Loops::RowsOfB(a, b),
+        // b is a transposed row-major matrix: dot products of rows.
+        (Some(a), None, _, Some(bt)) => Loops::Dots(a, bt),
+        // a is a transposed row-major matrix: one rank-one update per row of aᵀ.
+        (None, Some(b), Some(at), _) => Loops::RankOne(at, b),
+        _ => Loops::None,
+    };
+    match (c.as_slice_mut(), small, layout) {
+        // Too small for vectors to pay for the dispatch.
+        (Some(cs), true, layout) if m * k * n < 256 && !matches!(layout, Loops::None) => {
+            loops(alpha, layout, beta, cs, (m, k, n))
+        }
+        (Some(cs), true, Loops::RowsOfB(..) | Loops::Dots(..) | Loops::RankOne(..)) => {
+            struct Run<'a, 'c, T> {
+                alpha: T,
+                beta: T,
+                layout: Loops<'a, T>,
+                c: &'c mut [T],
+                dims: (usize, usize, usize),
+            }
+            impl<T: NdFloat> pulp::WithSimd for Run<'_, '_, T> {
+                type Output = ();
+                #[inline(always)]
+                fn with_simd<S: pulp::Simd>(self, _: S) {
+                    loops(self.alpha, self.layout, self.beta, self.c, self.dims)
+                }
+            }
+            pulp::Arch::new().dispatch(Run {
+                alpha,
+                beta,
+                layout,
+                c: cs,
+                dims: (m, k, n),
+            });
+        }
+        _ => ndarray::linalg::general_mat_mul(alpha, &a, &b, beta, &mut c),
+    }
+}
+
+/// The operands of [`gemm`]'s own loops, by layout.
+#[derive(Clone, Copy)]
+enum Loops<'a, T> {
+    /// Row-major a and b.
+    RowsOfB(&'a [T], &'a [T]),
+    /// Row-major a, and b a transposed row-major matrix (bᵀ's rows).
+    Dots(&'a [T], &'a [T]),
+    /// a a transposed row-major matrix (aᵀ's rows), and row-major b.
+    RankOne(&'a [T], &'a [T]),
+    /// Another layout.
+    None,
+}
+
+/// c ← α·a·b + β·c for contiguous c (m×n) in plain loops: compiled inside
+/// `pulp`'s dispatch, so that they vectorize for the CPU at hand.
+#[inline(always)]
+fn loops<T: NdFloat>(
+    alpha: T,
+    layout: Loops<'_, T>,
+    beta: T,
+    cs: &mut [T],
+    (m, k, n): (usize, usize, usize),
+) {
+    if beta == T::zero() {
+        cs.iter_mut().for_each(|v| *v = T::zero());
+    } else if beta != T::one() {
+        cs.iter_mut().for_each(|v| *v *= beta);
+    }
+    match layout {
+        Loops::RowsOfB(a, b) => {
+            for (a_row, c_row) in a.chunks_exact(k).zip(cs.chunks_exact_mut(n)) {
+                for (&a_ip, b_row) in a_row.iter().zip(b.chunks_exact(n)) {
+                    let s = alpha * a_ip;
+                    c_row.iter_mut().zip(b_row).for_each(|(c, &b)| *c += s * b);
+                }
+            }
+        }
+        Loops::Dots(a, bt) => {
+            for (a_row, c_row) in a.chunks_exact(k).zip(cs.chunks_exact_mut(n)) {
+                for (c_ij, bt_row) in c_row.iter_mut().zip(bt.chunks_exact(k)) {
+                    *c_ij += alpha * dot(a_row, bt_row);
+                }
+            }
+        }
+        Loops::RankOne(at, b) => {
+            for (at_row, b_row) in at.chunks_exact(m).zip(b.chunks_exact(n)) {
+                for (&a_ip, c_row) in at_row.iter().zip(cs.chunks_exact_mut(n)) {
+                    let s = alpha * a_ip;
+                    c_row.iter_mut().zip(b_row).for_each(|(c, &b)| *c += s * b);
+                }
+            }
+        }
+        Loops::None => {}
+    }
+}
+
+/// Σ x·y with eight running sums, so that the loop vectorizes (one sum
+/// would fix the order of the additions and keep it scalar).
+#[inline(always)]
+fn dot<T: NdFloat>(x: &[T], y: &[T]) -> T {
+    let mut sums = [T::zero(); 8];
+    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
+    let tail: T = xc
+        .remainder()
+        .iter()
+        .zip(yc.remainder())
+        .fold(T::zero(), |s, (&a, &b)| s + a * b);
+    for (a, b) in xc.zip(yc) {
+        for l in 0..8 {
+            sums[l] += a[l] * b[l];
+        }
+    }
+    sums.iter().fold(tail, |s, &v| s + v)
+}
+
+/// a·b as a new matrix, by [`gemm`]: a batch of one takes its
+/// vector-times-matrix loop.
+pub fn matmul<T: NdFloat>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Array2<T> {
+    let mut c = Array2::zeros((a.nrows(), b.ncols()));
+    gemm(T::one(), a, b, T::zero(), c.view_mut());
+    c
+}
+
+/// y ← α·a·x + β·y for a matrix and a vector, allocating nothing.
+pub fn gemv<T: NdFloat>(
+    alpha: T,
+    a: ArrayView2<'_, T>,
+    x: ArrayView1<'_, T>,
+    beta: T,
+    mut y: ArrayViewMut1<'_, T>,
+) {
+    for (a_row, y_i) in a.rows().into_iter().zip(y.iter_mut()) {
+        let dot = Zip::from(&a_row)
+            .and(&x)
+            .fold(T::zero(), |s, &a, &x| s + a * x);
+        *y_i = alpha * dot
+            + if beta == T::zero() {
+                T::zero()
+            } else {
+                beta * *y_i
+            };
+    }
+}
+
+/// c ← α·a·b + β·c, as [`gemm`], but products above [`SMALL_PRODUCT`] run in
+/// packed panels in `pack` instead of matrixmultiply: nothing is allocated
+/// once `pack` has grown to the largest product's panels.
+pub fn gemm_with<T: NdFloat>(
+    pack: &mut Packing<T>,
+    alpha: T,
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    beta: T,
+    c: ArrayViewMut2<'_, T>,
+) {
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    if m * k * n <= SMALL_PRODUCT || m == 1 || k == 1 || !c.is_standard_layout() {
+        gemm(alpha, a, b, beta, c);
+    } else {
+        gemm_packed(pack, alpha, a, b, beta, c);
+    }
+}
+
+/// Rows of a micro-tile.
+const MR: usize = 4;
+/// Depth of one packed block.
+const KC: usize = 256;
+/// Rows of a packed block of a.
+const MC: usize = 96;
+/// Columns of a packed block of b.
+const NC: usize = 2048;
+
+/// The packing space of [`gemm_packed`]: reused from call to call, so that a
+/// product allocates nothing once it has seen its sizes.
+#[derive(Debug, Clone, Default)]
+pub struct Packing<T> {
+    a: Vec<T>,
+    b: Vec<T>,
+}
+
+/// c ← α·a·b + β·c in packed panels, with the CPU's vector instructions
+/// (AVX2 and FMA where it has them, chosen at run time by `pulp`).
+fn gemm_packed<T: NdFloat>(
+    pack: &mut Packing<T>,
+    alpha: T,
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    beta: T,
+    c: ArrayViewMut2<'_, T>,
+) {
+    struct Run<'a, 'b, 'c, 'p, T> {
+        pack: &'p mut Packing<T>,
+        alpha: T,
+        a: ArrayView2<'a, T>,
+        b: ArrayView2<'b, T>,
+        beta: T,
+        c: ArrayViewMut2<'c, T>,
+    }
+    impl<T: NdFloat> pulp::WithSimd for Run<'_, '_, '_, '_, T> {
+        type Output = ();
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _: S) {
+            if std::mem::size_of::<T>() == 4 {
+                blocked::<T, 16>(self.pack, self.alpha, self.a, self.b, self.beta, self.c)
+            } else {
+                blocked::<T, 8>(self.pack, self.alpha, self.a, self.b, self.beta, self.c)
+            }
+        }
+    }
+    pulp::Arch::new().dispatch(Run {
+        pack,
+        alpha,
+        a,
+        b,
+        beta,
+        c,
+    });
+}
+
+#[inline(always)]
+fn blocked<T: NdFloat, const NR: usize>(
+    pack: &mut Packing<T>,
+    alpha: T,
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    beta: T,
+    mut c: ArrayViewMut2<'_, T>,
+) {
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        scale(&mut c, beta);
+        return;
+    }
+    let Some(cs) = c.as_slice_mut() else {
+        ndarray::linalg::general_mat_mul(alpha, &a, &b, beta, &mut c);
+        return;
+    };
+    let ldc = n;
+    // Within one depth block, a is read in place: MR rows side by side when
+    // it is row-major, MR contiguous values per step when column-major.
+    let direct = match (a.as_slice_memory_order(), a.strides()) {
+        (Some(data), &[rs, 1]) if k <= KC && m > 1 => Some(Direct::Rows(data, rs as usize)),
+        _ => None,
+    };
+    let kc_max = k.min(KC);
+    let a_len = kc_max * MC.min(m).next_multiple_of(MR);
+    let b_len = kc_max * NC.min(n).next_multiple_of(NR);
+    if pack.a.len() < a_len {
+        pack.a.resize(a_len, T::zero());
+    }
+    if pack.b.len() < b_len {
+        pack.b.resize(b_len, T::zero());
+    }
+    for jc in (0..n).step_by(NC) {
+        let nc = NC.min(n - jc);
+        for pc in (0..k).step_by(KC) {
+            let kc = KC.min(k - pc);
+            let beta = if pc == 0 { beta } else { T::one() };
+            pack_b::<T, NR>(&mut pack.b, &b, pc, kc, jc, nc);
+            for ic in (0..m).step_by(MC) {
+                let mc = MC.min(m - ic);
+                let panels = mc.div_ceil(MR);
+                match direct {
+                    // Whole panels read from a's rows; only a short last one is packed.
+                    Some(_) if mc % MR != 0 => {
+                        pack_a(&mut pack.a, &a, ic + mc - mc % MR, mc % MR, pc, kc)
+                    }
+                    Some(_) => {}
+                    None => pack_a(&mut pack.a, &a, ic, mc, pc, kc),
+                }
+                let b_panels = pack.b[..kc * nc.next_multiple_of(NR)].chunks_exact(kc * NR);
+                for (jr, bp) in b_panels.enumerate() {
+                    let j0 = jc + jr * NR;
+                    let cols = NR.min(n - j0);
+                    for ir in 0..panels {
+                        let i0 = ic + ir * MR;
+                        let rows = MR.min(m - i0);
+                        let acc = match direct {
+                            Some(Direct::Rows(data, rs)) if rows == MR => {
+                                let r: [&[T]; MR] =
+                                    std::array::from_fn(|i| &data[(i0 + i) * rs + pc..][..kc]);
+                                micro_rows::<T, NR>(r, bp)
+                            }
+                            Some(_) => micro::<T, NR>(&pack.a[..kc * MR], bp),
+                            None => micro::<T, NR>(&pack.a[ir * kc * MR..][..kc * MR], bp),
+                        };
+                        let tile = &mut cs[i0 * ldc + j0..];
+                        if rows == MR && cols == NR {
+                            store_full::<T, NR>(tile, ldc, &acc, alpha, beta);
+                        } else {
+                            store_part::<T, NR>(tile, ldc, &acc, rows, cols, alpha, beta);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How a block of a is read without packing.
+#[derive(Clone, Copy)]
+enum Direct<'a, T> {
+    /// Row-major, with this row stride.
+    Rows(&'a [T], usize),
+}
+
+/// The MR×NR tile Σ_p a[p]·b[p] of one packed panel of each.
+#[inline(always)]
+fn micro<T: NdFloat, const NR: usize>(a: &[T], b: &[T]) -> [[T; NR]; MR] {
+    let mut acc = [[T::zero(); NR]; MR];
+    for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
+        for i in 0..MR {
+            let ai = ap[i];
+            for j in 0..NR {
+                acc[i][j] = ai.mul_add(bp[j], acc[i][j]);
+            }
+        }
+    }
+    acc
+}
+
+/// The MR×NR tile Σ_p a[i][p]·b[p] of MR rows of a and a packed panel of b.
+#[inline(always)]
+fn micro_rows<T: NdFloat, const NR: usize>(a: [&[T]; MR], b: &[T]) -> [[T; NR]; MR] {
+    let mut acc = [[T::zero(); NR]; MR];
+    let [a0, a1, a2, a3] = a;
+    let columns = a0.iter().zip(a1).zip(a2).zip(a3);
+    for ((((&x0, &x1), &x2), &x3), bp) in columns.zip(b.chunks_exact(NR)) {
+        let ai = [x0, x1, x2, x3];
+        for i in 0..MR {
+            for j in 0..NR {
+                acc[i][j] = ai[i].mul_add(bp[j], acc[i][j]);
+            }
+        }
+    }
+    acc
+}
+
+/// A whole tile of c (rows `ldc` apart) ← β·c + α·acc.
+#[inline(always)]
+fn store_full<T: NdFloat, const NR: usize>(
+    c: &mut [T],
+    ldc: usize,
+    acc: &[[T; NR]; MR],
+    alpha: T,
+    beta: T,
+) {
+    let rows = c.chunks_mut(ldc).zip(acc);
+    if beta == T::zero() {
+        for (row, a) in rows {
+            let row: &mut [T; NR] = (&mut row[..NR]).try_into().expect("NR values");
+            *row = std::array::from_fn(|j| alpha * a[j]);
+        }
+    } else if beta == T::one() {
+        for (row, a) in rows {
+            let row: &mut [T; NR] = (&mut row[..NR]).try_into().expect("NR values");
+            let old = *row;
+            *row = std::array::from_fn(|j| alpha.mul_add(a[j], old[j]));
+        }
+    } else {
+        for (row, a) in rows {
+            let row: &mut [T; NR] = (&mut row[..NR]).try_into().expect("NR values");
+            let old = *row;
+            *row = std::array::from_fn(|j| alpha.mul_add(a[j], beta * old[j]));
+        }
+    }
+}
+
+/// The first `rows`×`cols` of a tile of c ← β·c + α·acc.
+#[inline(always)]
+fn store_part<T: NdFloat, const NR: usize>(
+    c: &mut [T],
+    ldc: usize,
+    acc: &[[T; NR]; MR],
+    rows: usize,
+    cols: usize,
+    alpha: T,
+    beta: T,
+) {
+    for (i, acc_row) in acc.iter().enumerate().take(rows) {
+        let row = &mut c[i * ldc..][..cols];
+        for (v, &s) in row.iter_mut().zip(acc_row) {
+            let old = if beta == T::zero() {
+                T::zero()
+            } else {
+                beta * *v
+            };
+            *v = alpha.mul_add(s, old);
+        }
+    }
+}
+
+fn scale<T: NdFloat>(c: &mut ArrayViewMut2<'_, T>, beta: T) {
+    if beta == T::zero() {
+        c.fill(T::zero());
+    } else if beta != T::one() {
+        c.mapv_inplace(|v| v * beta);
+    }
+}
+
+/// a[ic..ic+mc, pc..pc+kc] as panels of MR rows, each kc×MR (p-major), zero padded.
+#[inline(always)]
+fn pack_a<T: NdFloat>(
+    buf: &mut [T],
+    a: &ArrayView2<'_, T>,
+    ic: usize,
+    mc: usize,
+    pc: usize,
+    kc: usize,
+) {
+    let (rs, cs) = (a.strides()[0], a.strides()[1]);
+    let panels = buf[..kc * mc.next_multiple_of(MR)].chunks_exact_mut(kc * MR);
+    match (a.as_slice_memory_order(), rs, cs) {
+        // Row-major: MR rows read side by side.
+        (Some(data), _, 1) => {
+            let rs = rs as usize;
+            for (q, panel) in panels.enumerate() {
+                let i0 = ic + q * MR;
+                let rows = MR.min(ic + mc - i0);
+                if rows == MR {
+                    let r: [&[T]; MR] = std::array::from_fn(|i| &data[(i0 + i) * rs + pc..][..kc]);
+                    for (p, out) in panel.chunks_exact_mut(MR).enumerate() {
+                        for i in 0..MR {
+                            out[i] = r[i][p];
+                        }
+                    }
+                } else {
+                    for (p, out) in panel.chunks_exact_mut(MR).enumerate() {
+                        for (i, o) in out.iter_mut().enumerate() {
+                            *o = if i < rows {
+                                data[(i0 + i) * rs + pc + p]
+                            } else {
+                                T::zero()
+                            };
+                        }
+                    }
+                }
+            }
+        }
+        // Column-major (a transposed matrix): MR contiguous values per p.
+        (Some(data), 1, _) => {
+            let cs = cs as usize;
+            for (q, panel) in panels.enumerate() {
+                let i0 = ic + q * MR;
+                let rows = MR.min(ic + mc - i0);
+                if rows == MR {
+                    for (p, out) in panel.chunks_exact_mut(MR).enumerate() {
+                        let col: &[T; MR] = data[(pc + p) * cs + i0..][..MR]
+                            .try_into()
+                            .expect("MR values");
+                        let out: &mut [T; MR] = out.try_into().expect("MR values");
+                        *out = *col;
+                    }
+                } else {
+                    for (p, out) in panel.chunks_exact_mut(MR).enumerate() {
+                        let out: &mut [T; MR] = out.try_into().expect("MR values");
+                        let start = (pc + p) * cs + i0;
+                        match data[start..].first_chunk::<MR>() {
+                            Some(window) => {
+                                *out = std::array::from_fn(|i| {
+                                    if i < rows {
+                                        window[i]
+                                    } else {
+                                        T::zero()
+                                    }
+                                })
+                            }
+                            None => {
+                                let col = &data[start..][..rows];
+                                *out = std::array::from_fn(|i| {
+                                    col.get(i).copied().unwrap_or(T::zero())
+                                })
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        _ => {
+            for (q, panel) in panels.enumerate() {
+                let i0 = ic + q * MR;
+                for (p, out) in panel.chunks_exact_mut(MR).enumerate() {
+                    for (i, o) in out.iter_mut().enumerate() {
+                        *o = if i0 + i < ic + mc {
+                            a[[i0 + i, pc + p]]
+                        } else {
+                            T::zero()
+                        };
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// b[pc..pc+kc, jc..jc+nc] as panels of NR columns, each kc×NR (p-major), zero padded.
+#[inline(always)]
+fn pack_b<T: NdFloat, const NR: usize>(
+    buf: &mut [T],
+    b: &ArrayView2<'_, T>,
+    pc: usize,
+    kc: usize,
+    jc: usize,
+    nc: usize,
+) {
+    let (rs, cs) = (b.strides()[0], b.strides()[1]);
+    let panels = buf[..kc * nc.next_multiple_of(NR)].chunks_exact_mut(kc * NR);
+    match (b.as_slice_memory_order(), rs, cs) {
+        // Row-major: NR contiguous values per p.
+        (Some(data), _, 1) => {
+            let rs = rs as usize;
+            for (q, panel) in panels.enumerate() {
+                let j0 = jc + q * NR;
+                let cols = NR.min(jc + nc - j0);
+                if cols == NR {
+                    for (p, out) in panel.chunks_exact_mut(NR).enumerate() {
+                        let row: &[T; NR] = data[(pc + p) * rs + j0..][..NR]
+                            .try_into()
+                            .expect("NR values");
+                        let out: &mut [T; NR] = out.try_into().expect("NR values");
+                        *out = *row;
+                    }
+                } else {
+                    for (p, out) in panel.chunks_exact_mut(NR).enumerate() {
+                        let out: &mut [T; NR] = out.try_into().expect("NR values");
+                        let start = (pc + p) * rs + j0;
+                        // A whole window where the data goes on (into the next
+                        // row), masked: one vector blend instead of a loop.
+                        match data[start..].first_chunk::<NR>() {
+                            Some(window) => {
+                                *out = std::array::from_fn(|j| {
+                                    if j < cols {
+                                        window[j]
+                                    } else {
+                                        T::zero()
+                                    }
+                                })
+                            }
+                            None => {
+                                let row = &data[start..][..cols];
+                                *out = std::array::from_fn(|j| {
+                                    row.get(j).copied().unwrap_or(T::zero())
+                                })
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Column-major (a transposed matrix): NR columns read side by side.
+        (Some(data), 1, _) => {
+            let cs = cs as usize;
+            for (q, panel) in panels.enumerate() {
+                let j0 = jc + q * NR;
+                let cols = NR.min(jc + nc - j0);
+                for (j, o) in (0..NR).zip(0..) {
+                    let _ = o;
+                    if j < cols {
+                        let col = &data[(j0 + j) * cs + pc..][..kc];
+                        for (p, &v) in col.iter().enumerate() {
+                            panel[p * NR + j] = v;
+                        }
+                    } else {
+                        for p in 0..kc {
+                            panel[p * NR + j] = T::zero();
+                        }
+                    }
+                }
+            }
+        }
+        _ => {
+            for (q, panel) in panels.enumerate() {
+                let j0 = jc + q * NR;
+                for (p, out) in panel.chunks_exact_mut(NR).enumerate() {
+                    for (j, o) in out.iter_mut().enumerate() {
+                        *o = if j0 + j < jc + nc {
+                            b[[pc + p, j0 + j]]
+                        } else {
+                            T::zero()
+                        };
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{array, Array1};
+
+    #[test]
+    fn gemm_and_gemv_agree_with_ndarray_for_every_layout() {
+        let a = Array2::from_shape_fn((5, 7), |(i, j)| (i * 7 + j) as f64 * 0.1 - 1.0);
+        let b = Array2::from_shape_fn((7, 3), |(i, j)| (i * 3 + j) as f64 * 0.05 + 0.5);
+        let at = a.t().to_owned(); // 7×5, so at.t() is a transposed view of a
+        let bt = b.t().to_owned();
+        for (lhs, rhs) in [
+            (a.view(), b.view()),
+            (a.view(), bt.t()),
+            (at.t(), b.view()),
+            (at.t(), bt.t()),
+        ] {
+            let mut c = Array2::from_elem((5, 3), 1.0);
+            gemm(2.0, lhs, rhs, 0.5, c.view_mut());
+            let expected = a.dot(&b) * 2.0 + 0.5;
+            assert!(
+                (&c - &expected).iter().all(|d| d.abs() < 1e-12),
+                "{c}\n{expected}"
+            );
+        }
+        let x = array![1.0, -2.0, 0.5, 0.0, 3.0, 1.0, -1.0];
+        let mut y = Array1::from_elem(5, 1.0);
+        gemv(1.0, a.view(), x.view(), 1.0, y.view_mut());
+        assert!((&y - &(a.dot(&x) + 1.0)).iter().all(|d| d.abs() < 1e-12));
+        // Large products go to matrixmultiply and agree too.
+        let big = Array2::from_shape_fn((40, 40), |(i, j)| ((i + 2 * j) % 7) as f64);
+        let mut c = Array2::zeros((40, 40));
+        gemm(1.0, big.view(), big.t(), 0.0, c.view_mut());
+        assert_eq!(c, big.dot(&big.t()));
+    }
+
+    #[test]
+    fn packed_products_agree_with_ndarray_for_every_layout_and_size() {
+        let mut pack = Packing::default();
+        // Whole tiles, ragged edges, several depth and row blocks.
+        for (m, k, n) in [
+            (6, 16, 16),
+            (7, 5, 17),
+            (64, 300, 40),
+            (100, 70, 3),
+            (13, 600, 33),
+        ] {
+            let a =
+                Array2::from_shape_fn((m, k), |(i, j)| ((i * 7 + j * 3) % 11) as f64 * 0.1 - 0.5);
+            let b = Array2::from_shape_fn((k, n), |(i, j)| ((i * 5 + j) % 13) as f64 * 0.1 - 0.6);
+            let (at, bt) = (a.t().to_owned(), b.t().to_owned());
+            for (lhs, rhs) in [
+                (a.view(), b.view()),
+                (a.view(), bt.t()),
+                (at.t(), b.view()),
+                (at.t(), bt.t()),
+            ] {
+                for beta in [0.0, 1.0, 0.5] {
+                    let mut c = Array2::from_elem((m, n), 1.5);
+                    gemm_with(&mut pack, -0.5, lhs, rhs, beta, c.view_mut());
+                    let expected = a.dot(&b) * -0.5 + 1.5 * beta;
+                    let worst = (&c - &expected).iter().fold(0.0f64, |w, d| w.max(d.abs()));
+                    assert!(worst < 1e-9, "{m}×{k}×{n}, β = {beta}: off by {worst}");
+                }
+            }
+            // f32 takes the wider panels.
+            let (a32, b32) = (a.mapv(|v| v as f32), b.mapv(|v| v as f32));
+            let mut c = Array2::<f32>::zeros((m, n));
+            gemm_with(
+                &mut Packing::default(),
+                1.0,
+                a32.view(),
+                b32.view(),
+                0.0,
+                c.view_mut(),
+            );
+            let worst = (&c - &a32.dot(&b32))
+                .iter()
+                .fold(0.0f32, |w, d| w.max(d.abs()));
+            assert!(worst < 1e-3, "f32 {m}×{k}×{n}: off by {worst}");
+        }
+    }
+
+    #[test]
+    fn beta_zero_ignores_what_c_held() {
+        let a = Array2::from_elem((20, 30), 1.0f64);
+        let b = Array2::from_elem((30, 20), 2.0f64);
+        let mut c = Array2::from_elem((20, 20), f64::NAN);
+        gemm_with(
+            &mut Packing::default(),
+            1.0,
+            a.view(),
+            b.view(),
+            0.0,
+            c.view_mut(),
+        );
+        assert!(c.iter().all(|&v| v == 60.0));
+    }
+}
