@@ -1,6 +1,8 @@
 //! Training steps and inference of denpa's generated code next to a
 //! hand-written, hand-fused ndarray implementation of the same network, in
-//! the same run, with the ratio printed at the end.
+//! the same run, with the ratio printed at the end. Each pair is timed twice:
+//! by criterion, one side after the other, and in 31 alternating rounds whose
+//! median ratio is the one reported (a noisy machine slows both sides alike).
 //!
 //! `cargo bench --bench train` (add `-- --quick` for a short run).
 //!
@@ -10,11 +12,12 @@
 //! - W3: 784-128-64-10, relu, softmax + cross-entropy, batch 64, sgd 0.05
 //! - W3 inference at batch 1 and batch 64
 //!
-//! And the single-precision GEMM peak of this machine (matrixmultiply's
-//! sgemm through ndarray), to read W3's training step as a fraction of it.
+//! And the single-precision GEMM peak of this machine (the faster of
+//! matrixmultiply's sgemm through ndarray and denpa's own packed product, at
+//! 512³), to read W3's training step as a fraction of it.
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use denpa::ndarray::linalg::general_mat_mul;
@@ -227,74 +230,162 @@ fn main() {
         .configure_from_args()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
+    let mut paired = Vec::new();
 
     // W1
     let (x, t) = (batch(1, 2, 1), batch(1, 1, 2));
-    let mut g = c.benchmark_group("W1 xor 2-2-1 train batch 1");
     let mut net = W1::new();
-    g.bench_function("denpa", |b| {
-        b.iter(|| black_box(net.train_step(x.view(), t.view()).unwrap()))
-    });
     let mut hand = Hand::new(&[2, 2, 1], 1, true, false, 0.5);
-    g.bench_function("hand", |b| {
-        b.iter(|| hand.train_step(black_box(x.view()), t.view()))
-    });
-    g.finish();
+    compare(
+        &mut c,
+        &mut paired,
+        "W1 xor 2-2-1 train batch 1",
+        || {
+            black_box(net.train_step(x.view(), t.view()).unwrap());
+        },
+        || hand.train_step(black_box(x.view()), t.view()),
+    );
 
     // W2
     let (x, t) = (batch(32, 64, 3), one_hot(32, 10));
-    let mut g = c.benchmark_group("W2 digits 64-32-10 train batch 32");
     let mut net = W2::new();
-    g.bench_function("denpa", |b| {
-        b.iter(|| black_box(net.train_step(x.view(), t.view()).unwrap()))
-    });
     let mut hand = Hand::new(&[64, 32, 10], 32, true, true, 0.1);
-    g.bench_function("hand", |b| {
-        b.iter(|| hand.train_step(black_box(x.view()), t.view()))
-    });
-    g.finish();
+    compare(
+        &mut c,
+        &mut paired,
+        "W2 digits 64-32-10 train batch 32",
+        || {
+            black_box(net.train_step(x.view(), t.view()).unwrap());
+        },
+        || hand.train_step(black_box(x.view()), t.view()),
+    );
 
     // W3
     let (x, t) = (batch(64, 784, 5), one_hot(64, 10));
-    let mut g = c.benchmark_group("W3 784-128-64-10 train batch 64");
     let mut net = W3::new();
-    g.bench_function("denpa", |b| {
-        b.iter(|| black_box(net.train_step(x.view(), t.view()).unwrap()))
-    });
     let mut hand = Hand::new(&[784, 128, 64, 10], 64, false, true, 0.05);
-    g.bench_function("hand", |b| {
-        b.iter(|| hand.train_step(black_box(x.view()), t.view()))
-    });
-    g.finish();
+    compare(
+        &mut c,
+        &mut paired,
+        W3_TRAIN,
+        || {
+            black_box(net.train_step(x.view(), t.view()).unwrap());
+        },
+        || hand.train_step(black_box(x.view()), t.view()),
+    );
 
     for rows in [1, 64] {
         let x = batch(rows, 784, 7);
-        let mut g = c.benchmark_group(format!("W3 inference batch {rows}"));
         let net = W3::new();
-        g.bench_function("denpa", |b| {
-            b.iter(|| black_box(net.forward(x.view()).unwrap()))
-        });
         let mut hand = Hand::new(&[784, 128, 64, 10], rows, false, true, 0.05);
-        g.bench_function("hand", |b| b.iter(|| hand.forward(black_box(x.view()))));
-        g.finish();
+        compare(
+            &mut c,
+            &mut paired,
+            &format!("W3 inference batch {rows}"),
+            || {
+                black_box(net.forward(x.view()).unwrap());
+            },
+            || hand.forward(black_box(x.view())),
+        );
     }
 
-    // The GEMM peak: a large single-precision product.
+    // The GEMM peak: a large single-precision product, by matrixmultiply
+    // (ndarray's) and by denpa's own packed kernel; the faster is the peak.
     let n = 512;
     let (a, bm) = (batch(n, n, 8), batch(n, n, 9));
     let mut out = Array2::<f32>::zeros((n, n));
     let mut g = c.benchmark_group("sgemm 512");
-    g.bench_function("peak", |b| {
+    g.bench_function("matrixmultiply", |b| {
         b.iter(|| general_mat_mul(1.0, &a, &bm, 0.0, &mut out))
+    });
+    let mut packing = denpa::runtime::Packing::default();
+    g.bench_function("denpa", |b| {
+        b.iter(|| {
+            denpa::runtime::gemm_with(&mut packing, 1.0, a.view(), bm.view(), 0.0, out.view_mut())
+        })
     });
     g.finish();
 
     c.final_summary();
-    report();
+    report(&paired);
 }
 
-/// Reads criterion's estimates back and prints the table with ratios.
-fn report() {
+const W3_TRAIN: &str = "W3 784-128-64-10 train batch 64";
+
+/// One workload's paired measurement: the median over rounds of each side's
+/// time per call, and the median of the per-round ratios.
+struct Paired {
+    group: String,
+    denpa_ns: f64,
+    hand_ns: f64,
+    ratio: f64,
+}
+
+/// Benchmarks denpa and the hand baseline with criterion, then measures them
+/// again in alternating rounds (ABBA, ~10 ms each), so that a machine whose
+/// speed drifts over seconds slows both sides of each ratio alike.
+fn compare(
+    c: &mut Criterion,
+    paired: &mut Vec<Paired>,
+    group: &str,
+    mut denpa: impl FnMut(),
+    mut hand: impl FnMut(),
+) {
+    if !selected(group) {
+        return;
+    }
+    let mut g = c.benchmark_group(group);
+    g.bench_function("denpa", |b| b.iter(&mut denpa));
+    g.bench_function("hand", |b| b.iter(&mut hand));
+    g.finish();
+
+    let time = |f: &mut dyn FnMut(), n: u32| {
+        let start = Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        start.elapsed().as_secs_f64() * 1e9 / f64::from(n)
+    };
+    let mut n = 1;
+    while time(&mut denpa, n) * f64::from(n) < 1e7 {
+        n *= 2;
+    }
+    let (mut d, mut h, mut r) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..31 {
+        let (td, th) = if round % 2 == 0 {
+            let td = time(&mut denpa, n);
+            (td, time(&mut hand, n))
+        } else {
+            let th = time(&mut hand, n);
+            (time(&mut denpa, n), th)
+        };
+        d.push(td);
+        h.push(th);
+        r.push(td / th);
+    }
+    paired.push(Paired {
+        group: group.to_string(),
+        denpa_ns: median(d),
+        hand_ns: median(h),
+        ratio: median(r),
+    });
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Whether criterion's filter (the first argument that is not a flag; `|`
+/// separates alternatives) selects this group.
+fn selected(group: &str) -> bool {
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    filter.is_none_or(|f| f.split('|').any(|part| group.contains(part)))
+}
+
+/// Prints the table: criterion's means, the paired medians and their ratio,
+/// and W3's training step as a fraction of the GEMM peak.
+fn report(paired: &[Paired]) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/criterion");
     let mean = |group: &str, id: &str| -> Option<f64> {
         let path = dir
@@ -305,37 +396,40 @@ fn report() {
         let v: serde_json::Value = serde_json::from_str(&text).ok()?;
         v["mean"]["point_estimate"].as_f64()
     };
-    let peak_ns = mean("sgemm 512", "peak");
-    let peak_gflops = peak_ns.map(|ns| 2.0 * 512f64.powi(3) / ns);
-    println!("\n| workload | denpa µs | hand µs | ratio |");
-    println!("|---|---:|---:|---:|");
-    for group in [
-        "W1 xor 2-2-1 train batch 1",
-        "W2 digits 64-32-10 train batch 32",
-        "W3 784-128-64-10 train batch 64",
-        "W3 inference batch 1",
-        "W3 inference batch 64",
-    ] {
-        if let (Some(d), Some(h)) = (mean(group, "denpa"), mean(group, "hand")) {
-            println!(
-                "| {group} | {:.2} | {:.2} | {:.2}× |",
-                d / 1e3,
-                h / 1e3,
-                d / h
-            );
-        }
+    println!("\n| workload | denpa µs | hand µs | ratio | criterion: denpa µs | hand µs |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for p in paired {
+        let (d, h) = (mean(&p.group, "denpa"), mean(&p.group, "hand"));
+        let us = |v: Option<f64>| v.map_or("–".to_string(), |ns| format!("{:.2}", ns / 1e3));
+        println!(
+            "| {} | {:.2} | {:.2} | {:.2}× | {} | {} |",
+            p.group,
+            p.denpa_ns / 1e3,
+            p.hand_ns / 1e3,
+            p.ratio,
+            us(d),
+            us(h)
+        );
     }
-    if let (Some(peak), Some(d)) = (
-        peak_gflops,
-        mean("W3 784-128-64-10 train batch 64", "denpa"),
+    let peak_ns = match (
+        mean("sgemm 512", "matrixmultiply"),
+        mean("sgemm 512", "denpa"),
     ) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let w3 = paired.iter().find(|p| p.group == W3_TRAIN);
+    if let (Some(peak_ns), Some(w3)) = (peak_ns, w3) {
+        let peak = 2.0 * 512f64.powi(3) / peak_ns;
         // Training flops: forward and two backward products per layer (the
         // first layer's input gradient is not needed).
         let macs = 64.0 * (784.0 * 128.0 + 128.0 * 64.0 + 64.0 * 10.0);
         let flops = 2.0 * macs * 3.0 - 2.0 * 64.0 * 784.0 * 128.0;
         println!(
-            "\nsgemm peak {peak:.1} GFLOP/s; W3 training step at {:.0}% of it",
-            100.0 * flops / d / peak
+            "\nsgemm peak (the faster of matrixmultiply and denpa at 512³) {peak:.1} GFLOP/s; \
+             W3 training step at {:.1} GFLOP/s, {:.0}% of it",
+            flops / w3.denpa_ns,
+            100.0 * flops / w3.denpa_ns / peak
         );
     }
 }

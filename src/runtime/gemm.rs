@@ -7,8 +7,8 @@
 //!   training step allocates nothing once it has seen its batch size.
 //!
 //! The packed product is the textbook one (Goto's): b is packed KC×NC into
-//! panels of NR columns, a into panels of MR rows (or read in place when
-//! row-major and one depth block deep), and an MR×NR micro-tile of
+//! panels of NR columns, a into panels of MR rows (or read in place, MR rows
+//! side by side, when row-major), and an MR×NR micro-tile of
 //! accumulators is kept in registers while the panels stream through it.
 //! The micro-kernel is plain safe Rust (`mul_add` over fixed-size arrays),
 //! compiled for AVX2+FMA inside `pulp`'s run-time dispatch, where LLVM turns
@@ -158,11 +158,18 @@ fn dot<T: NdFloat>(x: &[T], y: &[T]) -> T {
     sums.iter().fold(tail, |s, &v| s + v)
 }
 
-/// a·b as a new matrix, by [`gemm`]: a batch of one takes its
-/// vector-times-matrix loop.
+/// a·b as a new matrix, by [`gemm_with`] with packing space of its own: a
+/// batch of one takes the vector-times-matrix loop.
 pub fn matmul<T: NdFloat>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Array2<T> {
     let mut c = Array2::zeros((a.nrows(), b.ncols()));
-    gemm(T::one(), a, b, T::zero(), c.view_mut());
+    gemm_with(
+        &mut Packing::default(),
+        T::one(),
+        a,
+        b,
+        T::zero(),
+        c.view_mut(),
+    );
     c
 }
 
@@ -216,12 +223,21 @@ const MC: usize = 96;
 /// Columns of a packed block of b.
 const NC: usize = 2048;
 
-/// The packing space of [`gemm_packed`]: reused from call to call, so that a
+/// The packing space of [`gemm_with`]: reused from call to call, so that a
 /// product allocates nothing once it has seen its sizes.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Packing<T> {
     a: Vec<T>,
     b: Vec<T>,
+}
+
+impl<T> Default for Packing<T> {
+    fn default() -> Self {
+        Packing {
+            a: Vec::new(),
+            b: Vec::new(),
+        }
+    }
 }
 
 /// c ← α·a·b + β·c in packed panels, with the CPU's vector instructions
@@ -286,10 +302,10 @@ fn blocked<T: NdFloat, const NR: usize>(
         return;
     };
     let ldc = n;
-    // Within one depth block, a is read in place: MR rows side by side when
-    // it is row-major, MR contiguous values per step when column-major.
+    // A row-major a is read in place, MR rows side by side; any other is
+    // packed (a column-major one cheaply: MR contiguous values per step).
     let direct = match (a.as_slice_memory_order(), a.strides()) {
-        (Some(data), &[rs, 1]) if k <= KC && m > 1 => Some(Direct::Rows(data, rs as usize)),
+        (Some(data), &[rs, 1]) if m > 1 => Some(Direct::Rows(data, rs as usize)),
         _ => None,
     };
     let kc_max = k.min(KC);
@@ -303,8 +319,11 @@ fn blocked<T: NdFloat, const NR: usize>(
     }
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
-        for pc in (0..k).step_by(KC) {
-            let kc = KC.min(k - pc);
+        // Depth blocks of equal size, none deeper than KC (784 = 4 × 196, not
+        // 3 × 256 + 16: a shallow last block would be all overhead).
+        let depth = k.div_ceil(k.div_ceil(KC));
+        for pc in (0..k).step_by(depth) {
+            let kc = depth.min(k - pc);
             let beta = if pc == 0 { beta } else { T::one() };
             pack_b::<T, NR>(&mut pack.b, &b, pc, kc, jc, nc);
             for ic in (0..m).step_by(MC) {
@@ -603,8 +622,7 @@ fn pack_b<T: NdFloat, const NR: usize>(
             for (q, panel) in panels.enumerate() {
                 let j0 = jc + q * NR;
                 let cols = NR.min(jc + nc - j0);
-                for (j, o) in (0..NR).zip(0..) {
-                    let _ = o;
+                for j in 0..NR {
                     if j < cols {
                         let col = &data[(j0 + j) * cs + pc..][..kc];
                         for (p, &v) in col.iter().enumerate() {
