@@ -338,6 +338,9 @@ fn compare(
     g.bench_function("denpa", |b| b.iter(&mut denpa));
     g.bench_function("hand", |b| b.iter(&mut hand));
     g.finish();
+    if std::env::args().any(|a| a == "--profile-time") {
+        return; // profiling one function: no paired rounds
+    }
 
     let time = |f: &mut dyn FnMut(), n: u32| {
         let start = Instant::now();
@@ -380,7 +383,10 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// separates alternatives) selects this group.
 fn selected(group: &str) -> bool {
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    filter.is_none_or(|f| f.split('|').any(|part| group.contains(part)))
+    filter.is_none_or(|f| {
+        f.split('|')
+            .any(|part| group.contains(part) || part.starts_with(group))
+    })
 }
 
 /// Prints the table: criterion's means, the paired medians and their ratio,

@@ -208,7 +208,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
             sum_roots.push(operand.0);
         }
     }
-    let mut workspace_fields = Vec::new();
+    let mut workspace = Workspace::default();
     let (train_body, train_ret) = function_body(
         net,
         g,
@@ -216,10 +216,9 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
         &sum_roots,
         "gradient_sums",
         &mut comments,
-        Some(&mut workspace_fields),
+        Some(&mut workspace),
     );
     // forward_into: the forward plan, in the same workspace.
-    let mut forward_fields = Vec::new();
     let (forward_into_body, forward_into_ret) = function_body(
         net,
         g,
@@ -227,16 +226,14 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
         &output_ids,
         "forward_into",
         &mut comments,
-        Some(&mut forward_fields),
+        Some(&mut workspace),
     );
-    for field in forward_fields {
-        if !workspace_fields
-            .iter()
-            .any(|f: &(Ident, TokenStream, TokenStream)| f.0 == field.0)
-        {
-            workspace_fields.push(field);
-        }
-    }
+    // The folded updates pack their products there too.
+    workspace.packing |= folds
+        .iter()
+        .flatten()
+        .any(|f| matches!(f.kind, FoldKind::Product(..)));
+    let workspace_fields = workspace.fields;
     let output_idents: Vec<Ident> = g.outputs.iter().map(|o| format_ident!("{}", o.0)).collect();
     let output_names: Vec<&str> = g.outputs.iter().map(|o| o.0.as_str()).collect();
     let output_refs: Vec<TokenStream> = output_ids
@@ -279,6 +276,14 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
         net.name
     );
     let workspace_name = format_ident!("{}Workspace", net.name);
+    let packing_field = if workspace.packing {
+        quote! {
+            /// The packed panels of the larger products.
+            packing: ::denpa::runtime::Packing<#t>,
+        }
+    } else {
+        quote!()
+    };
     let ws_names: Vec<&Ident> = workspace_fields.iter().map(|f| &f.0).collect();
     let ws_types: Vec<&TokenStream> = workspace_fields.iter().map(|f| &f.1).collect();
     let ws_dims: Vec<&TokenStream> = workspace_fields.iter().map(|f| &f.2).collect();
@@ -332,7 +337,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
         .zip(&param_idents)
         .map(|(grad, p)| match grad {
             Ok(sum) => quote!(::denpa::ndarray::Zip::from(&mut grads.#p).and(&#sum).for_each(|g, &s| *g = s * scale);),
-            Err(fold) => fold.tokens(quote!(scale), quote!(0.0), quote!(grads.#p)),
+            Err(fold) => fold.tokens(quote!(scale), false, quote!(grads.#p)),
         })
         .collect();
     let optimizer = optimizer(net, &t, &train_grads);
@@ -472,7 +477,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
             /// The optimizer's state: its step count and moments.
             optimizer: #optimizer_name,
             /// Buffers reused by `train_step` (not part of the network's value).
-            workspace: ::denpa::runtime::Scratch<#workspace_name>,
+            workspace: ::denpa::runtime::Scratch<::core::option::Option<::std::boxed::Box<#workspace_name>>>,
         }
 
         #[doc = #ws_doc]
@@ -480,8 +485,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
         #[allow(non_snake_case)] // fields are named after the values they hold
         pub struct #workspace_name {
             batch: ::core::option::Option<usize>,
-            /// The packed panels of the larger products.
-            packing: ::denpa::runtime::Packing<#t>,
+            #packing_field
             #(#ws_names: #ws_fields,)*
         }
 
@@ -589,10 +593,11 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
             /// gradient is not finite, returns an error and changes nothing.
             #(#[doc = #args_doc])*
             pub fn train_step(&mut self, #(#input_args,)* #(#target_args),*) -> ::core::result::Result<#t, ::denpa::Error> {
-                // The workspace is lent out while the step computes into it.
-                let mut ws = ::core::mem::take(&mut self.workspace.0);
+                // The workspace is lent out while the step computes into it
+                // (taking the box moves a pointer; the first step makes it).
+                let mut ws = self.workspace.0.take().unwrap_or_default();
                 let result = self.step_with(&mut ws, #(#input_names,)* #(#target_names),*);
-                self.workspace.0 = ws;
+                self.workspace.0 = Some(ws);
                 result
             }
 
@@ -789,6 +794,9 @@ pub struct Fold {
 enum FoldKind {
     /// op(a)·op(b).
     Product(TokenStream, TokenStream),
+    /// A weight gradient of fixed, tiny size, written out term by term: the
+    /// arguments as stored.
+    Tiny(body::Tiny, TokenStream, TokenStream),
     /// Σ over the batch of one array.
     ColumnSum(TokenStream),
 }
@@ -819,7 +827,10 @@ impl Fold {
                         quote!(#r.view())
                     }
                 };
-                let kind = FoldKind::Product(op(&a, ta), op(&b, tb));
+                let kind = match body::Tiny::of(g, sum) {
+                    Some(tiny) => FoldKind::Tiny(tiny, a.1.clone(), b.1.clone()),
+                    None => FoldKind::Product(op(&a, ta), op(&b, tb)),
+                };
                 Some(Fold {
                     operands: vec![a, b],
                     kind,
@@ -840,9 +851,11 @@ impl Fold {
         }
     }
 
-    /// out ← β·out + α·(the product or sum).
-    fn tokens(&self, alpha: TokenStream, beta: TokenStream, out: TokenStream) -> TokenStream {
+    /// out ← α·(the product or sum), or with `add` out ← out + α·(…).
+    fn tokens(&self, alpha: TokenStream, add: bool, out: TokenStream) -> TokenStream {
+        let beta = if add { quote!(1.0) } else { quote!(0.0) };
         match &self.kind {
+            FoldKind::Tiny(tiny, a, b) => tiny.tokens(a, b, Some(&alpha), add, &out),
             FoldKind::Product(a, b) => {
                 quote!(::denpa::runtime::gemm_with(&mut ws.packing, #alpha, #a, #b, #beta, #out.view_mut());)
             }
@@ -917,7 +930,7 @@ fn optimizer(net: &Net, t: &TokenStream, grads: &[StepGradient<'_>]) -> Optimize
                 .map(|(grad, p)| match grad {
                     Ok(sum) => quote!(sgd.update(&mut self.#p, &#sum, scale);),
                     // W ← W − (η/N)·(the product), in the product.
-                    Err(fold) => fold.tokens(quote!(descent), quote!(1.0), quote!(self.#p)),
+                    Err(fold) => fold.tokens(quote!(descent), true, quote!(self.#p)),
                 })
                 .collect();
             let descent = if grads.iter().any(|g| g.is_err()) {
@@ -983,6 +996,14 @@ fn optimizer(net: &Net, t: &TokenStream, grads: &[StepGradient<'_>]) -> Optimize
     }
 }
 
+/// What the in-place functions keep between calls: the arrays (name, type,
+/// dimensions in `batch`), and whether any product packs its panels there.
+#[derive(Default)]
+struct Workspace {
+    fields: Vec<(Ident, TokenStream, TokenStream)>,
+    packing: bool,
+}
+
 /// The statements of one function and the expressions of its roots (a root
 /// returned twice is cloned).
 fn function_body(
@@ -992,13 +1013,18 @@ fn function_body(
     roots: &[NodeId],
     function: &str,
     comments: &mut BTreeMap<String, Vec<String>>,
-    workspace: Option<&mut Vec<(Ident, TokenStream, TokenStream)>>,
+    workspace: Option<&mut Workspace>,
 ) -> (TokenStream, Vec<TokenStream>) {
     let mut e = Emitter::new(net, g, names, roots);
     e.in_place = workspace.is_some();
     let body = e.statements();
-    if let Some(fields) = workspace {
-        fields.append(&mut e.fields);
+    if let Some(ws) = workspace {
+        for field in e.fields.drain(..) {
+            if !ws.fields.iter().any(|f| f.0 == field.0) {
+                ws.fields.push(field);
+            }
+        }
+        ws.packing |= e.uses_packing;
     }
     // Keyed by function: a `let` shared in one function may not be in another.
     comments.extend(
