@@ -9,7 +9,11 @@
 //! The packed product is the textbook one (Goto's): b is packed KC×NC into
 //! panels of NR columns, a into panels of MR rows (or read in place, MR rows
 //! side by side, when row-major), and an MR×NR micro-tile of
-//! accumulators is kept in registers while the panels stream through it.
+//! accumulators is kept in registers while the panels stream through it:
+//! NR = 16 for f32 (two 8-lane registers), 8 for f64; MR = 6 for a packed a
+//! of 64 rows or more (twelve accumulators, enough to hide the latency of a
+//! fused multiply-add), 4 otherwise (batches of 32 divide by 4, and four
+//! rows read in place stream better than six).
 //! The micro-kernel is plain safe Rust (`mul_add` over fixed-size arrays),
 //! compiled for AVX2+FMA inside `pulp`'s run-time dispatch, where LLVM turns
 //! it into broadcasts and fused multiply-adds on 8-lane registers.
@@ -214,8 +218,6 @@ pub fn gemm_with<T: NdFloat>(
     }
 }
 
-/// Rows of a micro-tile.
-const MR: usize = 4;
 /// Depth of one packed block.
 const KC: usize = 256;
 /// Rows of a packed block of a.
@@ -262,10 +264,24 @@ fn gemm_packed<T: NdFloat>(
         type Output = ();
         #[inline(always)]
         fn with_simd<S: pulp::Simd>(self, _: S) {
-            if std::mem::size_of::<T>() == 4 {
-                blocked::<T, 16>(self.pack, self.alpha, self.a, self.b, self.beta, self.c)
-            } else {
-                blocked::<T, 8>(self.pack, self.alpha, self.a, self.b, self.beta, self.c)
+            // Six rows a tile (12 accumulators: room to hide the FMA's
+            // latency) where a has enough rows that the ragged last panel
+            // costs little; four otherwise (batches of 32 divide by 4).
+            let row_major = self.a.strides()[1] == 1 && self.a.as_slice_memory_order().is_some();
+            let six = self.a.nrows() >= 64 && !row_major;
+            match (std::mem::size_of::<T>() == 4, six) {
+                (true, true) => {
+                    blocked::<T, 6, 16>(self.pack, self.alpha, self.a, self.b, self.beta, self.c)
+                }
+                (true, false) => {
+                    blocked::<T, 4, 16>(self.pack, self.alpha, self.a, self.b, self.beta, self.c)
+                }
+                (false, true) => {
+                    blocked::<T, 6, 8>(self.pack, self.alpha, self.a, self.b, self.beta, self.c)
+                }
+                (false, false) => {
+                    blocked::<T, 4, 8>(self.pack, self.alpha, self.a, self.b, self.beta, self.c)
+                }
             }
         }
     }
@@ -280,7 +296,7 @@ fn gemm_packed<T: NdFloat>(
 }
 
 #[inline(always)]
-fn blocked<T: NdFloat, const NR: usize>(
+fn blocked<T: NdFloat, const MR: usize, const NR: usize>(
     pack: &mut Packing<T>,
     alpha: T,
     a: ArrayView2<'_, T>,
@@ -332,10 +348,10 @@ fn blocked<T: NdFloat, const NR: usize>(
                 match direct {
                     // Whole panels read from a's rows; only a short last one is packed.
                     Some(_) if mc % MR != 0 => {
-                        pack_a(&mut pack.a, &a, ic + mc - mc % MR, mc % MR, pc, kc)
+                        pack_a::<T, MR>(&mut pack.a, &a, ic + mc - mc % MR, mc % MR, pc, kc)
                     }
                     Some(_) => {}
-                    None => pack_a(&mut pack.a, &a, ic, mc, pc, kc),
+                    None => pack_a::<T, MR>(&mut pack.a, &a, ic, mc, pc, kc),
                 }
                 let b_panels = pack.b[..kc * nc.next_multiple_of(NR)].chunks_exact(kc * NR);
                 for (jr, bp) in b_panels.enumerate() {
@@ -348,16 +364,16 @@ fn blocked<T: NdFloat, const NR: usize>(
                             Some(Direct::Rows(data, rs)) if rows == MR => {
                                 let r: [&[T]; MR] =
                                     std::array::from_fn(|i| &data[(i0 + i) * rs + pc..][..kc]);
-                                micro_rows::<T, NR>(r, bp)
+                                micro_rows::<T, MR, NR>(r, bp)
                             }
-                            Some(_) => micro::<T, NR>(&pack.a[..kc * MR], bp),
-                            None => micro::<T, NR>(&pack.a[ir * kc * MR..][..kc * MR], bp),
+                            Some(_) => micro::<T, MR, NR>(&pack.a[..kc * MR], bp),
+                            None => micro::<T, MR, NR>(&pack.a[ir * kc * MR..][..kc * MR], bp),
                         };
                         let tile = &mut cs[i0 * ldc + j0..];
                         if rows == MR && cols == NR {
-                            store_full::<T, NR>(tile, ldc, &acc, alpha, beta);
+                            store_full::<T, MR, NR>(tile, ldc, &acc, alpha, beta);
                         } else {
-                            store_part::<T, NR>(tile, ldc, &acc, rows, cols, alpha, beta);
+                            store_part::<T, MR, NR>(tile, ldc, &acc, rows, cols, alpha, beta);
                         }
                     }
                 }
@@ -375,7 +391,7 @@ enum Direct<'a, T> {
 
 /// The MR×NR tile Σ_p a[p]·b[p] of one packed panel of each.
 #[inline(always)]
-fn micro<T: NdFloat, const NR: usize>(a: &[T], b: &[T]) -> [[T; NR]; MR] {
+fn micro<T: NdFloat, const MR: usize, const NR: usize>(a: &[T], b: &[T]) -> [[T; NR]; MR] {
     let mut acc = [[T::zero(); NR]; MR];
     for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
         for i in 0..MR {
@@ -390,24 +406,47 @@ fn micro<T: NdFloat, const NR: usize>(a: &[T], b: &[T]) -> [[T; NR]; MR] {
 
 /// The MR×NR tile Σ_p a[i][p]·b[p] of MR rows of a and a packed panel of b.
 #[inline(always)]
-fn micro_rows<T: NdFloat, const NR: usize>(a: [&[T]; MR], b: &[T]) -> [[T; NR]; MR] {
+fn micro_rows<T: NdFloat, const MR: usize, const NR: usize>(
+    a: [&[T]; MR],
+    b: &[T],
+) -> [[T; NR]; MR] {
     let mut acc = [[T::zero(); NR]; MR];
-    let [a0, a1, a2, a3] = a;
-    let columns = a0.iter().zip(a1).zip(a2).zip(a3);
-    for ((((&x0, &x1), &x2), &x3), bp) in columns.zip(b.chunks_exact(NR)) {
-        let ai = [x0, x1, x2, x3];
-        for i in 0..MR {
-            for j in 0..NR {
-                acc[i][j] = ai[i].mul_add(bp[j], acc[i][j]);
-            }
+    // The rows zipped side by side, so that no step checks a bound.
+    if let Ok(&[a0, a1, a2, a3, a4, a5]) = <&[&[T]; 6]>::try_from(&a[..]) {
+        let columns = a0.iter().zip(a1).zip(a2).zip(a3).zip(a4).zip(a5);
+        let mut six = [[T::zero(); NR]; 6];
+        for ((((((&x0, &x1), &x2), &x3), &x4), &x5), bp) in columns.zip(b.chunks_exact(NR)) {
+            fma_rows(&mut six, [x0, x1, x2, x3, x4, x5], bp);
         }
+        acc.iter_mut().zip(six).for_each(|(r, s)| *r = s);
+    } else if let Ok(&[a0, a1, a2, a3]) = <&[&[T]; 4]>::try_from(&a[..]) {
+        let columns = a0.iter().zip(a1).zip(a2).zip(a3);
+        let mut four = [[T::zero(); NR]; 4];
+        for ((((&x0, &x1), &x2), &x3), bp) in columns.zip(b.chunks_exact(NR)) {
+            fma_rows(&mut four, [x0, x1, x2, x3], bp);
+        }
+        acc.iter_mut().zip(four).for_each(|(r, s)| *r = s);
     }
     acc
 }
 
+/// acc[i][j] += a[i]·b[j].
+#[inline(always)]
+fn fma_rows<T: NdFloat, const M: usize, const NR: usize>(
+    acc: &mut [[T; NR]; M],
+    a: [T; M],
+    b: &[T],
+) {
+    for i in 0..M {
+        for j in 0..NR {
+            acc[i][j] = a[i].mul_add(b[j], acc[i][j]);
+        }
+    }
+}
+
 /// A whole tile of c (rows `ldc` apart) ← β·c + α·acc.
 #[inline(always)]
-fn store_full<T: NdFloat, const NR: usize>(
+fn store_full<T: NdFloat, const MR: usize, const NR: usize>(
     c: &mut [T],
     ldc: usize,
     acc: &[[T; NR]; MR],
@@ -437,7 +476,7 @@ fn store_full<T: NdFloat, const NR: usize>(
 
 /// The first `rows`×`cols` of a tile of c ← β·c + α·acc.
 #[inline(always)]
-fn store_part<T: NdFloat, const NR: usize>(
+fn store_part<T: NdFloat, const MR: usize, const NR: usize>(
     c: &mut [T],
     ldc: usize,
     acc: &[[T; NR]; MR],
@@ -469,7 +508,7 @@ fn scale<T: NdFloat>(c: &mut ArrayViewMut2<'_, T>, beta: T) {
 
 /// a[ic..ic+mc, pc..pc+kc] as panels of MR rows, each kc×MR (p-major), zero padded.
 #[inline(always)]
-fn pack_a<T: NdFloat>(
+fn pack_a<T: NdFloat, const MR: usize>(
     buf: &mut [T],
     a: &ArrayView2<'_, T>,
     ic: usize,
@@ -623,14 +662,17 @@ fn pack_b<T: NdFloat, const NR: usize>(
                 let j0 = jc + q * NR;
                 let cols = NR.min(jc + nc - j0);
                 for j in 0..NR {
+                    let rows = panel.chunks_exact_mut(NR);
                     if j < cols {
                         let col = &data[(j0 + j) * cs + pc..][..kc];
-                        for (p, &v) in col.iter().enumerate() {
-                            panel[p * NR + j] = v;
+                        for (row, &v) in rows.zip(col) {
+                            let row: &mut [T; NR] = row.try_into().expect("NR values");
+                            row[j] = v;
                         }
                     } else {
-                        for p in 0..kc {
-                            panel[p * NR + j] = T::zero();
+                        for row in rows {
+                            let row: &mut [T; NR] = row.try_into().expect("NR values");
+                            row[j] = T::zero();
                         }
                     }
                 }

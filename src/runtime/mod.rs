@@ -433,32 +433,61 @@ pub fn ensure_all_finite<T: NdFloat, S: Data<Elem = T>, D: Dimension>(
     }
 }
 
-/// Whether every element is finite: Σ 0·v in eight running sums, which is 0
-/// for finite values and NaN once any is infinite or NaN. No branch per
+/// Whether every element is finite: Σ 0·v in sixteen running sums, which is
+/// 0 for finite values and NaN once any is infinite or NaN. No branch per
 /// element, so the loop vectorizes (a search for the first bad value would
-/// not).
+/// not), compiled for the CPU's vectors inside `pulp`'s dispatch.
 fn all_finite<T: NdFloat, S: Data<Elem = T>, D: Dimension>(values: &ArrayBase<S, D>) -> bool {
     let Some(slice) = values.as_slice_memory_order() else {
         return values.iter().all(|v| v.is_finite());
     };
-    let mut sums = [T::zero(); 8];
-    let chunks = slice.chunks_exact(8);
-    let tail = chunks
-        .remainder()
-        .iter()
-        .fold(T::zero(), |s, &v| s + v * T::zero());
-    for c in chunks {
-        for l in 0..8 {
-            sums[l] += c[l] * T::zero();
+    struct Check<'a, T>(&'a [T]);
+    impl<T: NdFloat> pulp::WithSimd for Check<'_, T> {
+        type Output = bool;
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _: S) -> bool {
+            let mut sums = [T::zero(); 16];
+            let chunks = self.0.chunks_exact(16);
+            let tail = chunks
+                .remainder()
+                .iter()
+                .fold(T::zero(), |s, &v| s + v * T::zero());
+            for c in chunks {
+                for l in 0..16 {
+                    sums[l] += c[l] * T::zero();
+                }
+            }
+            sums.iter().fold(tail, |s, &v| s + v).is_finite()
         }
     }
-    sums.iter().fold(tail, |s, &v| s + v).is_finite()
+    pulp::Arch::new().dispatch(Check(slice))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn the_finite_check_finds_any_bad_value_anywhere() {
+        for len in [1usize, 15, 16, 17, 100] {
+            let good = Array1::from_elem(len, 1.0e30f32);
+            assert!(ensure_all_finite("Net", "x", &good).is_ok());
+            for at in [0, len / 2, len - 1] {
+                for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                    let mut v = good.clone();
+                    v[at] = bad;
+                    let err = ensure_all_finite("Net", "x", &v).unwrap_err();
+                    assert!(err.to_string().starts_with("Net: x is not finite"), "{err}");
+                }
+            }
+        }
+        // A view that is not contiguous takes the element-by-element path.
+        let mut m = Array2::from_elem((4, 4), 0.5f64);
+        m[[3, 1]] = f64::NAN;
+        assert!(ensure_all_finite("Net", "m", &m.column(1)).is_err());
+        assert!(ensure_all_finite("Net", "m", &m.column(2)).is_ok());
+    }
 
     #[test]
     fn sigmoid_and_softplus_stay_finite_at_the_extremes() {
