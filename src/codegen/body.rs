@@ -137,6 +137,10 @@ pub struct Emitter<'a> {
     pub uses_batch_size: bool,
     /// Whether a product packs its panels in the workspace (`ws.packing`).
     pub uses_packing: bool,
+    /// Whether matrix products go through `runtime::matmul` (forward, where
+    /// a batch of one is common) rather than ndarray's `dot`, which reads
+    /// like the math (the gradients people read).
+    pub inference: bool,
     ty: TokenStream,
 }
 
@@ -207,6 +211,7 @@ impl<'a> Emitter<'a> {
             uses_batch: false,
             uses_batch_size: false,
             uses_packing: false,
+            inference: false,
             ty,
         };
         e.limit_clusters();
@@ -428,8 +433,10 @@ impl<'a> Emitter<'a> {
             Op::MatMul { ta, tb } => {
                 let a = self.reference(arg(0));
                 let b = self.reference(arg(1));
-                if (self.physical_rank(arg(0)), self.physical_rank(arg(1))) == (2, 2) {
-                    // Matrices through runtime::gemm: a batch of one takes
+                if self.inference
+                    && (self.physical_rank(arg(0)), self.physical_rank(arg(1))) == (2, 2)
+                {
+                    // Matrices through runtime::matmul: a batch of one takes
                     // the vector-times-matrix loop.
                     let a = if ta {
                         quote!(#a.t())

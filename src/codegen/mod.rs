@@ -1017,6 +1017,7 @@ fn function_body(
 ) -> (TokenStream, Vec<TokenStream>) {
     let mut e = Emitter::new(net, g, names, roots);
     e.in_place = workspace.is_some();
+    e.inference = function == "forward";
     let body = e.statements();
     if let Some(ws) = workspace {
         for field in e.fields.drain(..) {
