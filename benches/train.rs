@@ -417,25 +417,23 @@ fn report(paired: &[Paired]) {
             us(h)
         );
     }
-    let peak_ns = match (
-        mean("sgemm 512", "matrixmultiply"),
-        mean("sgemm 512", "denpa"),
-    ) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
+    let gflops = |ns: f64| 2.0 * 512f64.powi(3) / ns;
+    let library = mean("sgemm 512", "matrixmultiply").map(gflops);
+    let own = mean("sgemm 512", "denpa").map(gflops);
     let w3 = paired.iter().find(|p| p.group == W3_TRAIN);
-    if let (Some(peak_ns), Some(w3)) = (peak_ns, w3) {
-        let peak = 2.0 * 512f64.powi(3) / peak_ns;
+    if let (Some(library), Some(own), Some(w3)) = (library, own, w3) {
+        let peak = library.max(own);
         // Training flops: forward and two backward products per layer (the
         // first layer's input gradient is not needed).
         let macs = 64.0 * (784.0 * 128.0 + 128.0 * 64.0 + 64.0 * 10.0);
-        let flops = 2.0 * macs * 3.0 - 2.0 * 64.0 * 784.0 * 128.0;
+        let step = (2.0 * macs * 3.0 - 2.0 * 64.0 * 784.0 * 128.0) / w3.denpa_ns;
         println!(
-            "\nsgemm peak (the faster of matrixmultiply and denpa at 512³) {peak:.1} GFLOP/s; \
-             W3 training step at {:.1} GFLOP/s, {:.0}% of it",
-            flops / w3.denpa_ns,
-            100.0 * flops / w3.denpa_ns / peak
+            "\nsgemm 512³: matrixmultiply {library:.1} GFLOP/s, denpa {own:.1} GFLOP/s; \
+             peak {peak:.1} (the faster)\n\
+             W3 training step at {step:.1} GFLOP/s: {:.0}% of the peak \
+             ({:.0}% of matrixmultiply's)",
+            100.0 * step / peak,
+            100.0 * step / library
         );
     }
 }

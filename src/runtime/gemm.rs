@@ -506,6 +506,35 @@ fn scale<T: NdFloat>(c: &mut ArrayViewMut2<'_, T>, beta: T) {
     }
 }
 
+/// One panel whose W values a step are contiguous in `data` (a row-major b,
+/// a column-major a): step p's start at `first + p·stride`; the first `used`
+/// are the matrix's, the rest zeros. A short panel reads a whole window where
+/// the data goes on (into the next row) and masks it: one vector blend
+/// instead of a loop.
+#[inline(always)]
+fn pack_contiguous<T: NdFloat, const W: usize>(
+    panel: &mut [T],
+    data: &[T],
+    first: usize,
+    stride: usize,
+    used: usize,
+) {
+    for (p, out) in panel.chunks_exact_mut(W).enumerate() {
+        let out: &mut [T; W] = out.try_into().expect("W values");
+        let start = first + p * stride;
+        match data[start..].first_chunk::<W>() {
+            Some(window) if used == W => *out = *window,
+            Some(window) => {
+                *out = std::array::from_fn(|i| if i < used { window[i] } else { T::zero() })
+            }
+            None => {
+                let values = &data[start..][..used];
+                *out = std::array::from_fn(|i| values.get(i).copied().unwrap_or(T::zero()))
+            }
+        }
+    }
+}
+
 /// a[ic..ic+mc, pc..pc+kc] as panels of MR rows, each kc×MR (p-major), zero padded.
 #[inline(always)]
 fn pack_a<T: NdFloat, const MR: usize>(
@@ -547,41 +576,10 @@ fn pack_a<T: NdFloat, const MR: usize>(
         }
         // Column-major (a transposed matrix): MR contiguous values per p.
         (Some(data), 1, _) => {
-            let cs = cs as usize;
             for (q, panel) in panels.enumerate() {
                 let i0 = ic + q * MR;
                 let rows = MR.min(ic + mc - i0);
-                if rows == MR {
-                    for (p, out) in panel.chunks_exact_mut(MR).enumerate() {
-                        let col: &[T; MR] = data[(pc + p) * cs + i0..][..MR]
-                            .try_into()
-                            .expect("MR values");
-                        let out: &mut [T; MR] = out.try_into().expect("MR values");
-                        *out = *col;
-                    }
-                } else {
-                    for (p, out) in panel.chunks_exact_mut(MR).enumerate() {
-                        let out: &mut [T; MR] = out.try_into().expect("MR values");
-                        let start = (pc + p) * cs + i0;
-                        match data[start..].first_chunk::<MR>() {
-                            Some(window) => {
-                                *out = std::array::from_fn(|i| {
-                                    if i < rows {
-                                        window[i]
-                                    } else {
-                                        T::zero()
-                                    }
-                                })
-                            }
-                            None => {
-                                let col = &data[start..][..rows];
-                                *out = std::array::from_fn(|i| {
-                                    col.get(i).copied().unwrap_or(T::zero())
-                                })
-                            }
-                        }
-                    }
-                }
+                pack_contiguous::<T, MR>(panel, data, pc * cs as usize + i0, cs as usize, rows);
             }
         }
         _ => {
@@ -616,43 +614,10 @@ fn pack_b<T: NdFloat, const NR: usize>(
     match (b.as_slice_memory_order(), rs, cs) {
         // Row-major: NR contiguous values per p.
         (Some(data), _, 1) => {
-            let rs = rs as usize;
             for (q, panel) in panels.enumerate() {
                 let j0 = jc + q * NR;
                 let cols = NR.min(jc + nc - j0);
-                if cols == NR {
-                    for (p, out) in panel.chunks_exact_mut(NR).enumerate() {
-                        let row: &[T; NR] = data[(pc + p) * rs + j0..][..NR]
-                            .try_into()
-                            .expect("NR values");
-                        let out: &mut [T; NR] = out.try_into().expect("NR values");
-                        *out = *row;
-                    }
-                } else {
-                    for (p, out) in panel.chunks_exact_mut(NR).enumerate() {
-                        let out: &mut [T; NR] = out.try_into().expect("NR values");
-                        let start = (pc + p) * rs + j0;
-                        // A whole window where the data goes on (into the next
-                        // row), masked: one vector blend instead of a loop.
-                        match data[start..].first_chunk::<NR>() {
-                            Some(window) => {
-                                *out = std::array::from_fn(|j| {
-                                    if j < cols {
-                                        window[j]
-                                    } else {
-                                        T::zero()
-                                    }
-                                })
-                            }
-                            None => {
-                                let row = &data[start..][..cols];
-                                *out = std::array::from_fn(|j| {
-                                    row.get(j).copied().unwrap_or(T::zero())
-                                })
-                            }
-                        }
-                    }
-                }
+                pack_contiguous::<T, NR>(panel, data, pc * rs as usize + j0, rs as usize, cols);
             }
         }
         // Column-major (a transposed matrix): NR columns read side by side.
