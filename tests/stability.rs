@@ -61,3 +61,39 @@ fn sigmoid_binary_cross_entropy_with_logits_of_a_thousand() {
     );
     assert!(grads.W.iter().all(|g| g.is_finite()));
 }
+
+denpa_macros::net! {
+    network Masked {
+        input x: [3]
+        target t: [2]
+        h = relu(dense(x, 2))
+        output y = softmax(dense(h, 2))
+        loss = cross_entropy(y, t)
+        train sgd(lr = 0.1)
+    }
+}
+
+/// relu(NaN) is 0, so a NaN in the input can vanish from the loss; it would
+/// still reach W ← W − η·xᵀδ, which SGD folds into one product. The step
+/// checks its factors first (x through x·W, which any NaN in x spoils) and
+/// refuses, leaving every parameter as it was.
+#[test]
+fn a_nan_that_relu_hides_from_the_loss_still_stops_the_step() {
+    let mut net = Masked::new();
+    let x = array![[0.5f32, f32::NAN, 1.0], [1.0, 0.0, -1.0]];
+    let t = array![[1.0f32, 0.0], [0.0, 1.0]];
+    assert!(net.loss(x.view(), t.view()).unwrap().is_finite());
+    let before = net.clone();
+    let err = net.train_step(x.view(), t.view()).unwrap_err();
+    assert!(matches!(err, denpa::Error::NonFinite { .. }), "{err}");
+    assert!(err.to_string().contains("standing for x"), "{err}");
+    assert_eq!(net, before);
+    // An infinite input is refused the same way.
+    let x = array![[0.5f32, f32::INFINITY, 1.0], [1.0, 0.0, -1.0]];
+    assert!(net.train_step(x.view(), t.view()).is_err());
+    assert_eq!(net, before);
+    // And a finite batch trains.
+    let x = array![[0.5f32, 0.2, 1.0], [1.0, 0.0, -1.0]];
+    net.train_step(x.view(), t.view()).unwrap();
+    assert_ne!(net, before);
+}

@@ -317,16 +317,52 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
         .map(|(p, _)| format!("the gradient of {}", p.name))
         .collect();
     // The operands of folded products, each checked once before any update.
+    // A factor that the forward pass multiplied by a parameter into fewer
+    // values per sample is checked through that product: a NaN or ±∞ in a
+    // row of x makes that whole row of x·W non-finite (NaN·w, ∞·0 and ∞ − ∞
+    // are NaN), so x·W finite means x finite — and W finite too.
+    let live = g.live(&sum_roots);
+    let per_sample = |id: NodeId| g.node(id).ty.shape.iter().product::<usize>();
+    let stand_in = |f: NodeId| {
+        g.ids().find(|&m| {
+            let n = g.node(m);
+            live[m.index()]
+                && matches!(n.op, Op::MatMul { ta: false, .. })
+                && n.args[0] == f
+                && matches!(g.node(n.args[1]).op, Op::Param(_))
+                && n.ty.batched
+                && physical_rank(&n.ty) == 2
+                && per_sample(m) < per_sample(f)
+        })
+    };
     let mut factors: Vec<(NodeId, TokenStream, String)> = Vec::new();
     for (p, fold) in net.params.iter().zip(&folds) {
         for (id, tokens) in fold.iter().flat_map(|f| f.operands.iter()) {
-            if !factors.iter().any(|f| f.0 == *id) {
-                let what = format!(
-                    "{}, a factor of the gradient of {}",
-                    names[id.index()],
-                    p.name
-                );
-                factors.push((*id, tokens.clone(), what));
+            let factor = format!(
+                "{}, a factor of the gradient of {}",
+                names[id.index()],
+                p.name
+            );
+            let (checked, tokens, what) = match stand_in(*id) {
+                Some(m) => {
+                    let n = g.node(m);
+                    let t = if matches!(n.op, Op::MatMul { tb: true, .. }) {
+                        "ᵀ"
+                    } else {
+                        ""
+                    };
+                    let name = Ident::new(&names[m.index()], Span::call_site());
+                    let what = format!(
+                        "{}·{}{t} (standing for {factor})",
+                        names[id.index()],
+                        names[n.args[1].index()]
+                    );
+                    (m, quote!(ws.#name), what)
+                }
+                None => (*id, tokens.clone(), factor),
+            };
+            if !factors.iter().any(|f| f.0 == checked) {
+                factors.push((checked, tokens, what));
             }
         }
     }
