@@ -643,20 +643,9 @@ fn pack_b<T: NdFloat, const NR: usize>(
                 }
             }
         }
-        _ => {
-            for (q, panel) in panels.enumerate() {
-                let j0 = jc + q * NR;
-                for (p, out) in panel.chunks_exact_mut(NR).enumerate() {
-                    for (j, o) in out.iter_mut().enumerate() {
-                        *o = if j0 + j < jc + nc {
-                            b[[pc + p, j0 + j]]
-                        } else {
-                            T::zero()
-                        };
-                    }
-                }
-            }
-        }
+        // Any other layout: bᵀ's rows are these panels' columns, element by
+        // element.
+        _ => pack_a::<T, NR>(buf, &b.t(), jc, nc, pc, kc),
     }
 }
 
@@ -741,6 +730,21 @@ mod tests {
                 .fold(0.0f32, |w, d| w.max(d.abs()));
             assert!(worst < 1e-3, "f32 {m}×{k}×{n}: off by {worst}");
         }
+    }
+
+    #[test]
+    fn packed_products_of_strided_views_take_the_element_by_element_path() {
+        // Every other row and column: neither row- nor column-major.
+        let big_a = Array2::from_shape_fn((40, 60), |(i, j)| ((i + 3 * j) % 7) as f64 - 3.0);
+        let big_b = Array2::from_shape_fn((60, 70), |(i, j)| ((2 * i + j) % 5) as f64 - 2.0);
+        fn every_other(m: &Array2<f64>) -> ArrayView2<'_, f64> {
+            m.slice_axis(ndarray::Axis(0), ndarray::Slice::new(0, None, 2))
+                .slice_axis_move(ndarray::Axis(1), ndarray::Slice::new(0, None, 2))
+        }
+        let (a, b) = (every_other(&big_a), every_other(&big_b));
+        let mut c = Array2::zeros((20, 35));
+        gemm_with(&mut Packing::default(), 1.0, a, b, 0.0, c.view_mut());
+        assert_eq!(c, a.dot(&b));
     }
 
     #[test]
