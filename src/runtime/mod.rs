@@ -217,6 +217,13 @@ pub fn softmax_into<T: NdFloat>(z: ArrayView1<'_, T>, out: ArrayViewMut1<'_, T>)
 
 /// softmax of each row, into `out`, allocating nothing.
 pub fn softmax_rows_into<T: NdFloat>(z: ArrayView2<'_, T>, mut out: ArrayViewMut2<'_, T>) {
+    let n = z.ncols();
+    if let (Some(zs), Some(os), true) = (z.as_slice(), out.as_slice_mut(), n > 0) {
+        for (zi, oi) in zs.chunks_exact(n).zip(os.chunks_exact_mut(n)) {
+            softmax_row(zi, oi);
+        }
+        return;
+    }
     for (zi, mut oi) in z.rows().into_iter().zip(out.rows_mut()) {
         let max = zi.fold(T::neg_infinity(), |m, &v| m.max(v));
         Zip::from(&mut oi)
@@ -225,6 +232,16 @@ pub fn softmax_rows_into<T: NdFloat>(z: ArrayView2<'_, T>, mut out: ArrayViewMut
         let sum = oi.sum();
         oi.mapv_inplace(|v| v / sum);
     }
+}
+
+/// softmax of one contiguous row into `y`; returns the row's maximum and
+/// Σ e^(z − max), from which its log-sum-exp follows.
+fn softmax_row<T: NdFloat>(z: &[T], y: &mut [T]) -> (T, T) {
+    let max = z.iter().fold(T::neg_infinity(), |m, &v| m.max(v));
+    y.iter_mut().zip(z).for_each(|(o, &v)| *o = (v - max).exp());
+    let sum = y.iter().fold(T::zero(), |s, &v| s + v);
+    y.iter_mut().for_each(|v| *v /= sum);
+    (max, sum)
 }
 
 /// log softmax of one vector: z − max − ln Σ e^(z − max).
@@ -259,8 +276,17 @@ pub fn log_softmax_rows_into<T: NdFloat>(z: ArrayView2<'_, T>, mut out: ArrayVie
 
 /// Σ over each row (each sample's elements), into `out`.
 pub fn sum_rows_into<T: NdFloat>(x: ArrayView2<'_, T>, mut out: ArrayViewMut1<'_, T>) {
-    for (row, o) in x.rows().into_iter().zip(out.iter_mut()) {
-        *o = row.sum();
+    match x.as_slice() {
+        Some(data) if x.ncols() > 0 => {
+            for (row, o) in data.chunks_exact(x.ncols()).zip(out.iter_mut()) {
+                *o = row.iter().fold(T::zero(), |s, &v| s + v);
+            }
+        }
+        _ => {
+            for (row, o) in x.rows().into_iter().zip(out.iter_mut()) {
+                *o = row.sum();
+            }
+        }
     }
 }
 
@@ -282,10 +308,21 @@ pub fn add_column_sums<T: NdFloat>(
     } else if beta != T::one() {
         out.mapv_inplace(|v| v * beta);
     }
-    for row in x.rows() {
-        Zip::from(&mut out)
-            .and(&row)
-            .for_each(|o, &v| *o += alpha * v);
+    let n = x.ncols();
+    match (x.as_slice(), out.as_slice_mut()) {
+        // Contiguous rows: plain slices, no view per row.
+        (Some(x), Some(out)) if n > 0 => {
+            for row in x.chunks_exact(n) {
+                out.iter_mut().zip(row).for_each(|(o, &v)| *o += alpha * v);
+            }
+        }
+        _ => {
+            for row in x.rows() {
+                Zip::from(&mut out)
+                    .and(&row)
+                    .for_each(|o, &v| *o += alpha * v);
+            }
+        }
     }
 }
 
@@ -368,6 +405,25 @@ pub fn softmax_rows_and_cross_entropy_into<T: NdFloat>(
     mut y: ArrayViewMut2<'_, T>,
     mut loss: ArrayViewMut1<'_, T>,
 ) {
+    let n = z.ncols();
+    if let (Some(zs), Some(ts), Some(ys), true) = (
+        z.as_slice(),
+        t.as_slice(),
+        y.as_slice_mut(),
+        n > 0 && t.ncols() == n,
+    ) {
+        // Contiguous rows: plain slices, no view per row.
+        let rows = zs.chunks_exact(n).zip(ts.chunks_exact(n));
+        for (((zi, ti), yi), l) in rows.zip(ys.chunks_exact_mut(n)).zip(loss.iter_mut()) {
+            let (max, sum) = softmax_row(zi, yi);
+            let log_sum = sum.ln();
+            *l = zi
+                .iter()
+                .zip(ti)
+                .fold(T::zero(), |s, (&z, &t)| s - t * (z - max - log_sum));
+        }
+        return;
+    }
     let rows = z.rows().into_iter().zip(t.rows()).zip(y.rows_mut());
     for (((zi, ti), mut yi), l) in rows.zip(loss.iter_mut()) {
         let max = zi.fold(T::neg_infinity(), |m, &v| m.max(v));
