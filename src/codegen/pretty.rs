@@ -2,7 +2,8 @@
 //!
 //! The tokens are exactly what the macro compiles; this adds only what tokens
 //! cannot carry: an `@generated` header, and the comment above each `let`
-//! (what it computes, in math notation, and what shares it).
+//! and each statement that writes a workspace array (what it computes, in
+//! math notation, and what shares it).
 
 use std::collections::BTreeMap;
 
@@ -26,8 +27,10 @@ pub fn pretty(
         out.push('\n');
     }
     let mut function = String::new();
-    for line in code.lines() {
+    let lines: Vec<&str> = code.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
         let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
         if let Some(rest) = trimmed
             .strip_prefix("pub fn ")
             .or_else(|| trimmed.strip_prefix("fn "))
@@ -37,24 +40,78 @@ pub fn pretty(
                 .take_while(|c| c.is_alphanumeric() || *c == '_')
                 .collect();
         }
-        if let Some(rest) = trimmed.strip_prefix("let ") {
-            let name: String = rest
-                .trim_start_matches("mut ")
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            if let Some(lines) = comments.get(&format!("{function}/{name}")) {
-                let indent = &line[..line.len() - trimmed.len()];
-                for c in lines {
-                    out.push_str(indent);
-                    out.push_str("// ");
-                    out.push_str(c);
-                    out.push('\n');
-                }
+        let name = match trimmed.strip_prefix("let ") {
+            Some(rest) => Some(identifier(rest.trim_start_matches("mut "))),
+            // A statement that writes into the workspace: named by the array
+            // it writes (its continuation lines are indented deeper).
+            None if trimmed.starts_with("::denpa::") || trimmed.starts_with("for ") => {
+                let rest = lines[i + 1..]
+                    .iter()
+                    .take_while(|l| l.len() - l.trim_start().len() > indent.len());
+                let statement: String = std::iter::once(*line).chain(rest.copied()).collect();
+                written(&statement)
+            }
+            None => None,
+        };
+        if let Some(lines) = name.and_then(|n| comments.get(&format!("{function}/{n}"))) {
+            for c in lines {
+                out.push_str(indent);
+                out.push_str("// ");
+                out.push_str(c);
+                out.push('\n');
             }
         }
         out.push_str(line);
         out.push('\n');
     }
     Ok(out)
+}
+
+/// The identifier at the start of `text`.
+fn identifier(text: &str) -> String {
+    text.chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect()
+}
+
+/// The workspace array a statement writes: `ws.NAME.view_mut()`,
+/// `ws.NAME.rows_mut()` or `Zip::from(&mut ws.NAME)` (never the packing
+/// space), the first of them.
+fn written(statement: &str) -> Option<String> {
+    let mut best: Option<(usize, String)> = None;
+    for (at, _) in statement.match_indices("ws.") {
+        let name = identifier(&statement[at + 3..]);
+        let after = &statement[at + 3 + name.len()..];
+        let writes = after.starts_with(".view_mut()")
+            || after.starts_with(".rows_mut()")
+            || statement[..at].ends_with("&mut ");
+        if writes && name != "packing" && best.as_ref().is_none_or(|b| at < b.0) {
+            best = Some((at, name));
+        }
+    }
+    best.map(|b| b.1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::written;
+
+    #[test]
+    fn a_statement_is_named_by_the_workspace_array_it_writes() {
+        let gemm = "::denpa::runtime::gemm_with(&mut ws.packing, 1.0, x.view(), \
+                    self.W1.view(), 0.0, ws.x_W1.view_mut());";
+        assert_eq!(written(gemm).as_deref(), Some("x_W1"));
+        let zip = "::denpa::ndarray::Zip::from(&mut ws.h).and(&ws.x_W1).for_each(|o, &v| *o = v);";
+        assert_eq!(written(zip).as_deref(), Some("h"));
+        let rows = "for (a, mut out) in ws.h.rows().into_iter().zip(ws.h_W2.rows_mut()) {";
+        assert_eq!(written(rows).as_deref(), Some("h_W2"));
+        // Two outputs: the first names it.
+        let both = "::denpa::runtime::softmax_rows_and_cross_entropy_into(ws.z_y.view(), \
+                    t.view(), ws.y.view_mut(), ws.sample_loss.view_mut());";
+        assert_eq!(written(both).as_deref(), Some("y"));
+        // Updates of parameters write no workspace array.
+        let fold =
+            "::denpa::runtime::add_column_sums(descent, ws.delta.view(), 1.0, self.b1.view_mut());";
+        assert_eq!(written(fold), None);
+    }
 }
