@@ -227,10 +227,20 @@ const NC: usize = 2048;
 
 /// The packing space of [`gemm_with`]: reused from call to call, so that a
 /// product allocates nothing once it has seen its sizes.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Packing<T> {
     a: Vec<T>,
     b: Vec<T>,
+}
+
+/// Its sizes, not its contents (scratch, overwritten by every product).
+impl<T> std::fmt::Debug for Packing<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Packing")
+            .field("a", &self.a.len())
+            .field("b", &self.b.len())
+            .finish()
+    }
 }
 
 impl<T> Default for Packing<T> {
