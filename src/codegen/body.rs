@@ -438,16 +438,7 @@ impl<'a> Emitter<'a> {
                 {
                     // Matrices through runtime::matmul: a batch of one takes
                     // the vector-times-matrix loop.
-                    let a = if ta {
-                        quote!(#a.t())
-                    } else {
-                        quote!(#a.view())
-                    };
-                    let b = if tb {
-                        quote!(#b.t())
-                    } else {
-                        quote!(#b.view())
-                    };
+                    let (a, b) = (view_of(&a, ta), view_of(&b, tb));
                     return quote!(::denpa::runtime::matmul(#a, #b));
                 }
                 let a = if ta { quote!(#a.t()) } else { a };
@@ -627,12 +618,6 @@ impl<'a> Emitter<'a> {
         let n = self.g.node(id).clone();
         let out = self.reference(id);
         let arg = |k: usize| n.args[k];
-        // Products without allocation: packed in the workspace's packing space.
-        let mm = |a: TokenStream, b: TokenStream, out: &TokenStream| quote!(::denpa::runtime::gemm_with(&mut ws.packing, 1.0, #a, #b, 0.0, #out.view_mut()););
-        self.uses_packing |= matches!(n.op, Op::MatMul { .. } | Op::Outer)
-            && Tiny::of(self.g, id).is_none()
-            && (self.physical_rank(arg(0)), self.physical_rank(arg(1))) == (2, 2)
-            || n.op == Op::Outer;
         let mv = |a: TokenStream, x: TokenStream, out: &TokenStream| quote!(::denpa::runtime::gemv(1.0, #a, #x, 0.0, #out.view_mut()););
         let axis = |k: usize| {
             let k = dim(k);
@@ -642,38 +627,20 @@ impl<'a> Emitter<'a> {
             op if op.is_elementwise() || matches!(op, Op::Const(_)) => self.fused_into(id, &out),
             Op::MatMul { ta, tb } => {
                 let (a, b) = (self.reference(arg(0)), self.reference(arg(1)));
-                let ranks = (self.physical_rank(arg(0)), self.physical_rank(arg(1)));
-                let op_a = if ta {
-                    quote!(#a.t())
-                } else {
-                    quote!(#a.view())
-                };
-                let op_b = if tb {
-                    quote!(#b.t())
-                } else {
-                    quote!(#b.view())
-                };
                 if let Some(tiny) = Tiny::of(self.g, id) {
                     return tiny.tokens(&a, &b, None, false, &out);
                 }
-                match ranks {
-                    (2, 2) => mm(op_a, op_b, &out),
-                    (2, 1) => mv(op_a, quote!(#b.view()), &out),
+                match (self.physical_rank(arg(0)), self.physical_rank(arg(1))) {
+                    (2, 2) => self.packed_product(view_of(&a, ta), view_of(&b, tb), &out),
+                    (2, 1) => mv(view_of(&a, ta), quote!(#b.view()), &out),
                     // a·op(B) = op(B)ᵀ·a
-                    _ => {
-                        let op_bt = if tb {
-                            quote!(#b.view())
-                        } else {
-                            quote!(#b.t())
-                        };
-                        mv(op_bt, quote!(#a.view()), &out)
-                    }
+                    _ => mv(view_of(&b, !tb), quote!(#a.view()), &out),
                 }
             }
             Op::Outer => {
                 let (a, b) = (self.reference(arg(0)), self.reference(arg(1)));
                 let (col, row) = (axis(1), axis(0));
-                mm(
+                self.packed_product(
                     quote!(#a.view().insert_axis(#col)),
                     quote!(#b.view().insert_axis(#row)),
                     &out,
@@ -729,6 +696,13 @@ impl<'a> Emitter<'a> {
                 quote!(#out.assign(&#value);)
             }
         }
+    }
+
+    /// out ← a·b without allocation: packed in the workspace's packing space,
+    /// which the workspace then has.
+    fn packed_product(&mut self, a: TokenStream, b: TokenStream, out: &TokenStream) -> TokenStream {
+        self.uses_packing = true;
+        quote!(::denpa::runtime::gemm_with(&mut ws.packing, 1.0, #a, #b, 0.0, #out.view_mut());)
     }
 
     /// A fused elementwise loop writing into `out`.
@@ -1079,6 +1053,15 @@ impl Tiny {
                 }}
             }
         }
+    }
+}
+
+/// A matrix as a product's operand: `r.t()` transposed, `r.view()` as is.
+pub fn view_of(r: &TokenStream, transposed: bool) -> TokenStream {
+    if transposed {
+        quote!(#r.t())
+    } else {
+        quote!(#r.view())
     }
 }
 

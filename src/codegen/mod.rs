@@ -820,7 +820,7 @@ struct OptimizerCode {
 /// An SGD update folded into the last product of a gradient:
 /// W ← W − (η/N)·(aᵀδ) as one GEMM with β = 1 (or b ← b − (η/N)·Σ_b δ as one
 /// pass), so the gradient is never stored. Exact: the same sum, scaled once.
-pub struct Fold {
+struct Fold {
     /// The values the product reads, as workspace references.
     operands: Vec<(NodeId, TokenStream)>,
     /// The product or sum, given α, β and the array it adds into.
@@ -856,16 +856,9 @@ impl Fold {
         match n.op {
             Op::MatMul { ta, tb } if physical_rank(&n.ty) == 2 => {
                 let (a, b) = (operand(n.args[0])?, operand(n.args[1])?);
-                let op = |(_, r): &(NodeId, TokenStream), t: bool| {
-                    if t {
-                        quote!(#r.t())
-                    } else {
-                        quote!(#r.view())
-                    }
-                };
                 let kind = match body::Tiny::of(g, sum) {
                     Some(tiny) => FoldKind::Tiny(tiny, a.1.clone(), b.1.clone()),
-                    None => FoldKind::Product(op(&a, ta), op(&b, tb)),
+                    None => FoldKind::Product(body::view_of(&a.1, ta), body::view_of(&b.1, tb)),
                 };
                 Some(Fold {
                     operands: vec![a, b],

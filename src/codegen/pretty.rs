@@ -78,18 +78,14 @@ fn identifier(text: &str) -> String {
 /// `ws.NAME.rows_mut()` or `Zip::from(&mut ws.NAME)` (never the packing
 /// space), the first of them.
 fn written(statement: &str) -> Option<String> {
-    let mut best: Option<(usize, String)> = None;
-    for (at, _) in statement.match_indices("ws.") {
+    statement.match_indices("ws.").find_map(|(at, _)| {
         let name = identifier(&statement[at + 3..]);
         let after = &statement[at + 3 + name.len()..];
         let writes = after.starts_with(".view_mut()")
             || after.starts_with(".rows_mut()")
             || statement[..at].ends_with("&mut ");
-        if writes && name != "packing" && best.as_ref().is_none_or(|b| at < b.0) {
-            best = Some((at, name));
-        }
-    }
-    best.map(|b| b.1)
+        (writes && name != "packing").then_some(name)
+    })
 }
 
 #[cfg(test)]

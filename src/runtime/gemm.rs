@@ -48,19 +48,19 @@ pub fn gemm<T: NdFloat>(
     let (at, bt) = (a.t(), b.t());
     let layout = match (a.as_slice(), b.as_slice(), at.as_slice(), bt.as_slice()) {
         // Row-major a and b: rows of b, scaled, into rows of c.
-        (Some(a), Some(b), _, _) => Loops::RowsOfB(a, b),
+        (Some(a), Some(b), _, _) => Some(Loops::RowsOfB(a, b)),
         // b is a transposed row-major matrix: dot products of rows.
-        (Some(a), None, _, Some(bt)) => Loops::Dots(a, bt),
+        (Some(a), None, _, Some(bt)) => Some(Loops::Dots(a, bt)),
         // a is a transposed row-major matrix: one rank-one update per row of aᵀ.
-        (None, Some(b), Some(at), _) => Loops::RankOne(at, b),
-        _ => Loops::None,
+        (None, Some(b), Some(at), _) => Some(Loops::RankOne(at, b)),
+        _ => None,
     };
     match (c.as_slice_mut(), small, layout) {
         // Too small for vectors to pay for the dispatch.
-        (Some(cs), true, layout) if m * k * n < 256 && !matches!(layout, Loops::None) => {
+        (Some(cs), true, Some(layout)) if m * k * n < 256 => {
             loops(alpha, layout, beta, cs, (m, k, n))
         }
-        (Some(cs), true, Loops::RowsOfB(..) | Loops::Dots(..) | Loops::RankOne(..)) => {
+        (Some(cs), true, Some(layout)) => {
             struct Run<'a, 'c, T> {
                 alpha: T,
                 beta: T,
@@ -96,8 +96,6 @@ enum Loops<'a, T> {
     Dots(&'a [T], &'a [T]),
     /// a a transposed row-major matrix (aᵀ's rows), and row-major b.
     RankOne(&'a [T], &'a [T]),
-    /// Another layout.
-    None,
 }
 
 /// c ← α·a·b + β·c for contiguous c (m×n) in plain loops: compiled inside
@@ -139,7 +137,6 @@ fn loops<T: NdFloat>(
                 }
             }
         }
-        Loops::None => {}
     }
 }
 
@@ -274,24 +271,30 @@ fn gemm_packed<T: NdFloat>(
         type Output = ();
         #[inline(always)]
         fn with_simd<S: pulp::Simd>(self, _: S) {
+            let Run {
+                pack,
+                alpha,
+                a,
+                b,
+                beta,
+                c,
+            } = self;
+            // A row-major a is read in place, MR rows side by side; any other
+            // is packed (a column-major one cheaply: MR contiguous values a step).
+            let rows = match (a.to_slice_memory_order(), a.strides()) {
+                (Some(data), &[rs, 1]) => Some((data, rs as usize)),
+                _ => None,
+            };
             // Six rows a tile (12 accumulators: room to hide the FMA's
-            // latency) where a has enough rows that the ragged last panel
-            // costs little; four otherwise (batches of 32 divide by 4).
-            let row_major = self.a.strides()[1] == 1 && self.a.as_slice_memory_order().is_some();
-            let six = self.a.nrows() >= 64 && !row_major;
+            // latency) where a is packed and has enough rows that the ragged
+            // last panel costs little; four otherwise (batches of 32 divide
+            // by 4, and four rows read in place stream better than six).
+            let six = a.nrows() >= 64 && rows.is_none();
             match (std::mem::size_of::<T>() == 4, six) {
-                (true, true) => {
-                    blocked::<T, 6, 16>(self.pack, self.alpha, self.a, self.b, self.beta, self.c)
-                }
-                (true, false) => {
-                    blocked::<T, 4, 16>(self.pack, self.alpha, self.a, self.b, self.beta, self.c)
-                }
-                (false, true) => {
-                    blocked::<T, 6, 8>(self.pack, self.alpha, self.a, self.b, self.beta, self.c)
-                }
-                (false, false) => {
-                    blocked::<T, 4, 8>(self.pack, self.alpha, self.a, self.b, self.beta, self.c)
-                }
+                (true, true) => blocked::<T, 6, 16>(pack, alpha, a, rows, b, beta, c),
+                (true, false) => blocked::<T, 4, 16>(pack, alpha, a, rows, b, beta, c),
+                (false, true) => blocked::<T, 6, 8>(pack, alpha, a, rows, b, beta, c),
+                (false, false) => blocked::<T, 4, 8>(pack, alpha, a, rows, b, beta, c),
             }
         }
     }
@@ -305,35 +308,26 @@ fn gemm_packed<T: NdFloat>(
     });
 }
 
+/// The blocked product of [`gemm_packed`] with MR×NR tiles; `rows` is a's
+/// memory and row stride when it is row-major (read in place). Reached only
+/// through [`gemm_with`]: a product above [`SMALL_PRODUCT`], m and k above 1.
 #[inline(always)]
 fn blocked<T: NdFloat, const MR: usize, const NR: usize>(
     pack: &mut Packing<T>,
     alpha: T,
     a: ArrayView2<'_, T>,
+    rows: Option<(&[T], usize)>,
     b: ArrayView2<'_, T>,
     beta: T,
     mut c: ArrayViewMut2<'_, T>,
 ) {
     let (m, k) = a.dim();
     let n = b.ncols();
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        scale(&mut c, beta);
-        return;
-    }
     let Some(cs) = c.as_slice_mut() else {
         ndarray::linalg::general_mat_mul(alpha, &a, &b, beta, &mut c);
         return;
     };
     let ldc = n;
-    // A row-major a is read in place, MR rows side by side; any other is
-    // packed (a column-major one cheaply: MR contiguous values per step).
-    let direct = match (a.as_slice_memory_order(), a.strides()) {
-        (Some(data), &[rs, 1]) if m > 1 => Some(Direct::Rows(data, rs as usize)),
-        _ => None,
-    };
     let kc_max = k.min(KC);
     let a_len = kc_max * MC.min(m).next_multiple_of(MR);
     let b_len = kc_max * NC.min(n).next_multiple_of(NR);
@@ -355,7 +349,7 @@ fn blocked<T: NdFloat, const MR: usize, const NR: usize>(
             for ic in (0..m).step_by(MC) {
                 let mc = MC.min(m - ic);
                 let panels = mc.div_ceil(MR);
-                match direct {
+                match rows {
                     // Whole panels read from a's rows; only a short last one is packed.
                     Some(_) if mc % MR != 0 => {
                         pack_a::<T, MR>(&mut pack.a, &a, ic + mc - mc % MR, mc % MR, pc, kc)
@@ -369,9 +363,9 @@ fn blocked<T: NdFloat, const MR: usize, const NR: usize>(
                     let cols = NR.min(n - j0);
                     for ir in 0..panels {
                         let i0 = ic + ir * MR;
-                        let rows = MR.min(m - i0);
-                        let acc = match direct {
-                            Some(Direct::Rows(data, rs)) if rows == MR => {
+                        let full = MR.min(m - i0) == MR;
+                        let acc = match rows {
+                            Some((data, rs)) if full => {
                                 let r: [&[T]; MR] =
                                     std::array::from_fn(|i| &data[(i0 + i) * rs + pc..][..kc]);
                                 micro_rows::<T, MR, NR>(r, bp)
@@ -380,10 +374,11 @@ fn blocked<T: NdFloat, const MR: usize, const NR: usize>(
                             None => micro::<T, MR, NR>(&pack.a[ir * kc * MR..][..kc * MR], bp),
                         };
                         let tile = &mut cs[i0 * ldc + j0..];
-                        if rows == MR && cols == NR {
+                        if full && cols == NR {
                             store_full::<T, MR, NR>(tile, ldc, &acc, alpha, beta);
                         } else {
-                            store_part::<T, MR, NR>(tile, ldc, &acc, rows, cols, alpha, beta);
+                            let tile_rows = MR.min(m - i0);
+                            store_part::<T, MR, NR>(tile, ldc, &acc, tile_rows, cols, alpha, beta);
                         }
                     }
                 }
@@ -392,24 +387,12 @@ fn blocked<T: NdFloat, const MR: usize, const NR: usize>(
     }
 }
 
-/// How a block of a is read without packing.
-#[derive(Clone, Copy)]
-enum Direct<'a, T> {
-    /// Row-major, with this row stride.
-    Rows(&'a [T], usize),
-}
-
 /// The MR×NR tile Σ_p a[p]·b[p] of one packed panel of each.
 #[inline(always)]
 fn micro<T: NdFloat, const MR: usize, const NR: usize>(a: &[T], b: &[T]) -> [[T; NR]; MR] {
     let mut acc = [[T::zero(); NR]; MR];
     for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
-        for i in 0..MR {
-            let ai = ap[i];
-            for j in 0..NR {
-                acc[i][j] = ai.mul_add(bp[j], acc[i][j]);
-            }
-        }
+        fma_rows(&mut acc, ap, bp);
     }
     acc
 }
@@ -426,30 +409,27 @@ fn micro_rows<T: NdFloat, const MR: usize, const NR: usize>(
         let columns = a0.iter().zip(a1).zip(a2).zip(a3).zip(a4).zip(a5);
         let mut six = [[T::zero(); NR]; 6];
         for ((((((&x0, &x1), &x2), &x3), &x4), &x5), bp) in columns.zip(b.chunks_exact(NR)) {
-            fma_rows(&mut six, [x0, x1, x2, x3, x4, x5], bp);
+            fma_rows(&mut six, &[x0, x1, x2, x3, x4, x5], bp);
         }
         acc.iter_mut().zip(six).for_each(|(r, s)| *r = s);
     } else if let Ok(&[a0, a1, a2, a3]) = <&[&[T]; 4]>::try_from(&a[..]) {
         let columns = a0.iter().zip(a1).zip(a2).zip(a3);
         let mut four = [[T::zero(); NR]; 4];
         for ((((&x0, &x1), &x2), &x3), bp) in columns.zip(b.chunks_exact(NR)) {
-            fma_rows(&mut four, [x0, x1, x2, x3], bp);
+            fma_rows(&mut four, &[x0, x1, x2, x3], bp);
         }
         acc.iter_mut().zip(four).for_each(|(r, s)| *r = s);
     }
     acc
 }
 
-/// acc[i][j] += a[i]·b[j].
+/// acc[i][j] += a[i]·b[j]: one step of a tile (`a` has M values, `b` NR).
 #[inline(always)]
-fn fma_rows<T: NdFloat, const M: usize, const NR: usize>(
-    acc: &mut [[T; NR]; M],
-    a: [T; M],
-    b: &[T],
-) {
+fn fma_rows<T: NdFloat, const M: usize, const NR: usize>(acc: &mut [[T; NR]; M], a: &[T], b: &[T]) {
     for i in 0..M {
+        let ai = a[i];
         for j in 0..NR {
-            acc[i][j] = a[i].mul_add(b[j], acc[i][j]);
+            acc[i][j] = ai.mul_add(b[j], acc[i][j]);
         }
     }
 }
@@ -505,14 +485,6 @@ fn store_part<T: NdFloat, const MR: usize, const NR: usize>(
             };
             *v = alpha.mul_add(s, old);
         }
-    }
-}
-
-fn scale<T: NdFloat>(c: &mut ArrayViewMut2<'_, T>, beta: T) {
-    if beta == T::zero() {
-        c.fill(T::zero());
-    } else if beta != T::one() {
-        c.mapv_inplace(|v| v * beta);
     }
 }
 

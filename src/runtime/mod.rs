@@ -224,14 +224,20 @@ pub fn softmax_rows_into<T: NdFloat>(z: ArrayView2<'_, T>, mut out: ArrayViewMut
         }
         return;
     }
-    for (zi, mut oi) in z.rows().into_iter().zip(out.rows_mut()) {
-        let max = zi.fold(T::neg_infinity(), |m, &v| m.max(v));
-        Zip::from(&mut oi)
-            .and(&zi)
-            .for_each(|o, &v| *o = (v - max).exp());
-        let sum = oi.sum();
-        oi.mapv_inplace(|v| v / sum);
+    for (zi, oi) in z.rows().into_iter().zip(out.rows_mut()) {
+        softmax_row_view(zi, oi);
     }
+}
+
+/// [`softmax_row`] for rows that are not contiguous slices.
+fn softmax_row_view<T: NdFloat>(z: ArrayView1<'_, T>, mut y: ArrayViewMut1<'_, T>) -> (T, T) {
+    let max = z.fold(T::neg_infinity(), |m, &v| m.max(v));
+    Zip::from(&mut y)
+        .and(&z)
+        .for_each(|o, &v| *o = (v - max).exp());
+    let sum = y.sum();
+    y.mapv_inplace(|v| v / sum);
+    (max, sum)
 }
 
 /// softmax of one contiguous row into `y`; returns the row's maximum and
@@ -425,13 +431,8 @@ pub fn softmax_rows_and_cross_entropy_into<T: NdFloat>(
         return;
     }
     let rows = z.rows().into_iter().zip(t.rows()).zip(y.rows_mut());
-    for (((zi, ti), mut yi), l) in rows.zip(loss.iter_mut()) {
-        let max = zi.fold(T::neg_infinity(), |m, &v| m.max(v));
-        Zip::from(&mut yi)
-            .and(&zi)
-            .for_each(|o, &v| *o = (v - max).exp());
-        let sum = yi.sum();
-        yi.mapv_inplace(|v| v / sum);
+    for (((zi, ti), yi), l) in rows.zip(loss.iter_mut()) {
+        let (max, sum) = softmax_row_view(zi, yi);
         let log_sum = sum.ln();
         *l = Zip::from(&zi)
             .and(&ti)
