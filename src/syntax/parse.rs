@@ -458,6 +458,9 @@ fn syntax_error(source: &str, error: pest::error::Error<Rule>) -> Diagnostic {
                 .help(format!("add `{}` where it ends", delimiters::closing(c)));
         }
     }
+    if let Some(d) = keyword_error(source, pos, found_span, &expected) {
+        return d;
+    }
     if let Some(&(o, c)) = open.last().filter(|(_, c)| *c != '{') {
         let close = format!("`{}`", delimiters::closing(c));
         if expected.contains(&close.as_str()) {
@@ -483,6 +486,171 @@ fn syntax_error(source: &str, error: pest::error::Error<Rule>) -> Diagnostic {
         format!("expected {expected}")
     };
     Diagnostic::error(found_span, format!("expected {expected}, found {found}")).label(label)
+}
+
+/// The grammar's `keyword` rule: words that are never names.
+pub(super) const KEYWORDS: [&str; 8] = [
+    "network", "input", "target", "param", "output", "loss", "train", "dtype",
+];
+
+/// The error when the parse stopped at a keyword where a name or an
+/// expression was expected (`input dtype: [2]`, `y = param + x`, the next
+/// statement after a bare `=`), or at the `=` right after a keyword used as
+/// a binding's name (`train = sgd(0.1)`). The grammar says what it expected;
+/// the tokens around the keyword say in which statement.
+fn keyword_error(source: &str, pos: usize, found: Span, expected: &[&str]) -> Option<Diagnostic> {
+    let wanted = |what: &str| expected.contains(&what);
+    let text_of = |span: Option<Span>| span.map_or("", |s| &source[s.range()]);
+    let text = &source[found.range()];
+    let [before, prev] = tokens_before(source, pos);
+    let prev_text = text_of(prev);
+    if text == "=" {
+        // `param = x`: the keyword was read as the start of its statement.
+        let is_binding_name = KEYWORDS.contains(&prev_text) && prev_text != "loss";
+        if !is_binding_name || !(wanted("a name") || wanted("an expression")) {
+            return None;
+        }
+        let help = match prev_text {
+            "train" => {
+                "to choose the optimizer, write it after `train` without `=`: `train sgd(lr = 0.1)`"
+                    .to_string()
+            }
+            "dtype" => {
+                "to choose the element type, write it after `dtype` without `=`: `dtype f64`"
+                    .to_string()
+            }
+            _ => format!("for example `{prev_text}_`"),
+        };
+        return Some(cannot_name(prev?, prev_text, "a value").help(help));
+    }
+    let in_name_or_value = wanted("a name") || wanted("an expression") || wanted("an argument");
+    let whole_word =
+        !source[..found.start].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+    if !KEYWORDS.contains(&text) || !whole_word || !in_name_or_value {
+        return None;
+    }
+    let next = text_of(token_after(source, found.end));
+    let assigns = next == "=" && !source[found.end..].trim_start().starts_with("==");
+    let (what, help) = match prev_text {
+        "network" if next == "{" => {
+            let name = text[..1].to_ascii_uppercase() + &text[1..];
+            let d = cannot_name(found, text, "a network");
+            return Some(d.help(format!("for example `{name}`")));
+        }
+        "input" | "target" | "param" if next == ":" => {
+            let d = cannot_name(found, text, "a value");
+            return Some(d.help(format!("for example `{text}_`")));
+        }
+        "output" if next == "=" => {
+            let d = cannot_name(found, text, "a value");
+            return Some(d.help(format!("for example `{text}_`")));
+        }
+        "network" | "input" | "target" | "param" | "output" => ("a name", None),
+        "dtype" => ("a dtype", Some("write `dtype f32` or `dtype f64`")),
+        "train" => ("an optimizer", Some(MISSING_OPTIMIZER)),
+        _ if next == "(" => {
+            let message = format!("`{text}` is a keyword and cannot name a function");
+            return Some(Diagnostic::error(found, message).label("not a function"));
+        }
+        "(" | "," if assigns => {
+            let message = format!("`{text}` is a keyword and cannot name an argument");
+            return Some(Diagnostic::error(found, message).label("not an argument"));
+        }
+        // `param W: [2, 2] =`: only a parameter's initializer follows `] =`.
+        "=" if text_of(before) == "]" => ("an initializer", Some(MISSING_INITIALIZER)),
+        _ => ("an expression", None),
+    };
+    let noun = if what == "an expression" {
+        "a value"
+    } else {
+        what
+    };
+    let message = match prev {
+        Some(_) => format!("expected {what} after `{prev_text}`, found keyword `{text}`"),
+        None => format!("expected {what}, found keyword `{text}`"),
+    };
+    let mut d = Diagnostic::error(found, message).label(format!("a keyword, not {noun}"));
+    // A keyword at the start of a later line most likely starts the next
+    // statement: show what it left unfinished.
+    if let Some(p) = prev.filter(|p| source[p.end..found.start].contains('\n')) {
+        d = d.also(p, format!("{what} must follow this `{prev_text}`"));
+    }
+    Some(match help {
+        Some(h) => d.help(h),
+        None => d,
+    })
+}
+
+const MISSING_INITIALIZER: &str =
+    "write one, as in `= normal(0, 0.1)`, or leave out the `=` for the default initializer";
+const MISSING_OPTIMIZER: &str =
+    "write one, as in `train sgd(lr = 0.1)`, or leave out `train` for the default optimizer";
+
+/// "`param` is a keyword and cannot name a value", in the words of `check`.
+fn cannot_name(span: Span, keyword: &str, what: &str) -> Diagnostic {
+    Diagnostic::error(
+        span,
+        format!("`{keyword}` is a keyword and cannot name {what}"),
+    )
+    .label("choose another name")
+}
+
+/// The spans of the two tokens (words, numbers, symbols) that end at or
+/// before `pos`, past whitespace and comments, the nearer last.
+fn tokens_before(source: &str, pos: usize) -> [Option<Span>; 2] {
+    let mut last = [None, None];
+    let mut at = 0;
+    while let Some(t) = token_after(source, at).filter(|t| t.end <= pos) {
+        last = [last[1], Some(t)];
+        at = t.end;
+    }
+    last
+}
+
+/// The span of the first token at or after `from`, past whitespace and
+/// comments: a word or number (letters, digits, `_`), or one other character.
+fn token_after(source: &str, from: usize) -> Option<Span> {
+    let bytes = source.as_bytes();
+    let mut i = from;
+    while i < bytes.len() {
+        match bytes[i] {
+            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                let mut depth = 0usize;
+                while i < bytes.len() {
+                    if bytes[i..].starts_with(b"/*") {
+                        depth += 1;
+                        i += 2;
+                    } else if bytes[i..].starts_with(b"*/") {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b if b.is_ascii_alphanumeric() || b == b'_' => {
+                let len = bytes[i..]
+                    .iter()
+                    .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+                    .unwrap_or(bytes.len() - i);
+                return Some(Span::new(i, i + len));
+            }
+            _ => {
+                let len = source[i..].chars().next().map_or(1, char::len_utf8);
+                return Some(Span::new(i, i + len));
+            }
+        }
+    }
+    None
 }
 
 fn error_position(error: &pest::error::Error<Rule>) -> usize {

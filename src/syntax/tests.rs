@@ -157,3 +157,157 @@ fn a_doc_comment_after_an_expression_is_not_a_division() {
     assert_eq!(net.items.len(), 4);
     assert_eq!(net.items[1].docs, vec!["The biases."]);
 }
+
+#[test]
+fn keywords_are_not_names_anywhere() {
+    let decls = "input x: [2]\ntarget t: [1]\nparam W: [2, 1]";
+    let cases = [
+        // Names.
+        (
+            "network param { }".to_string(),
+            "`param` is a keyword and cannot name a network",
+        ),
+        (
+            "network N { input dtype: [2] }".to_string(),
+            "`dtype` is a keyword and cannot name a value",
+        ),
+        (
+            "network N { target loss: [1] }".to_string(),
+            "`loss` is a keyword and cannot name a value",
+        ),
+        (
+            "network N { param input: [2] }".to_string(),
+            "`input` is a keyword and cannot name a value",
+        ),
+        (
+            "network N { output loss = x }".to_string(),
+            "`loss` is a keyword and cannot name a value",
+        ),
+        (
+            "network N { param = x }".to_string(),
+            "`param` is a keyword and cannot name a value",
+        ),
+        (
+            "network N { train = sgd(0.1) }".to_string(),
+            "`train` is a keyword and cannot name a value",
+        ),
+        (
+            "network N { y = f(x, loss = 1) }".to_string(),
+            "`loss` is a keyword and cannot name an argument",
+        ),
+        (
+            "network N { y = param(x) }".to_string(),
+            "`param` is a keyword and cannot name a function",
+        ),
+        (
+            "network N { input\nparam W: [2] }".to_string(),
+            "expected a name after `input`, found keyword `param`",
+        ),
+        (
+            "network N { dtype\nparam W: [2] }".to_string(),
+            "expected a dtype after `dtype`, found keyword `param`",
+        ),
+        // Values.
+        (
+            format!("network N {{ {decls}\nparam b: [1] =\nparam c: [1] }}"),
+            "expected an initializer after `=`, found keyword `param`",
+        ),
+        (
+            format!("network N {{ {decls}\nparam b: [1] = loss }}"),
+            "expected an initializer after `=`, found keyword `loss`",
+        ),
+        (
+            format!("network N {{ {decls}\nh =\noutput y = x }}"),
+            "expected an expression after `=`, found keyword `output`",
+        ),
+        (
+            format!("network N {{ {decls}\nloss =\ntrain sgd }}"),
+            "expected an expression after `=`, found keyword `train`",
+        ),
+        (
+            format!("network N {{ {decls}\ntrain\ndtype f64 }}"),
+            "expected an optimizer after `train`, found keyword `dtype`",
+        ),
+        (
+            "network N { y = param + x }".to_string(),
+            "expected an expression after `=`, found keyword `param`",
+        ),
+        (
+            "network N { y = x @ param }".to_string(),
+            "expected an expression after `@`, found keyword `param`",
+        ),
+        (
+            "network N { y = -input }".to_string(),
+            "expected an expression after `-`, found keyword `input`",
+        ),
+        (
+            "network N { y = (target) }".to_string(),
+            "expected an expression after `(`, found keyword `target`",
+        ),
+        (
+            "network N { y = f(x, network) }".to_string(),
+            "expected an expression after `,`, found keyword `network`",
+        ),
+        (
+            "network N { y = f(x, slope = train) }".to_string(),
+            "expected an expression after `=`, found keyword `train`",
+        ),
+        (
+            "network N { y = [1, dtype] }".to_string(),
+            "expected an expression after `,`, found keyword `dtype`",
+        ),
+    ];
+    for (src, message) in cases {
+        let err = parse(&src).unwrap_err();
+        let first = err.iter().next().unwrap();
+        assert_eq!(first.message, message, "{src}");
+    }
+}
+
+#[test]
+fn words_that_start_with_a_keyword_are_names() {
+    let src = "network Params {
+    input params: [2]
+    input input2: [2]
+    target targets: [1]
+    param W: [2, 1] = normal(0, 0.1)
+    output_ = params @ W + input2 @ W
+    output output2 = trainer(output_, loss_weight = dtypes)
+    loss = losses(output2, targets)
+    train networks
+}";
+    let file = parse(src).unwrap();
+    assert_eq!(file.networks[0].items.len(), 8);
+}
+
+#[test]
+fn every_keyword_is_reserved() {
+    for keyword in super::parse::KEYWORDS {
+        let src = format!("network N {{ y = {keyword} }}");
+        let err = parse(&src).unwrap_err();
+        let first = err.iter().next().unwrap();
+        assert!(
+            first.message.contains(&format!("keyword `{keyword}`")),
+            "{src}: {}",
+            first.message
+        );
+        parse(&format!("network N {{ y = {keyword}_ }}")).unwrap();
+    }
+}
+
+#[test]
+fn keywords_inside_words_and_odd_places_do_not_crash_the_errors() {
+    let pieces = [
+        "xparam", "param", "paramx", "=", "(", ")", ":", "[2]", "/* c */", "\n", "é", ",",
+    ];
+    for a in pieces {
+        for b in pieces {
+            for c in pieces {
+                let src = format!("network N {{ y = {a} {b}{c} }}");
+                let _ = parse(&src);
+                let src = format!("network N {{ {a}{b} {c}");
+                let _ = parse(&src);
+            }
+        }
+    }
+}
