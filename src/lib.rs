@@ -36,18 +36,9 @@ use codegen::Output;
 /// Compiles `.nn` source text: every network in it, as Rust items. On
 /// success, warnings come back beside the output.
 pub fn compile(source: &str) -> Result<(Vec<Output>, Diagnostics), Diagnostics> {
-    // A syntax error in one network does not hide the other networks' errors.
-    let (file, mut syntax_errors) = syntax::parse_recovering(source);
-    if syntax_errors.has_errors() {
-        if let Err(more) = check::check(&file) {
-            if !file.networks.is_empty() {
-                syntax_errors.extend(more);
-            }
-        }
-        syntax_errors.sort_by_position();
-        return Err(syntax_errors);
-    }
-    let (nets, mut warnings) = check::check(&file)?;
+    let Checked {
+        nets, mut warnings, ..
+    } = checked(source)?;
     let outputs = nets
         .iter()
         .map(|net| {
@@ -59,6 +50,37 @@ pub fn compile(source: &str) -> Result<(Vec<Output>, Diagnostics), Diagnostics> 
         })
         .collect();
     Ok((outputs, warnings))
+}
+
+/// A file's networks, checked.
+struct Checked {
+    nets: Vec<check::Net>,
+    /// Each network's name as written, in file order.
+    names: Vec<syntax::ast::Ident>,
+    warnings: Diagnostics,
+}
+
+/// Parses and checks every network of a text, reporting the errors of every
+/// network even when one has a syntax error.
+fn checked(source: &str) -> Result<Checked, Diagnostics> {
+    // A syntax error in one network does not hide the other networks' errors.
+    let (file, mut syntax_errors) = syntax::parse_recovering(source);
+    if syntax_errors.has_errors() {
+        if let Err(more) = check::check(&file) {
+            if !file.networks.is_empty() {
+                syntax_errors.extend(more);
+            }
+        }
+        syntax_errors.sort_by_position();
+        return Err(syntax_errors);
+    }
+    let (nets, warnings) = check::check(&file)?;
+    let names = file.networks.into_iter().map(|n| n.name).collect();
+    Ok(Checked {
+        nets,
+        names,
+        warnings,
+    })
 }
 
 /// A file's bytes as text, or, when they are not UTF-8, the text with
@@ -80,44 +102,268 @@ pub fn source_text(bytes: &[u8]) -> Result<&str, (String, Diagnostics)> {
 pub fn graphs(source: &str) -> Result<Vec<ir::Graph>, Diagnostics> {
     let file = syntax::parse(source)?;
     let (nets, _) = check::check(&file)?;
-    Ok(nets
+    Ok(nets.iter().map(derived).collect())
+}
+
+/// One network's forward and backward graph, optimized.
+fn derived(net: &check::Net) -> ir::Graph {
+    optimize::run(autodiff::derive(ir::build(net)))
+}
+
+/// What a command shows of a network: each view makes one document per
+/// network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// `denpa expand`: the generated Rust, with the derivation as comments.
+    Rust,
+    /// `denpa explain`: the derivation as a worked example.
+    Explain(explain::Format),
+    /// `denpa summary`: the table of values, shapes, parameters and FLOPs.
+    Summary,
+    /// `denpa graph`: the forward and backward graph as Graphviz DOT.
+    Dot,
+    /// `denpa graph --format svg`: the graph drawn as SVG, in Rust (by
+    /// layout-rs, behind the `cli` feature).
+    #[cfg(feature = "cli")]
+    Svg,
+}
+
+impl View {
+    /// Whether the documents of several networks can follow one another in
+    /// one output. Text can (Rust items, explanations and tables, each
+    /// headed by its network's name); a drawing cannot: an SVG file is one
+    /// image, and a DOT file one graph (Graphviz reads several from one file
+    /// only partly: its SVG output of them is not one well-formed document).
+    pub fn holds_several(self) -> bool {
+        match self {
+            View::Rust | View::Explain(_) | View::Summary => true,
+            View::Dot => false,
+            #[cfg(feature = "cli")]
+            View::Svg => false,
+        }
+    }
+
+    /// The name of the file that holds a network's document, when each
+    /// network gets its own (`denpa … -o DIR`): `Xor.rs`, `Xor.explain.txt`,
+    /// `Xor.explain.md`, `Xor.summary.txt`, `Xor.dot`, `Xor.svg`.
+    pub fn file_name(self, network: &str) -> String {
+        let extension = match self {
+            View::Rust => "rs",
+            View::Explain(explain::Format::Text) => "explain.txt",
+            View::Explain(explain::Format::Markdown) => "explain.md",
+            View::Summary => "summary.txt",
+            View::Dot => "dot",
+            #[cfg(feature = "cli")]
+            View::Svg => "svg",
+        };
+        format!("{network}.{extension}")
+    }
+
+    /// What the document is, for messages.
+    fn what(self) -> &'static str {
+        match self {
+            View::Rust => "the generated code",
+            View::Explain(_) => "an explanation",
+            View::Summary => "a summary",
+            View::Dot => "a DOT graph",
+            #[cfg(feature = "cli")]
+            View::Svg => "an SVG drawing",
+        }
+    }
+}
+
+/// Where a command's documents go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    /// One output (the terminal, a pipe): a view that holds one document
+    /// ([`View::holds_several`] is false) takes only one network.
+    Stream,
+    /// One file per network: any view takes every network.
+    Files,
+}
+
+/// One network's document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    /// The network's name.
+    pub network: String,
+    /// What the view shows of it.
+    pub text: String,
+}
+
+/// Why a command shows nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandError {
+    /// The source has errors (or its graph could not be drawn).
+    Source(Diagnostics),
+    /// The command asks for networks it cannot show: a name that is none of
+    /// the file's, or several networks for one document that holds one. The
+    /// error lists the file's networks and how to pick one.
+    Selection(Diagnostic),
+}
+
+impl From<CommandError> for Diagnostics {
+    fn from(error: CommandError) -> Self {
+        match error {
+            CommandError::Source(d) => d,
+            CommandError::Selection(d) => d.into(),
+        }
+    }
+}
+
+/// The rule every command follows for a file with several networks: the
+/// document of every network, in file order, or only of the one `network`
+/// names. Into one output ([`Destination::Stream`]) a view that holds one
+/// document shows one network: a file with several needs `network`.
+pub fn documents(
+    source: &str,
+    network: Option<&str>,
+    view: View,
+    destination: Destination,
+) -> Result<Vec<Document>, CommandError> {
+    let Checked { nets, names, .. } = checked(source).map_err(CommandError::Source)?;
+    let selected: Vec<&check::Net> = match network {
+        Some(name) => nets.iter().filter(|n| n.name == name).collect(),
+        None => nets.iter().collect(),
+    };
+    if selected.is_empty() {
+        return Err(CommandError::Selection(no_such_network(
+            &names,
+            network.unwrap_or_default(),
+        )));
+    }
+    if selected.len() > 1 && destination == Destination::Stream && !view.holds_several() {
+        return Err(CommandError::Selection(several_networks(&names, view)));
+    }
+    let mut out = Vec::with_capacity(selected.len());
+    for net in selected {
+        let graph = derived(net);
+        let text = match view {
+            View::Rust => {
+                let code = codegen::emit(net, &graph, &source[net.span.range()]);
+                let header = format!(
+                    "@generated by denpa from network `{}`. Do not edit.",
+                    net.name
+                );
+                match codegen::pretty::pretty(&code.tokens, &code.comments, &header) {
+                    Ok(text) => text,
+                    Err(e) => format!(
+                        "// could not format the generated code: {e}\n{}\n",
+                        code.tokens
+                    ),
+                }
+            }
+            View::Explain(format) => explain::explain(net, &graph, format),
+            View::Summary => explain::summary(net, &graph),
+            View::Dot => explain::graph::dot(net, &graph),
+            #[cfg(feature = "cli")]
+            View::Svg => {
+                let dot = explain::graph::dot(net, &graph);
+                draw_svg(&dot).map_err(|reason| {
+                    let at = names
+                        .iter()
+                        .find(|n| n.name == net.name)
+                        .map_or(net.span, |n| n.span);
+                    CommandError::Source(
+                        Diagnostic::error(
+                            at,
+                            format!("cannot draw the graph of `{}` as SVG: {reason}", net.name),
+                        )
+                        .label("this network's graph")
+                        .help("`--format dot` gives the graph for Graphviz")
+                        .into(),
+                    )
+                })?
+            }
+        };
+        out.push(Document {
+            network: net.name.clone(),
+            text,
+        });
+    }
+    Ok(out)
+}
+
+/// `network` names none of the file's networks.
+fn no_such_network(names: &[syntax::ast::Ident], network: &str) -> Diagnostic {
+    let holds = match names {
+        [one] => format!("its one network is `{}`", one.name),
+        _ => format!("it holds {}", list(names)),
+    };
+    let d = with_networks(
+        format!("no network named `{network}` in this file; {holds}"),
+        names,
+    );
+    match names
         .iter()
-        .map(|net| optimize::run(autodiff::derive(ir::build(net))))
-        .collect())
+        .find(|n| n.name.eq_ignore_ascii_case(network))
+        .or(names.first())
+    {
+        Some(n) if n.name.eq_ignore_ascii_case(network) => {
+            d.help(format!("did you mean `--network {}`?", n.name))
+        }
+        Some(n) if names.len() == 1 => d.help(format!(
+            "`--network {}` picks it, and so does no `--network` at all",
+            n.name
+        )),
+        Some(n) => d.help(format!(
+            "pick one with `--network NAME`, e.g. `--network {}`",
+            n.name
+        )),
+        None => d,
+    }
+}
+
+/// Several networks for a view that holds one document.
+fn several_networks(names: &[syntax::ast::Ident], view: View) -> Diagnostic {
+    let first = names.first().map_or("NAME", |n| n.name.as_str());
+    with_networks(
+        format!(
+            "this file holds {}, and {} shows one",
+            list(names),
+            view.what()
+        ),
+        names,
+    )
+    .help(format!(
+        "pick one with `--network {first}`, or write one file per network with `-o DIR`"
+    ))
+}
+
+/// "2 networks (`A`, `B`)".
+fn list(names: &[syntax::ast::Ident]) -> String {
+    let names: Vec<String> = names.iter().map(|n| format!("`{}`", n.name)).collect();
+    format!("{} networks ({})", names.len(), names.join(", "))
+}
+
+/// An error pointing at every network's name with the option that picks it.
+fn with_networks(message: String, names: &[syntax::ast::Ident]) -> Diagnostic {
+    let mut names = names.iter();
+    let Some(first) = names.next() else {
+        return Diagnostic::error(diagnostics::Span::new(0, 0), message);
+    };
+    let mut d = Diagnostic::error(first.span, message).label(format!("`--network {}`", first.name));
+    for n in names {
+        d = d.also(n.span, format!("`--network {}`", n.name));
+    }
+    d
+}
+
+/// Every selected network's document in one text, one after another (a
+/// blank line between them); what the `denpa` command prints.
+fn text(source: &str, network: Option<&str>, view: View) -> Result<String, Diagnostics> {
+    let docs = documents(source, network, view, Destination::Stream)?;
+    Ok(docs
+        .into_iter()
+        .map(|d| d.text)
+        .collect::<Vec<_>>()
+        .join("\n"))
 }
 
 /// The generated Rust of every network (or of the one named), pretty-printed
 /// with comments: what `denpa expand` prints and exactly what `net!` compiles.
 pub fn expand(source: &str, network: Option<&str>) -> Result<String, Diagnostics> {
-    let (outputs, _) = compile(source)?;
-    let mut text = String::new();
-    let mut found = false;
-    for out in outputs
-        .iter()
-        .filter(|o| network.is_none_or(|n| n == o.name))
-    {
-        found = true;
-        let header = format!(
-            "@generated by denpa from network `{}`. Do not edit.",
-            out.name
-        );
-        match codegen::pretty::pretty(&out.tokens, &out.comments, &header) {
-            Ok(code) => text.push_str(&code),
-            Err(e) => text.push_str(&format!(
-                "// could not format the generated code: {e}\n{}\n",
-                out.tokens
-            )),
-        }
-    }
-    if !found {
-        let name = network.unwrap_or_default();
-        return Err(Diagnostic::error(
-            diagnostics::Span::new(0, 0),
-            format!("no network named `{name}` in this file"),
-        )
-        .into());
-    }
-    Ok(text)
+    text(source, network, View::Rust)
 }
 
 /// Explains every network (or the one named) of a `.nn` text: the
@@ -127,51 +373,75 @@ pub fn explain(
     network: Option<&str>,
     format: explain::Format,
 ) -> Result<String, Diagnostics> {
-    each_network(source, network, |net, graph| {
-        explain::explain(net, graph, format)
-    })
+    text(source, network, View::Explain(format))
 }
 
-/// The forward and backward graph of every network (or the one named), as
-/// Graphviz DOT.
+/// The forward and backward graph of the network (or of the one named, when
+/// the file holds several), as Graphviz DOT: one graph.
 pub fn graph(source: &str, network: Option<&str>) -> Result<String, Diagnostics> {
-    each_network(source, network, explain::graph::dot)
+    text(source, network, View::Dot)
+}
+
+/// The graph of [`graph`] drawn as SVG, in Rust (no Graphviz needed).
+#[cfg(feature = "cli")]
+pub fn graph_svg(source: &str, network: Option<&str>) -> Result<String, Diagnostics> {
+    text(source, network, View::Svg)
 }
 
 /// The summary table of every network (or the one named) of a `.nn` text.
 pub fn summary(source: &str, network: Option<&str>) -> Result<String, Diagnostics> {
-    each_network(source, network, explain::summary)
+    text(source, network, View::Summary)
 }
 
-/// Runs `f` on the checked network and derived graph of every network (or
-/// the one named), joining the results.
-fn each_network(
-    source: &str,
-    network: Option<&str>,
-    f: impl Fn(&check::Net, &ir::Graph) -> String,
-) -> Result<String, Diagnostics> {
-    let file = syntax::parse(source)?;
-    let (nets, _) = check::check(&file)?;
-    let mut out = Vec::new();
-    for net in nets
-        .iter()
-        .filter(|n| network.is_none_or(|name| name == n.name))
-    {
-        let graph = optimize::run(autodiff::derive(ir::build(net)));
-        out.push(f(net, &graph));
+/// Lays out and draws a DOT graph as SVG (layout-rs). Its failures, a
+/// panic included, become an error, and so does an empty drawing.
+#[cfg(feature = "cli")]
+fn draw_svg(dot: &str) -> Result<String, String> {
+    let draw = || -> Result<String, String> {
+        let ast = layout::gv::DotParser::new(dot).process()?;
+        let mut builder = layout::gv::GraphBuilder::new();
+        builder.visit_graph(&ast);
+        let mut graph = builder.get();
+        let mut writer = layout::backends::svg::SVGWriter::new();
+        graph.do_it(false, false, false, &mut writer);
+        Ok(writer.finalize())
+    };
+    let svg = std::panic::catch_unwind(std::panic::AssertUnwindSafe(draw)).map_err(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no reason given".into());
+        format!("the layout failed ({why})")
+    })??;
+    if !svg.contains("<svg") || !svg.trim_end().ends_with("</svg>") {
+        return Err("the layout produced no drawing".into());
     }
-    if out.is_empty() {
-        let name = network.unwrap_or_default();
-        return Err(Diagnostic::error(
-            diagnostics::Span::new(0, 0),
-            format!("no network named `{name}` in this file"),
-        )
-        .into());
+    Ok(sorted_styles(&svg))
+}
+
+/// The SVG with the rules of its `<style>` block sorted: layout-rs writes
+/// them in a hash map's order, which changes from run to run.
+#[cfg(feature = "cli")]
+fn sorted_styles(svg: &str) -> String {
+    let Some((head, rest)) = svg.split_once("<style>\n") else {
+        return svg.to_string();
+    };
+    let Some((rules, tail)) = rest.split_once("</style>") else {
+        return svg.to_string();
+    };
+    let mut rules: Vec<&str> = rules.lines().collect();
+    rules.sort_unstable();
+    let mut out = String::with_capacity(svg.len());
+    out.push_str(head);
+    out.push_str("<style>\n");
+    for rule in rules {
+        out.push_str(rule);
+        out.push('\n');
     }
-    Ok(out.join(
-        "
-",
-    ))
+    out.push_str("</style>");
+    out.push_str(tail);
+    out
 }
 
 /// What every generated network implements: access to its parameters by
@@ -247,4 +517,42 @@ pub trait Gradients {
     type Scalar;
     /// Every parameter's gradient with its name, in declaration order.
     fn tensors(&self) -> Vec<(&'static str, ndarray::ArrayViewD<'_, Self::Scalar>)>;
+}
+
+#[cfg(all(test, feature = "cli"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_drawing_that_fails_is_an_error_not_an_empty_svg() {
+        // Two graphs in one DOT text: what `graph --format svg` once drew as
+        // nothing, with exit status 0.
+        let two = "digraph A { a -> b; }\ndigraph B { c -> d; }\n";
+        assert!(draw_svg(two).is_err());
+        assert!(draw_svg("").is_err());
+        assert!(draw_svg("digraph A { a -> ").is_err());
+        let one = draw_svg("digraph A { a -> b; }").unwrap();
+        assert!(one.contains("<svg") && one.trim_end().ends_with("</svg>"));
+    }
+
+    #[test]
+    fn the_style_rules_are_sorted() {
+        let svg = "<svg><style>\n.b { x }\n.a { y }\n</style><g/></svg>";
+        assert_eq!(
+            sorted_styles(svg),
+            "<svg><style>\n.a { y }\n.b { x }\n</style><g/></svg>"
+        );
+    }
+
+    #[test]
+    fn a_drawing_of_two_networks_needs_a_name_or_files() {
+        let source = include_str!("../tests/fixtures/pass/two_networks.nn");
+        let error = graph_svg(source, None).unwrap_err();
+        let message = &error.iter().next().unwrap().message;
+        assert!(message.contains("`Linear`, `Classifier`"), "{message}");
+        let files = documents(source, None, View::Svg, Destination::Files).unwrap();
+        assert_eq!(files.len(), 2);
+        assert!(files.iter().all(|d| d.text.ends_with("</svg>")));
+        assert!(graph_svg(source, Some("Linear")).is_ok());
+    }
 }

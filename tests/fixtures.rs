@@ -161,6 +161,8 @@ fixtures! {
     target_binding: TargetBinding = "tests/fixtures/pass/target_binding.nn";
     tied_autoencoder: TiedAutoencoder = "tests/fixtures/pass/tied_autoencoder.nn";
     two_layer_sigmoid_sse: TwoLayerSigmoidSse = "tests/fixtures/pass/two_layer_sigmoid_sse.nn";
+    two_networks_linear: Linear = "tests/fixtures/pass/two_networks.nn";
+    two_networks_classifier: Classifier = "tests/fixtures/pass/two_networks.nn";
     unary_minus: UnaryMinus = "tests/fixtures/pass/unary_minus.nn";
     weight_decay: WeightDecay = "tests/fixtures/pass/weight_decay.nn";
     weight_norm: WeightNorm = "tests/fixtures/pass/weight_norm.nn";
