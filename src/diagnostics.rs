@@ -39,16 +39,40 @@ impl Span {
     }
 }
 
-/// The 1-based line and column (in characters) of a byte offset.
+/// The 1-based line and column (in characters) of a byte offset. For many
+/// offsets in one text, [`LineIndex`] finds each without rescanning it.
 pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(source.len());
-    while !source.is_char_boundary(offset) {
-        offset -= 1;
+    LineIndex::new(source).line_column(offset)
+}
+
+/// Where each line of a text starts: line and column of any offset by a
+/// binary search.
+#[derive(Debug, Clone)]
+pub struct LineIndex<'a> {
+    source: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    /// Indexes the lines of `source`.
+    pub fn new(source: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { source, starts }
     }
-    let before = &source[..offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
+
+    /// The 1-based line and column (in characters) of a byte offset; an
+    /// offset past the end or inside a character counts from before it.
+    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.source.len());
+        while !self.source.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        (line, self.source[start..offset].chars().count() + 1)
+    }
 }
 
 /// How serious a diagnostic is.
@@ -181,29 +205,51 @@ impl Diagnostics {
     /// `file_name` is what the `-->` line shows.
     pub fn render(&self, file_name: &str, source: &str, color: bool) -> String {
         let file = SimpleFile::new(file_name, source);
-        // rustc's look: `-->` and `|` rather than box-drawing characters.
-        let config = term::Config {
-            chars: term::Chars::ascii(),
-            ..term::Config::default()
-        };
         let mut out = Vec::new();
         for diagnostic in &self.list {
-            let report = to_report(diagnostic, source.len());
-            let result = if color {
-                let mut writer = termcolor::Ansi::new(&mut out);
-                term::emit(&mut writer, &config, &file, &report)
-            } else {
-                let mut writer = termcolor::NoColor::new(&mut out);
-                term::emit(&mut writer, &config, &file, &report)
-            };
-            if let Err(error) = result {
-                out.extend_from_slice(format!("error: {}\n", diagnostic.message).as_bytes());
-                out.extend_from_slice(
-                    format!("  (could not show the source: {error})\n").as_bytes(),
-                );
-            }
+            render_one(&file, diagnostic, color, &mut out);
         }
         String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Renders each diagnostic on its own, without color (for a JSON
+    /// message's `rendered`): the source's lines are indexed once for all.
+    pub fn render_each(&self, file_name: &str, source: &str) -> Vec<String> {
+        let file = SimpleFile::new(file_name, source);
+        self.list
+            .iter()
+            .map(|diagnostic| {
+                let mut out = Vec::new();
+                render_one(&file, diagnostic, false, &mut out);
+                String::from_utf8_lossy(&out).into_owned()
+            })
+            .collect()
+    }
+}
+
+/// Appends one diagnostic, rendered the way rustc does, to `out`.
+fn render_one(
+    file: &SimpleFile<&str, &str>,
+    diagnostic: &Diagnostic,
+    color: bool,
+    out: &mut Vec<u8>,
+) {
+    // rustc's look: `-->` and `|` rather than box-drawing characters.
+    let config = term::Config {
+        chars: term::Chars::ascii(),
+        ..term::Config::default()
+    };
+    let report = to_report(diagnostic, file.source().len());
+    let result = if color {
+        let mut writer = termcolor::Ansi::new(&mut *out);
+        term::emit(&mut writer, &config, file, &report)
+    } else {
+        let mut writer = termcolor::NoColor::new(&mut *out);
+        term::emit(&mut writer, &config, file, &report)
+    };
+    if let Err(error) = result {
+        out.extend_from_slice(format!("error: {}\n", diagnostic.message).as_bytes());
+        out.extend_from_slice(format!("  (could not show the source: {error})\n").as_bytes());
     }
 }
 

@@ -62,6 +62,19 @@ struct Checked {
 
 /// Parses and checks every network of a text, reporting the errors of every
 /// network even when one has a syntax error.
+/// Checks `.nn` source text without generating code, as `denpa check` (and
+/// `cargo check`) do: every error and warning that [`compile`] reports,
+/// found by the front end and the lints alone. On success, the warnings.
+pub fn check_source(source: &str) -> Result<Diagnostics, Diagnostics> {
+    let Checked {
+        nets, mut warnings, ..
+    } = checked(source)?;
+    for net in &nets {
+        warnings.extend(check::lints(net, &ir::build(net)));
+    }
+    Ok(warnings)
+}
+
 fn checked(source: &str) -> Result<Checked, Diagnostics> {
     // A syntax error in one network does not hide the other networks' errors.
     let (file, mut syntax_errors) = syntax::parse_recovering(source);

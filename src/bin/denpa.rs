@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use denpa::diagnostics::{line_column, Diagnostic, Diagnostics, Severity, Span};
+use denpa::diagnostics::{Diagnostic, Diagnostics, LineIndex, Severity, Span};
 use denpa::{CommandError, Destination, View};
 
 /// The rule for files with several networks, and the exit status, as
@@ -212,9 +212,10 @@ fn check(files: &[PathBuf], message_format: MessageFormat, color: bool) -> ExitC
         };
         let (source, diagnostics) = match denpa::source_text(&bytes) {
             Ok(text) => {
-                let diagnostics = match denpa::compile(text) {
-                    Ok((_, warnings)) => warnings,
-                    Err(errors) => errors,
+                // The front end and the lints find every diagnostic;
+                // like `cargo check`, no code is generated.
+                let diagnostics = match denpa::check_source(text) {
+                    Ok(warnings) | Err(warnings) => warnings,
                 };
                 (text.to_string(), diagnostics)
             }
@@ -227,9 +228,12 @@ fn check(files: &[PathBuf], message_format: MessageFormat, color: bool) -> ExitC
         match message_format {
             MessageFormat::Human => eprint!("{}", diagnostics.render(&name, &source, color)),
             MessageFormat::Json => {
+                let lines_of = LineIndex::new(&source);
+                let rendered = diagnostics.render_each(&name, &source);
                 let lines: String = diagnostics
                     .iter()
-                    .map(|d| format!("{}\n", json(&name, &source, d)))
+                    .zip(&rendered)
+                    .map(|(d, r)| format!("{}\n", json(&name, &lines_of, d, r)))
                     .collect();
                 if let Err(status) = print(&lines) {
                     return status;
@@ -261,10 +265,10 @@ fn read(path: &Path) -> Result<Vec<u8>, ExitCode> {
 }
 
 /// One diagnostic as a JSON object, in the spirit of cargo's messages.
-fn json(file: &str, source: &str, d: &Diagnostic) -> serde_json::Value {
+fn json(file: &str, lines: &LineIndex<'_>, d: &Diagnostic, rendered: &str) -> serde_json::Value {
     let span = |span: Span, primary: bool, label: &str| {
-        let (line_start, column_start) = line_column(source, span.start);
-        let (line_end, column_end) = line_column(source, span.end);
+        let (line_start, column_start) = lines.line_column(span.start);
+        let (line_end, column_end) = lines.line_column(span.end);
         serde_json::json!({
             "file_name": file,
             "byte_start": span.start,
@@ -279,13 +283,12 @@ fn json(file: &str, source: &str, d: &Diagnostic) -> serde_json::Value {
     };
     let mut spans = vec![span(d.primary.span, true, &d.primary.message)];
     spans.extend(d.secondary.iter().map(|l| span(l.span, false, &l.message)));
-    let one = Diagnostics::from(d.clone());
     serde_json::json!({
         "reason": "diagnostic",
         "level": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
         "message": d.message,
         "spans": spans,
         "help": d.help,
-        "rendered": one.render(file, source, false),
+        "rendered": rendered,
     })
 }

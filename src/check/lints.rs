@@ -29,6 +29,8 @@ pub fn lints(net: &Net, g: &Graph) -> Diagnostics {
             }
         }
     }
+    // Computed only when a warning points at a user.
+    let (mut output_users, mut step_users) = (None, None);
     for id in g.ids() {
         let n = g.node(id);
         match n.op {
@@ -52,7 +54,10 @@ pub fn lints(net: &Net, g: &Graph) -> Diagnostics {
                     ),
                 )
                 .label("training never changes this parameter");
-                if let Some(span) = first_user_span(g, id, |n| g.outputs.iter().any(|o| o.1 == n)) {
+                let outputs = output_users.get_or_insert_with(|| {
+                    first_user_spans(g, |n| g.outputs.iter().any(|o| o.1 == n))
+                });
+                if let Some(span) = outputs[id.index()] {
                     d = d.also(
                         span,
                         "only this output uses it, and the loss ignores the output",
@@ -70,8 +75,10 @@ pub fn lints(net: &Net, g: &Graph) -> Diagnostics {
                     ),
                 )
                 .label("training never changes this parameter");
-                if let Some(span) = first_user_span(g, id, |n| g.node(n).op == Op::Map(Func::Step))
-                {
+                let steps = step_users.get_or_insert_with(|| {
+                    first_user_spans(g, |n| g.node(n).op == Op::Map(Func::Step))
+                });
+                if let Some(span) = steps[id.index()] {
                     d = d.also(span, "no gradient passes `step`");
                 }
                 out.push(d.help("`step` has derivative 0; use `sigmoid` for a smooth threshold"));
@@ -98,18 +105,31 @@ pub fn lints(net: &Net, g: &Graph) -> Diagnostics {
     out
 }
 
-/// The source span of the first node that `is_wanted` and depends on `id`.
-fn first_user_span(
+/// For every node, the source span of the first node that `is_wanted` and
+/// depends on it: one sweep from the last node back (each node takes the
+/// earliest wanted node among its users').
+fn first_user_spans(
     g: &Graph,
-    id: crate::ir::NodeId,
     is_wanted: impl Fn(crate::ir::NodeId) -> bool,
-) -> Option<crate::diagnostics::Span> {
-    let n = g
-        .ids()
-        .filter(|n| *n > id && is_wanted(*n))
-        .find(|n| g.live(&[*n])[id.index()])?;
-    match g.node(n).role {
-        crate::ir::Role::Forward { span } => Some(span),
-        _ => None,
+) -> Vec<Option<crate::diagnostics::Span>> {
+    let mut first: Vec<Option<crate::ir::NodeId>> = vec![None; g.nodes.len()];
+    for id in g.ids().rev() {
+        let below = first[id.index()];
+        for a in &g.node(id).args {
+            let candidate = if is_wanted(id) { Some(id) } else { below };
+            let slot = &mut first[a.index()];
+            if let Some(c) = candidate {
+                if slot.is_none_or(|s| c < s) {
+                    *slot = Some(c);
+                }
+            }
+        }
     }
+    first
+        .into_iter()
+        .map(|n| match g.node(n?).role {
+            crate::ir::Role::Forward { span } => Some(span),
+            _ => None,
+        })
+        .collect()
 }

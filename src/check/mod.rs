@@ -334,6 +334,9 @@ struct Checker<'a> {
     /// Names whose declaration was wrong (a bad shape, a second
     /// definition): uses of them report nothing more.
     poisoned: std::collections::BTreeSet<String>,
+    /// Where each binding name is first bound, for "used before it is
+    /// defined": made at the first unknown name.
+    binding_spans: Option<BTreeMap<&'a str, Span>>,
 }
 
 impl<'a> Checker<'a> {
@@ -354,6 +357,7 @@ impl<'a> Checker<'a> {
             uses_target: vec![false; n],
             binding: None,
             poisoned: Default::default(),
+            binding_spans: None,
         }
     }
 
@@ -1198,10 +1202,20 @@ impl<'a> Checker<'a> {
                     return None;
                 }
                 let Some((symbol, _)) = self.names.get(&name.name).copied() else {
-                    let later = self.network.items.iter().find_map(|item| match &item.kind {
-                        ItemKind::Binding { name: n, .. } if n.name == name.name => Some(n.span),
-                        _ => None,
-                    });
+                    let network = self.network;
+                    let later = self
+                        .binding_spans
+                        .get_or_insert_with(|| {
+                            let mut first = BTreeMap::new();
+                            for item in &network.items {
+                                if let ItemKind::Binding { name: n, .. } = &item.kind {
+                                    first.entry(n.name.as_str()).or_insert(n.span);
+                                }
+                            }
+                            first
+                        })
+                        .get(name.name.as_str())
+                        .copied();
                     let d = match later {
                         Some(def) => Diagnostic::error(span, format!("`{}` is used before it is defined", name.name))
                             .label("used here")

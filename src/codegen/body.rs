@@ -61,6 +61,7 @@ pub fn names(net: &Net, g: &Graph) -> Vec<String> {
         taken.insert(reserved.into(), ());
     }
     let mut names: Vec<String> = Vec::with_capacity(g.nodes.len());
+    let mut next: BTreeMap<String, usize> = BTreeMap::new();
     for id in g.ids() {
         let n = g.node(id);
         let base = match (&n.op, &n.role) {
@@ -105,12 +106,15 @@ pub fn names(net: &Net, g: &Graph) -> Vec<String> {
                 (None, op) => format!("{}{}", op.mnemonic().split(' ').next().unwrap_or("v"), id.0),
             },
         };
+        // The next suffix to try for each base: many nodes can share one
+        // (the partial sums of a parameter's gradient).
         let mut name = base.clone();
-        let mut k = 2;
+        let mut k = next.get(&base).copied().unwrap_or(2);
         while taken.contains_key(&name) {
             name = format!("{base}_{k}");
             k += 1;
         }
+        next.insert(base, k);
         taken.insert(name.clone(), ());
         names.push(name);
     }
@@ -169,7 +173,11 @@ impl<'a> Emitter<'a> {
         for r in roots {
             uses[r.index()] += 2;
         }
-        let is_root = |id: NodeId| roots.contains(&id);
+        let mut root = vec![false; g.nodes.len()];
+        for r in roots {
+            root[r.index()] = true;
+        }
+        let is_root = |id: NodeId| root[id.index()];
         let mut inline = vec![false; g.nodes.len()];
         for id in g.ids() {
             let n = g.node(id);

@@ -8,7 +8,7 @@
 mod body;
 pub mod pretty;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -177,8 +177,13 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
     // train_step
     // train_step: the gradients as sums over the batch, updated in place.
     let mut train_roots = vec![g.loss];
-    for (p, gradient) in g.gradients.iter().enumerate() {
-        let param = g.ids().find(|id| g.node(*id).op == crate::ir::Op::Param(p));
+    let mut param_nodes = vec![None; g.gradients.len()];
+    for id in g.ids() {
+        if let Op::Param(p) = g.node(id).op {
+            param_nodes[p].get_or_insert(id);
+        }
+    }
+    for (param, gradient) in param_nodes.iter().zip(&g.gradients) {
         train_roots.push(
             param
                 .and_then(|id| g.adjoints.get(&id).copied())
@@ -203,8 +208,9 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
             .map(|(r, _)| *r),
     );
     let returned = sum_roots.len();
+    let mut summed: BTreeSet<NodeId> = sum_roots.iter().copied().collect();
     for operand in folds.iter().flatten().flat_map(|f| f.operands.iter()) {
-        if !sum_roots.contains(&operand.0) {
+        if summed.insert(operand.0) {
             sum_roots.push(operand.0);
         }
     }
@@ -323,19 +329,23 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
     // are NaN), so x·W finite means x finite — and W finite too.
     let live = g.live(&sum_roots);
     let per_sample = |id: NodeId| g.node(id).ty.shape.iter().product::<usize>();
-    let stand_in = |f: NodeId| {
-        g.ids().find(|&m| {
-            let n = g.node(m);
-            live[m.index()]
-                && matches!(n.op, Op::MatMul { ta: false, .. })
-                && n.args[0] == f
-                && matches!(g.node(n.args[1]).op, Op::Param(_))
-                && n.ty.batched
-                && physical_rank(&n.ty) == 2
-                && per_sample(m) < per_sample(f)
-        })
-    };
+    // The first such product of each factor, found in one pass.
+    let mut stand_ins: BTreeMap<NodeId, NodeId> = BTreeMap::new();
+    for m in g.ids() {
+        let n = g.node(m);
+        if live[m.index()]
+            && matches!(n.op, Op::MatMul { ta: false, .. })
+            && matches!(g.node(n.args[1]).op, Op::Param(_))
+            && n.ty.batched
+            && physical_rank(&n.ty) == 2
+            && per_sample(m) < per_sample(n.args[0])
+        {
+            stand_ins.entry(n.args[0]).or_insert(m);
+        }
+    }
+    let stand_in = |f: NodeId| stand_ins.get(&f).copied();
     let mut factors: Vec<(NodeId, TokenStream, String)> = Vec::new();
+    let mut checked_once = BTreeSet::new();
     for (p, fold) in net.params.iter().zip(&folds) {
         for (id, tokens) in fold.iter().flat_map(|f| f.operands.iter()) {
             let factor = format!(
@@ -361,7 +371,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
                 }
                 None => (*id, tokens.clone(), factor),
             };
-            if !factors.iter().any(|f| f.0 == checked) {
+            if checked_once.insert(checked) {
                 factors.push((checked, tokens, what));
             }
         }
@@ -1030,6 +1040,8 @@ fn optimizer(net: &Net, t: &TokenStream, grads: &[StepGradient<'_>]) -> Optimize
 #[derive(Default)]
 struct Workspace {
     fields: Vec<(Ident, TokenStream, TokenStream)>,
+    /// The fields' names, to add each once.
+    names: BTreeSet<String>,
     packing: bool,
 }
 
@@ -1050,7 +1062,7 @@ fn function_body(
     let body = e.statements();
     if let Some(ws) = workspace {
         for field in e.fields.drain(..) {
-            if !ws.fields.iter().any(|f| f.0 == field.0) {
+            if ws.names.insert(field.0.to_string()) {
                 ws.fields.push(field);
             }
         }
@@ -1072,9 +1084,16 @@ fn function_body(
     }
     let statements = body.statements;
     let mut returns = Vec::new();
-    for (i, r) in roots.iter().enumerate() {
+    // How many times each root is still to be returned.
+    let mut left: BTreeMap<NodeId, usize> = BTreeMap::new();
+    for r in roots {
+        *left.entry(*r).or_default() += 1;
+    }
+    for r in roots {
         let reference = e.reference(*r);
-        let later = roots[i + 1..].contains(r);
+        let count = left.get_mut(r).expect("counted above");
+        *count -= 1;
+        let later = *count > 0;
         let owned = match g.node(*r).op {
             crate::ir::Op::Input(_) | crate::ir::Op::Target(_) => quote!(#reference.to_owned()),
             crate::ir::Op::Param(_) => quote!(#reference.clone()),

@@ -18,7 +18,8 @@ pub struct Ledger {
     /// The backward pass as derived, shared products computed once.
     pub backward: u64,
     /// The backward pass with every parameter element's derivative computed
-    /// as its own chain-rule product, nothing reused.
+    /// as its own chain-rule product, nothing reused. It grows
+    /// exponentially with depth; `u64::MAX` stands for that many or more.
     pub naive: u64,
 }
 
@@ -109,9 +110,9 @@ pub fn ledger(g: &Graph) -> Ledger {
     for id in g.ids() {
         let forward_node = matches!(g.node(id).role, Role::Forward { .. });
         if forward_node && to_loss[id.index()] {
-            forward += multiplications(g, id);
+            forward = multiplications(g, id).saturating_add(forward);
         } else if !forward_node && backward_live[id.index()] {
-            backward += multiplications(g, id);
+            backward = multiplications(g, id).saturating_add(backward);
         }
     }
     Ledger {
@@ -142,11 +143,16 @@ fn naive(g: &Graph) -> u64 {
             let (reach, local) = local_factor(g, id, k);
             if flows[id.index()] && reach > 0 {
                 flows[a.index()] = true;
-                cost[a.index()] += reach * (cost[id.index()] + local);
+                // Deep networks go past u64 (each layer multiplies the
+                // paths): the count stops at u64::MAX, see [`Ledger::naive`].
+                let more = reach.saturating_mul(cost[id.index()].saturating_add(local));
+                cost[a.index()] = cost[a.index()].saturating_add(more);
             }
         }
         if let Op::Param(_) = n.op {
-            total += elements(g, id) * cost[id.index()];
+            total = elements(g, id)
+                .saturating_mul(cost[id.index()])
+                .saturating_add(total);
         }
     }
     total

@@ -81,6 +81,15 @@ pub fn dot(net: &Net, g: &Graph) -> String {
         }
         u
     };
+    // How many nodes read each node (a node reading it twice counts once).
+    let mut readers = vec![0usize; g.nodes.len()];
+    for n in &g.nodes {
+        for (k, a) in n.args.iter().enumerate() {
+            if !n.args[..k].contains(a) {
+                readers[a.index()] += 1;
+            }
+        }
+    }
     for v in g.ids() {
         let Some(d) = adjoint[v.index()] else {
             continue;
@@ -90,7 +99,7 @@ pub fn dot(net: &Net, g: &Graph) -> String {
             .copied()
             .filter(|u| adjoint[u.index()].is_some())
             .collect();
-        let shared = g.nodes.iter().filter(|n| n.args.contains(&d)).count() > 1;
+        let shared = readers[d.index()] > 1;
         let style = if shared { "filled, bold" } else { "solid" };
         let text = if v == g.sample_loss {
             "∂ℓ/∂ℓ = 1".to_string()

@@ -182,13 +182,29 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
         "2. Backward: the chain rule from the loss back to every parameter",
     );
     open(&mut out);
-    for (p, param) in net.params.iter().enumerate() {
-        let Some(pid) = g.ids().find(|&id| g.node(id).op == Op::Param(p)) else {
+    let chains = Chains::new(g, &labels);
+    let mut param_nodes = vec![None; net.params.len()];
+    // The node that is ∂ℓ/∂v, by v.
+    let mut adjoint_of = std::collections::BTreeMap::new();
+    for id in g.ids() {
+        let n = g.node(id);
+        if let Op::Param(p) = n.op {
+            param_nodes[p].get_or_insert(id);
+        }
+        if let Role::Adjoint(of) = n.role {
+            adjoint_of.entry(of).or_insert(id);
+        }
+    }
+    let mut cut = false;
+    for (param, pid) in net.params.iter().zip(&param_nodes) {
+        let Some(pid) = *pid else {
             continue;
         };
         let lhs = nt.partial(&nt.pick_ell(), &nt.name(&param.name));
-        let adjoint = g.ids().find(|&id| g.node(id).role == Role::Adjoint(pid));
-        let chain = chain_rule(g, &labels, pid, nt);
+        let adjoint = adjoint_of.get(&pid).copied();
+        let chain = chains.chain_rule(pid, nt);
+        cut |= chain.as_ref().is_some_and(|c| c.1);
+        let chain = chain.map(|c| c.0);
         let rhs = match adjoint {
             Some(a) => writer.formula(a),
             None => "0".into(),
@@ -205,6 +221,16 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
         eq(&mut out, &lhs, &rhs, note);
     }
     close(&mut out);
+    if cut {
+        let text = format!(
+            "Chains of more than {LONGEST_CHAIN} factors start at the shared product nearest the parameter (below)."
+        );
+        if md {
+            let _ = writeln!(out, "\n{text}");
+        } else {
+            let _ = writeln!(out, "   {text}");
+        }
+    }
 
     let shared: Vec<NodeId> = g
         .ids()
@@ -217,7 +243,7 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
             out.push_str("\n   Shared products (computed once, output side first):\n");
         }
         open(&mut out);
-        let users = users(g);
+        let used_by = UsedBy::new(g, &labels, nt);
         for id in &shared {
             let letter = labels.letters[id.index()].clone().unwrap_or_default();
             let Role::Adjoint(of) = g.node(*id).role else {
@@ -225,7 +251,7 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
             };
             let of_name = label(of).unwrap_or_else(|| nt.name(&labels.names[of.index()]));
             let lhs = format!("{letter} = {}", nt.partial(&nt.pick_ell(), &of_name));
-            let used_by: Vec<String> = used_by(g, &labels, &users, *id, nt);
+            let used_by = used_by.of(*id);
             let note = match nt {
                 Notation::Unicode => format!("used by {}", used_by.join(", ")),
                 Notation::Latex => format!("used by \u{1}{}", used_by.join(r",\ ")),
@@ -313,9 +339,19 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
     let l = ledger(g);
     let no_gradient = l.naive == 0;
     let saved = l.naive.saturating_sub(l.backward);
-    let percent = (100 * saved + l.naive / 2)
-        .checked_div(l.naive)
+    let percent = (100 * u128::from(saved) + u128::from(l.naive / 2))
+        .checked_div(u128::from(l.naive))
         .unwrap_or(0);
+    // Past u64, the naive count is a lower bound.
+    let count = |n: u64| match n {
+        u64::MAX => "over 1.8·10¹⁹".to_string(),
+        n => n.to_string(),
+    };
+    let saved = match l.naive {
+        u64::MAX => format!("all but {}", l.backward),
+        _ => count(saved),
+    };
+    let naive = count(l.naive);
     heading(
         &mut out,
         "Cost per sample (multiplications; a matrix product counts its multiply-adds)",
@@ -324,7 +360,7 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
         let _ = writeln!(out, "| pass | multiplications |\n|---|---:|");
         let _ = writeln!(out, "| forward | {} |", l.forward);
         let _ = writeln!(out, "| backward, shared products | {} |", l.backward);
-        let _ = writeln!(out, "| backward, every weight on its own | {} |", l.naive);
+        let _ = writeln!(out, "| backward, every weight on its own | {naive} |");
         if no_gradient {
             let _ = writeln!(
                 out,
@@ -333,8 +369,7 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
         } else {
             let _ = writeln!(
                 out,
-                "\nBackpropagation saves {saved} of {} ({percent}%); the saving grows with depth and width.",
-                l.naive
+                "\nBackpropagation saves {saved} of {naive} ({percent}%); the saving grows with depth and width."
             );
         }
     } else {
@@ -352,7 +387,7 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
         let _ = writeln!(
             out,
             "   {:<40} {:>8}   (each ∂ℓ/∂w its own chain-rule product)",
-            "backward, every weight on its own", l.naive
+            "backward, every weight on its own", naive
         );
         if no_gradient {
             let _ = writeln!(
@@ -360,7 +395,7 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
                 "   no gradient flows to any parameter: there is nothing to share."
             );
         } else {
-            let _ = writeln!(out, "   backpropagation saves {saved} of {} ({percent}%); the saving grows with depth and width.", l.naive);
+            let _ = writeln!(out, "   backpropagation saves {saved} of {naive} ({percent}%); the saving grows with depth and width.");
         }
     }
     out
@@ -425,7 +460,8 @@ fn users(g: &Graph) -> Vec<Vec<NodeId>> {
     let mut users = vec![Vec::new(); g.nodes.len()];
     for id in g.ids() {
         for a in &g.node(id).args {
-            if !users[a.index()].contains(&id) {
+            // Users come in id order: a repeat is the last one pushed.
+            if users[a.index()].last() != Some(&id) {
                 users[a.index()].push(id);
             }
         }
@@ -433,113 +469,231 @@ fn users(g: &Graph) -> Vec<Vec<NodeId>> {
     users
 }
 
-/// What uses a shared product, seen through unnamed intermediate nodes: the
-/// gradients ∂ℓ/∂W it feeds and the other shared products.
-fn used_by(
-    g: &Graph,
-    labels: &Labels,
-    users: &[Vec<NodeId>],
-    id: NodeId,
-    nt: Notation,
-) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut stack: Vec<NodeId> = users[id.index()].clone();
-    let mut seen = vec![false; g.nodes.len()];
-    while let Some(u) = stack.pop() {
-        if std::mem::replace(&mut seen[u.index()], true) {
-            continue;
-        }
-        let n = g.node(u);
-        let name = if let Some(l) = &labels.letters[u.index()] {
-            Some(l.clone())
-        } else if let Role::Adjoint(of) = n.role {
-            match g.node(of).op {
-                Op::Param(_) => {
-                    Some(nt.partial(&nt.pick_ell(), &nt.name(&labels.names[of.index()])))
-                }
-                _ => None,
-            }
-        } else {
-            None
-        };
-        match name {
-            Some(name) if !found.contains(&name) => found.push(name),
-            Some(_) => {}
-            None if !matches!(n.role, Role::Gradient(_)) => {
-                stack.extend(users[u.index()].iter().copied())
-            }
-            None => {}
-        }
-    }
-    found.sort();
-    found
+/// What uses each shared product, seen through unnamed intermediate nodes:
+/// the gradients ∂ℓ/∂W it feeds and the other shared products. One sweep
+/// from the last node back: an unnamed backward node passes on the named
+/// users of its own users (a chain of partial sums is walked once, not once
+/// per product that feeds it).
+struct UsedBy {
+    users: Vec<Vec<NodeId>>,
+    /// The name of each node that `used by` lists.
+    names: Vec<Option<String>>,
+    /// The named nodes each backward node feeds, itself included.
+    feeds: Vec<Vec<NodeId>>,
 }
 
-/// ∂ℓ/∂y · ∂y/∂z · ∂z/∂W along the named values from the loss to a
-/// parameter; a sum of such products where several paths lead there.
-fn chain_rule(g: &Graph, labels: &Labels, param: NodeId, nt: Notation) -> Option<String> {
-    const MOST: usize = 4;
-    // Paths from the loss down to the parameter through forward nodes, kept
-    // only at named values.
-    let reach = g.live(&[g.sample_loss]);
-    if !reach[param.index()] {
-        return None;
+impl UsedBy {
+    fn new(g: &Graph, labels: &Labels, nt: Notation) -> Self {
+        let users = users(g);
+        let names: Vec<Option<String>> = g
+            .ids()
+            .map(|u| {
+                if let Some(l) = &labels.letters[u.index()] {
+                    return Some(l.clone());
+                }
+                match g.node(u).role {
+                    Role::Adjoint(of) if matches!(g.node(of).op, Op::Param(_)) => {
+                        Some(nt.partial(&nt.pick_ell(), &nt.name(&labels.names[of.index()])))
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+        let mut feeds: Vec<Vec<NodeId>> = vec![Vec::new(); g.nodes.len()];
+        for u in g.ids().rev() {
+            let n = g.node(u);
+            if matches!(n.role, Role::Forward { .. }) {
+                continue;
+            }
+            if names[u.index()].is_some() {
+                feeds[u.index()] = vec![u];
+            } else if !matches!(n.role, Role::Gradient(_)) {
+                let mut f: Vec<NodeId> = users[u.index()]
+                    .iter()
+                    .flat_map(|v| feeds[v.index()].iter().copied())
+                    .collect();
+                f.sort_unstable();
+                f.dedup();
+                feeds[u.index()] = f;
+            }
+        }
+        UsedBy {
+            users,
+            names,
+            feeds,
+        }
     }
-    let mut paths: Vec<Vec<NodeId>> = Vec::new();
-    let mut stack: Vec<(NodeId, Vec<NodeId>)> = vec![(g.sample_loss, vec![g.sample_loss])];
-    let reach_param = reaching(g, param);
-    let mut steps = 0usize;
-    while let Some((id, path)) = stack.pop() {
-        steps += 1;
-        if paths.len() > MOST || steps > 100_000 {
+
+    /// The names of what uses `id`, sorted.
+    fn of(&self, id: NodeId) -> Vec<String> {
+        let mut found: Vec<String> = self.users[id.index()]
+            .iter()
+            .flat_map(|u| self.feeds[u.index()].iter())
+            .filter_map(|v| self.names[v.index()].clone())
+            .collect();
+        found.sort();
+        found.dedup();
+        found
+    }
+}
+
+/// Chains longer than this many factors start at a shared product.
+const LONGEST_CHAIN: usize = 12;
+
+/// What every parameter's chain rule is read from, computed once.
+struct Chains<'a> {
+    g: &'a Graph,
+    labels: &'a Labels,
+    /// Each node's users, once per argument position that reads it.
+    users: Vec<Vec<(NodeId, usize)>>,
+    /// Whether the per-sample loss depends on the node.
+    reach: Vec<bool>,
+}
+
+impl<'a> Chains<'a> {
+    fn new(g: &'a Graph, labels: &'a Labels) -> Self {
+        let mut users = vec![Vec::new(); g.nodes.len()];
+        for id in g.ids() {
+            for (k, a) in g.node(id).args.iter().enumerate() {
+                users[a.index()].push((id, k));
+            }
+        }
+        Chains {
+            g,
+            labels,
+            users,
+            reach: g.live(&[g.sample_loss]),
+        }
+    }
+
+    /// ∂ℓ/∂y · ∂y/∂z · ∂z/∂W along the named values from the loss to a
+    /// parameter; a sum of such products where several paths lead there.
+    /// A chain of more than [`LONGEST_CHAIN`] factors starts instead at the
+    /// shared product nearest the parameter (∂ℓ/∂z_h1 · ∂z_h1/∂W, with
+    /// ∂ℓ/∂z_h1 a lettered product above), so that a deep network's chains
+    /// stay a line each. Found from the parameter upwards, within a fixed
+    /// number of steps: none (the line shows only the result) where there
+    /// are more than four paths or the search does not end.
+    fn chain_rule(&self, param: NodeId, nt: Notation) -> Option<(String, bool)> {
+        const MOST: usize = 4;
+        const STEPS: usize = 10_000;
+        let (g, labels) = (self.g, self.labels);
+        if !self.reach[param.index()] {
             return None;
         }
-        if id == param {
-            paths.push(path);
-            continue;
+        let lettered = |id: NodeId| {
+            g.adjoints
+                .get(&id)
+                .is_some_and(|a| labels.letters[a.index()].is_some())
+        };
+        // The search tree: each step (node, argument position in it, parent
+        // step), so that a path is read back by following parents.
+        struct Step {
+            node: NodeId,
+            position: usize,
+            parent: Option<usize>,
+            /// Named values on the path from the parameter up to here.
+            factors: usize,
+            /// The nearest shared product on the way, as a step.
+            shared: Option<usize>,
         }
-        for a in &g.node(id).args {
-            if reach_param[a.index()] {
-                let mut p = path.clone();
-                if *a == param || labels.equations[a.index()] {
-                    p.push(*a);
+        let mut steps = vec![Step {
+            node: param,
+            position: 0,
+            parent: None,
+            factors: 0,
+            shared: None,
+        }];
+        let mut stack = vec![0usize];
+        let mut ends: Vec<usize> = Vec::new();
+        while let Some(i) = stack.pop() {
+            if steps.len() > STEPS || ends.len() > MOST {
+                return None;
+            }
+            let (node, factors, shared) = (steps[i].node, steps[i].factors, steps[i].shared);
+            if node == g.sample_loss {
+                ends.push(i);
+                continue;
+            }
+            if let Some(s) = shared.filter(|_| factors >= LONGEST_CHAIN) {
+                ends.push(s);
+                continue;
+            }
+            for &(u, k) in &self.users[node.index()] {
+                if !self.reach[u.index()] || !matches!(g.node(u).role, Role::Forward { .. }) {
+                    continue;
                 }
-                stack.push((*a, p));
+                let named = labels.equations[u.index()] || u == g.sample_loss;
+                let next = steps.len();
+                steps.push(Step {
+                    node: u,
+                    position: k,
+                    parent: Some(i),
+                    factors: factors + usize::from(named),
+                    shared: match shared {
+                        None if labels.equations[u.index()] && lettered(u) => Some(next),
+                        s => s,
+                    },
+                });
+                stack.push(next);
             }
         }
-    }
-    if paths.is_empty() || paths.len() > MOST {
-        return None;
-    }
-    let name = |id: NodeId| {
-        if id == g.sample_loss {
-            nt.pick_ell()
-        } else {
-            nt.name(&labels.names[id.index()])
+        // Several paths cut at the same shared product are one chain.
+        ends.sort_unstable();
+        ends.dedup();
+        if ends.is_empty() || ends.len() > MOST {
+            return None;
         }
-    };
-    let dot = match nt {
-        Notation::Unicode => " · ",
-        Notation::Latex => r" \cdot ",
-    };
-    let products: Vec<String> = paths
-        .iter()
-        .map(|path| {
-            path.windows(2)
-                .map(|w| nt.partial(&name(w[0]), &name(w[1])))
-                .collect::<Vec<_>>()
-                .join(dot)
-        })
-        .collect();
-    Some(products.join(" + "))
-}
-
-/// Which nodes `to` is reachable from (through arguments): one sweep.
-fn reaching(g: &Graph, to: NodeId) -> Vec<bool> {
-    let mut reach = vec![false; g.nodes.len()];
-    reach[to.index()] = true;
-    for id in g.ids().skip(to.index() + 1) {
-        reach[id.index()] = g.node(id).args.iter().any(|a| reach[a.index()]);
+        let cut = ends.iter().any(|&end| steps[end].node != g.sample_loss);
+        // Each path from its top (the loss, or the shared product) down to
+        // the parameter: the nodes, and the argument positions taken.
+        let mut paths: Vec<(Vec<usize>, Vec<NodeId>)> = ends
+            .iter()
+            .map(|&end| {
+                let mut positions = Vec::new();
+                let mut nodes = Vec::new();
+                if steps[end].node != g.sample_loss {
+                    nodes.push(g.sample_loss);
+                }
+                let mut at = Some(end);
+                while let Some(i) = at {
+                    let step = &steps[i];
+                    let node = step.node;
+                    if node == param || node == g.sample_loss || labels.equations[node.index()] {
+                        nodes.push(node);
+                    }
+                    if step.parent.is_some() {
+                        positions.push(step.position);
+                    }
+                    at = step.parent;
+                }
+                positions.reverse();
+                (positions, nodes)
+            })
+            .collect();
+        // Loss side first, and where a node reads the parameter through
+        // several arguments, the last argument first.
+        paths.sort_by(|a, b| b.0.cmp(&a.0));
+        let name = |id: NodeId| {
+            if id == g.sample_loss {
+                nt.pick_ell()
+            } else {
+                nt.name(&labels.names[id.index()])
+            }
+        };
+        let dot = match nt {
+            Notation::Unicode => " · ",
+            Notation::Latex => r" \cdot ",
+        };
+        let products: Vec<String> = paths
+            .iter()
+            .map(|(_, path)| {
+                path.windows(2)
+                    .map(|w| nt.partial(&name(w[0]), &name(w[1])))
+                    .collect::<Vec<_>>()
+                    .join(dot)
+            })
+            .collect();
+        Some((products.join(" + "), cut))
     }
-    reach
 }
