@@ -7,7 +7,7 @@
 //! comment in math notation: what it computes, which derivative it is, and
 //! which later statements share it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -33,7 +33,9 @@ pub struct Body {
 /// Chooses names for every node of the graph: user names, hints, `delta_…`
 /// for adjoints, `grad_…` for gradients; unique against the declarations.
 pub fn names(net: &Net, g: &Graph) -> Vec<String> {
-    let mut taken: BTreeMap<String, ()> = BTreeMap::new();
+    // Only asked whether a name is taken, never iterated: a hash set keeps
+    // the output deterministic.
+    let mut taken: HashSet<String> = HashSet::new();
     for name in net
         .inputs
         .iter()
@@ -41,7 +43,7 @@ pub fn names(net: &Net, g: &Graph) -> Vec<String> {
         .map(|d| &d.name)
         .chain(net.params.iter().map(|p| &p.name))
     {
-        taken.insert(name.clone(), ());
+        taken.insert(name.clone());
     }
     for reserved in [
         "batch",
@@ -58,10 +60,10 @@ pub fn names(net: &Net, g: &Graph) -> Vec<String> {
         "descent",
         "sgd",
     ] {
-        taken.insert(reserved.into(), ());
+        taken.insert(reserved.into());
     }
     let mut names: Vec<String> = Vec::with_capacity(g.nodes.len());
-    let mut next: BTreeMap<String, usize> = BTreeMap::new();
+    let mut next: HashMap<String, usize> = HashMap::new();
     for id in g.ids() {
         let n = g.node(id);
         let base = match (&n.op, &n.role) {
@@ -110,12 +112,12 @@ pub fn names(net: &Net, g: &Graph) -> Vec<String> {
         // (the partial sums of a parameter's gradient).
         let mut name = base.clone();
         let mut k = next.get(&base).copied().unwrap_or(2);
-        while taken.contains_key(&name) {
+        while taken.contains(&name) {
             name = format!("{base}_{k}");
             k += 1;
         }
         next.insert(base, k);
-        taken.insert(name.clone(), ());
+        taken.insert(name.clone());
         names.push(name);
     }
     names
