@@ -177,13 +177,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
     // train_step
     // train_step: the gradients as sums over the batch, updated in place.
     let mut train_roots = vec![g.loss];
-    let mut param_nodes = vec![None; g.gradients.len()];
-    for id in g.ids() {
-        if let Op::Param(p) = g.node(id).op {
-            param_nodes[p].get_or_insert(id);
-        }
-    }
-    for (param, gradient) in param_nodes.iter().zip(&g.gradients) {
+    for (param, gradient) in g.param_nodes(g.gradients.len()).iter().zip(&g.gradients) {
         train_roots.push(
             param
                 .and_then(|id| g.adjoints.get(&id).copied())

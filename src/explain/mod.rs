@@ -183,15 +183,11 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
     );
     open(&mut out);
     let chains = Chains::new(g, &labels);
-    let mut param_nodes = vec![None; net.params.len()];
+    let param_nodes = g.param_nodes(net.params.len());
     // The node that is ∂ℓ/∂v, by v.
     let mut adjoint_of = std::collections::BTreeMap::new();
     for id in g.ids() {
-        let n = g.node(id);
-        if let Op::Param(p) = n.op {
-            param_nodes[p].get_or_insert(id);
-        }
-        if let Role::Adjoint(of) = n.role {
+        if let Role::Adjoint(of) = g.node(id).role {
             adjoint_of.entry(of).or_insert(id);
         }
     }

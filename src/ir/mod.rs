@@ -258,6 +258,17 @@ impl Graph {
         live
     }
 
+    /// The node of each of the `count` parameters, found in one sweep.
+    pub fn param_nodes(&self, count: usize) -> Vec<Option<NodeId>> {
+        let mut nodes = vec![None; count];
+        for id in self.ids() {
+            if let Op::Param(p) = self.node(id).op {
+                nodes[p].get_or_insert(id);
+            }
+        }
+        nodes
+    }
+
     /// Every node that `forward`, `loss` and `gradients` need.
     pub fn roots(&self) -> Vec<NodeId> {
         let mut roots: Vec<NodeId> = self.outputs.iter().map(|o| o.1).collect();
