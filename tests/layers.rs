@@ -147,7 +147,9 @@ fn every_import_runs_down_the_pipeline() {
             if to != from && to_layer >= from_layer {
                 wrong.push(format!(
                     "{}:{line}: `{from}` imports `crate::{name}` ({})",
-                    file.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap().display(),
+                    file.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+                        .unwrap()
+                        .display(),
                     if to_layer == from_layer {
                         "a sibling of the same layer"
                     } else {

@@ -19,8 +19,8 @@
 
 pub mod rules;
 
-use crate::check::Type;
 use crate::ir::{Graph, Node, NodeId, Op, Role};
+use crate::lang::Type;
 
 /// Appends the backward pass to a forward graph.
 pub fn derive(mut g: Graph) -> Graph {

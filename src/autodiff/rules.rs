@@ -8,8 +8,8 @@
 //! flows (step, targets' own leaves, backward-only ops).
 
 use super::{constant, push};
-use crate::check::{LossKind, Type};
-use crate::ir::{Func, Graph, NodeId, Op};
+use crate::ir::{Graph, NodeId, Op};
+use crate::lang::{Func, LossKind, Type};
 
 /// δ · ∂v/∂(argument k), or `None` where no gradient flows.
 pub fn adjoint(g: &mut Graph, v: NodeId, k: usize, delta: NodeId) -> Option<NodeId> {

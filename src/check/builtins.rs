@@ -1,10 +1,8 @@
 //! The built-in functions: their signatures and shape rules, in one table.
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Span};
-use crate::ir::Func;
+use crate::lang::{Func, LossKind, Type};
 use crate::syntax::ast::{ExprId, Exprs};
-
-use super::Type;
 
 /// A resolved built-in function.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -23,31 +21,6 @@ pub enum Builtin {
     Mean,
     /// A per-sample loss of a prediction and a target.
     Loss(LossKind),
-}
-
-/// The loss functions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum LossKind {
-    /// ½ Σ (y − t)²
-    Sse,
-    /// − Σ t · ln y
-    CrossEntropy,
-    /// mean((y − t)²)
-    Mse,
-    /// − Σ [t ln y + (1 − t) ln(1 − y)]
-    BinaryCrossEntropy,
-}
-
-impl LossKind {
-    /// The name in the language.
-    pub fn name(self) -> &'static str {
-        match self {
-            LossKind::Sse => "sse",
-            LossKind::CrossEntropy => "cross_entropy",
-            LossKind::Mse => "mse",
-            LossKind::BinaryCrossEntropy => "binary_cross_entropy",
-        }
-    }
 }
 
 /// The default of a parameter of a built-in function.

@@ -13,10 +13,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-pub use body::{names, physical_rank, Emitter, MAX_FUSED};
+pub use body::{physical_rank, Emitter, MAX_FUSED};
 
-use crate::check::{shape_text, Init, Net, Optimizer};
-use crate::ir::{literal, Graph, NodeId, Op};
+use crate::check::{Init, Net, Optimizer};
+use crate::ir::{names, Graph, NodeId, Op};
+use crate::lang::{literal, shape_text, Dtype};
 
 /// The Rust items of one network, with the comments for people.
 #[derive(Debug, Clone)]
@@ -31,8 +32,9 @@ pub struct Output {
 }
 
 /// Emits the items of one network. `source` is the network's own text, kept
-/// in the generated `SOURCE` constant.
-pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
+/// in the generated `SOURCE` constant; `explanation` its worked derivation
+/// (`explain`'s text), returned by the generated `explain()`.
+pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
     let names = names(net, g);
     let name = format_ident!("{}", net.name);
     let grads_name = format_ident!("{}Grads", net.name);
@@ -424,8 +426,8 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
         dyn_args.extend(quote!(let _ = targets;));
     }
     let (fd_step, fd_floor) = match net.dtype {
-        crate::check::Dtype::F64 => (literal(1e-6).0, literal(1e-6).0),
-        crate::check::Dtype::F32 => (literal(1e-2).0, literal(1e-2).0),
+        Dtype::F64 => (literal(1e-6).0, literal(1e-6).0),
+        Dtype::F32 => (literal(1e-2).0, literal(1e-2).0),
     };
     let optimizer_name = &optimizer.name;
     let optimizer_struct = &optimizer.item;
@@ -460,7 +462,6 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
         .collect();
 
     let source_lit = source;
-    let explanation = crate::explain::explain(net, g, crate::explain::Format::Text);
     // A huge network's story stays in `denpa explain`, not in every build.
     const MOST: usize = 64 * 1024;
     let explanation = if explanation.len() > MOST {
@@ -473,7 +474,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str) -> Output {
             &explanation[..cut]
         )
     } else {
-        explanation
+        explanation.to_string()
     };
     let forward_doc = format!(
         " Runs the network on a batch, one row per sample, and returns {}.",

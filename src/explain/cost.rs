@@ -7,8 +7,8 @@
 //! Activations' own exp/log, additions, sums and the final 1/B are not
 //! counted. A batch axis counts as one sample.
 
-use crate::check::LossKind;
-use crate::ir::{Func, Graph, NodeId, Op, Role};
+use crate::ir::{Graph, NodeId, Op, Role};
+use crate::lang::{Func, LossKind};
 
 /// Multiplications per sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,9 +8,9 @@
 use std::fmt::Write as _;
 
 use crate::check::Net;
-use crate::codegen::names;
 use crate::ir::math::{self, Notation, Writer};
-use crate::ir::{Graph, NodeId, Op, Role};
+use crate::ir::{names, Graph, NodeId, Op, Role};
+use crate::lang::LossKind;
 
 /// The graph of one network as DOT.
 pub fn dot(net: &Net, g: &Graph) -> String {
@@ -148,14 +148,14 @@ fn local_derivative(g: &Graph, names: &[String], u: NodeId, k: usize) -> String 
         Op::Sum => "1".into(),
         Op::Mean => "1/n".into(),
         Op::Loss(kind) => match kind {
-            crate::check::LossKind::Sse => format!("{} − {}", name(n.args[0]), name(n.args[1])),
-            crate::check::LossKind::Mse => {
+            LossKind::Sse => format!("{} − {}", name(n.args[0]), name(n.args[1])),
+            LossKind::Mse => {
                 format!("(2/n)({} − {})", name(n.args[0]), name(n.args[1]))
             }
-            crate::check::LossKind::CrossEntropy => {
+            LossKind::CrossEntropy => {
                 format!("−{}/{}", name(n.args[1]), name(n.args[0]))
             }
-            crate::check::LossKind::BinaryCrossEntropy => "(y − t)/(y(1 − y))".into(),
+            LossKind::BinaryCrossEntropy => "(y − t)/(y(1 − y))".into(),
         },
         Op::SoftmaxCrossEntropy => {
             format!("softmax({})·Σ{1} − {1}", name(n.args[0]), name(n.args[1]))

@@ -17,10 +17,10 @@ use std::fmt::Write as _;
 pub use cost::{ledger, Ledger};
 pub use summary::summary;
 
-use crate::check::{shape_text, Net, Optimizer};
-use crate::codegen::names;
+use crate::check::{Net, Optimizer};
 use crate::ir::math::{Notation, Writer};
-use crate::ir::{Graph, NodeId, Op, Role};
+use crate::ir::{names, Graph, NodeId, Op, Role};
+use crate::lang::{shape_text, LossKind};
 
 /// The output format of `explain`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,18 +124,18 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
     let loss_formula = writer.formula(g.sample_loss);
     let definition = match (g.node(g.sample_loss).op, nt) {
         (Op::Loss(k), Notation::Unicode) => match k {
-            crate::check::LossKind::Sse => ": ½ Σ (y − t)²",
-            crate::check::LossKind::Mse => ": mean((y − t)²)",
-            crate::check::LossKind::CrossEntropy => ": −Σ t ln y",
-            crate::check::LossKind::BinaryCrossEntropy => ": −Σ [t ln y + (1 − t) ln(1 − y)]",
+            LossKind::Sse => ": ½ Σ (y − t)²",
+            LossKind::Mse => ": mean((y − t)²)",
+            LossKind::CrossEntropy => ": −Σ t ln y",
+            LossKind::BinaryCrossEntropy => ": −Σ [t ln y + (1 − t) ln(1 − y)]",
         },
         (Op::SoftmaxCrossEntropy, Notation::Unicode) => ": −Σ t ln softmax(z), by log-sum-exp",
         (Op::SigmoidBinaryCrossEntropy, Notation::Unicode) => ": Σ softplus(z) − t·z",
         (Op::Loss(k), Notation::Latex) => match k {
-            crate::check::LossKind::Sse => r": \tfrac12 \sum (y - t)^2",
-            crate::check::LossKind::Mse => r": \operatorname{mean}((y - t)^2)",
-            crate::check::LossKind::CrossEntropy => r": -\sum t \ln y",
-            crate::check::LossKind::BinaryCrossEntropy => r": -\sum [t \ln y + (1 - t) \ln(1 - y)]",
+            LossKind::Sse => r": \tfrac12 \sum (y - t)^2",
+            LossKind::Mse => r": \operatorname{mean}((y - t)^2)",
+            LossKind::CrossEntropy => r": -\sum t \ln y",
+            LossKind::BinaryCrossEntropy => r": -\sum [t \ln y + (1 - t) \ln(1 - y)]",
         },
         (Op::SoftmaxCrossEntropy, Notation::Latex) => r": -\sum t \ln \operatorname{softmax}(z)",
         (Op::SigmoidBinaryCrossEntropy, Notation::Latex) => {

@@ -4,9 +4,9 @@
 use std::fmt::Write as _;
 
 use super::cost::flops;
-use crate::check::{shape_text, Net};
-use crate::codegen::names;
-use crate::ir::{Graph, NodeId, Op, Role};
+use crate::check::Net;
+use crate::ir::{names, Graph, NodeId, Op, Role};
+use crate::lang::shape_text;
 
 /// The table of one network.
 pub fn summary(net: &Net, g: &Graph) -> String {

@@ -6,8 +6,9 @@
 //! node — before `derive` runs, so that the backward pass gets the stable
 //! derivative softmax(z)·Σt − t instead of the unstable −t/y.
 
-use super::{Func, Graph, Node, NodeId, Op, Role};
-use crate::check::{Builtin, LossKind, Meaning, Net, Symbol, Type};
+use super::{Graph, Node, NodeId, Op, Role};
+use crate::check::{Builtin, Meaning, Net, Symbol};
+use crate::lang::{Func, LossKind, Type};
 use crate::syntax::ast::{BinOp, ExprId};
 
 /// Builds the forward graph of a checked network.

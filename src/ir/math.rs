@@ -5,7 +5,8 @@
 //! shared product "A") through `label`; every other node is written out in
 //! place from its arguments.
 
-use super::{Func, Graph, NodeId, Op};
+use super::{Graph, NodeId, Op};
+use crate::lang::Func;
 
 /// Which notation to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,18 +9,18 @@
 //! Values are *physical*: a value that varies per sample (`batched`) carries a
 //! leading batch axis, one row per sample. `x: [784]` is a `B × 784` matrix.
 
-mod func;
 mod lower;
 pub mod math;
+mod names;
 mod print;
 
 use std::fmt;
 
-pub use func::{literal, Func, Prec};
 pub use lower::build;
+pub use names::names;
 
-use crate::check::{Dtype, LossKind, Type};
 use crate::diagnostics::Span;
+use crate::lang::{Dtype, Func, LossKind, Type};
 
 /// The index of a node in its [`Graph`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -11,7 +11,8 @@ use std::fmt;
 use ndarray::{ArrayViewD, Dimension};
 use num_traits::ToPrimitive;
 
-use crate::{Error, Network};
+use super::Network;
+use crate::error::Error;
 
 /// One parameter element compared.
 #[derive(Debug, Clone, PartialEq)]

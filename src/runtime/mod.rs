@@ -9,6 +9,7 @@ pub mod data;
 mod gemm;
 mod gradcheck;
 pub mod init;
+mod network;
 mod optim;
 pub mod weights;
 
@@ -20,9 +21,10 @@ use ndarray::{
 pub use gemm::{gemm, gemm_with, gemv, matmul, Packing, SMALL_PRODUCT};
 pub use gradcheck::{gradcheck, Comparison, GradcheckReport};
 pub use init::{Rng, DEFAULT_SEED};
+pub use network::{Gradients, Network};
 pub use optim::{Adam, Momentum, Sgd};
 
-use crate::Error;
+use crate::error::Error;
 
 /// Scratch space inside a generated network: cloned with it, but never part
 /// of its value (two networks that differ only in scratch are equal).

@@ -20,7 +20,8 @@ use ndarray::NdFloat;
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 
-use crate::{Error, Network};
+use super::Network;
+use crate::error::Error;
 
 /// An element type that weights files can hold.
 pub trait Element: NdFloat {

@@ -1,11 +1,13 @@
-//! Warnings: things that compile but are probably not what was meant.
+//! Warnings: things that compile but are probably not what was meant, found
+//! on the forward graph after `ir::build` (and before `derive`).
 //!
 //! Each rule below is one pass over the forward graph; they need the graph
 //! because "reaches the loss" is a question about paths.
 
 use crate::check::Net;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::ir::{Func, Graph, Op};
+use crate::ir::{Graph, Op};
+use crate::lang::Func;
 
 /// The warnings of one network, given its forward graph.
 pub fn lints(net: &Net, g: &Graph) -> Diagnostics {

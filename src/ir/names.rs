@@ -1,0 +1,101 @@
+//! The name of every node: what the generated code calls the value and what
+//! `explain` and the drawings print, so that the text and the code agree.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{Graph, Op, Role};
+use crate::check::Net;
+
+/// Chooses names for every node of the graph: user names, hints, `delta_…`
+/// for adjoints, `grad_…` for gradients; unique against the declarations
+/// and against the locals of the generated functions (`batch`, `ws`, …).
+pub fn names(net: &Net, g: &Graph) -> Vec<String> {
+    // Only asked whether a name is taken, never iterated: a hash set keeps
+    // the output deterministic.
+    let mut taken: HashSet<String> = HashSet::new();
+    for name in net
+        .inputs
+        .iter()
+        .chain(&net.targets)
+        .map(|d| &d.name)
+        .chain(net.params.iter().map(|p| &p.name))
+    {
+        taken.insert(name.clone());
+    }
+    for reserved in [
+        "batch",
+        "batch_size",
+        "shapes",
+        "grads",
+        "rng",
+        "seed",
+        "ws",
+        "out",
+        "scale",
+        "step",
+        "packing",
+        "descent",
+        "sgd",
+    ] {
+        taken.insert(reserved.into());
+    }
+    let mut names: Vec<String> = Vec::with_capacity(g.nodes.len());
+    let mut next: HashMap<String, usize> = HashMap::new();
+    for id in g.ids() {
+        let n = g.node(id);
+        let base = match (&n.op, &n.role) {
+            (Op::Input(i), _) => {
+                names.push(net.inputs[*i].name.clone());
+                continue;
+            }
+            (Op::Target(i), _) => {
+                names.push(net.targets[*i].name.clone());
+                continue;
+            }
+            (Op::Param(i), _) => {
+                names.push(net.params[*i].name.clone());
+                continue;
+            }
+            (_, Role::Gradient(p)) => format!("grad_{}", net.params[*p].name),
+            (_, Role::Adjoint(of)) => match g.node(*of).op {
+                Op::Param(p) => format!("grad_{}_sum", net.params[p].name),
+                _ => format!("delta_{}", names[of.index()]),
+            },
+            _ => match (n.name.as_ref().or(n.hint.as_ref()), n.op) {
+                (Some(name), _) => name.clone(),
+                // x @ W1 → x_W1
+                (None, Op::MatMul { ta, tb }) if matches!(n.role, Role::Forward { .. }) => {
+                    let t = |b: bool| if b { "T" } else { "" };
+                    format!(
+                        "{}{}_{}{}",
+                        names[n.args[0].index()],
+                        t(ta),
+                        names[n.args[1].index()],
+                        t(tb)
+                    )
+                }
+                // sum(t) → sum_t; otherwise the op and the node's number.
+                (None, op) if n.args.len() == 1 => {
+                    format!(
+                        "{}_{}",
+                        op.mnemonic().split(' ').next().unwrap_or("v"),
+                        names[n.args[0].index()]
+                    )
+                }
+                (None, op) => format!("{}{}", op.mnemonic().split(' ').next().unwrap_or("v"), id.0),
+            },
+        };
+        // The next suffix to try for each base: many nodes can share one
+        // (the partial sums of a parameter's gradient).
+        let mut name = base.clone();
+        let mut k = next.get(&base).copied().unwrap_or(2);
+        while taken.contains(&name) {
+            name = format!("{base}_{k}");
+            k += 1;
+        }
+        next.insert(base, k);
+        taken.insert(name.clone());
+        names.push(name);
+    }
+    names
+}
