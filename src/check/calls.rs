@@ -1,0 +1,231 @@
+//! Calls of built-in functions: arguments matched to parameters by position
+//! or keyword, each function's shape rule, and `dense`, which declares its
+//! layer's parameters.
+
+use crate::diagnostics::{Diagnostic, Span};
+use crate::lang::Type;
+use crate::syntax::ast::{self, ExprId};
+
+use super::{builtins, Builtin, Checker, Init, Meaning, Param, Symbol, MAX_ELEMENTS};
+
+impl Checker<'_> {
+    /// Matches positional and keyword arguments to parameter slots.
+    pub(super) fn match_args(
+        &mut self,
+        func: &ast::Ident,
+        args: &[ast::Arg],
+        params: &[&str],
+    ) -> Option<Vec<Option<ExprId>>> {
+        let mut slots: Vec<Option<ExprId>> = vec![None; params.len()];
+        // Where each slot was filled, for "first given here".
+        let mut given: Vec<Option<Span>> = vec![None; params.len()];
+        let mut ok = true;
+        let mut first_keyword: Option<Span> = None;
+        let signature = format!("`{}({})`", func.name, params.join(", "));
+        for (i, arg) in args.iter().enumerate() {
+            let span = self.network.exprs.get(arg.value).span;
+            match &arg.name {
+                None if first_keyword.is_some() => {
+                    let keyword = first_keyword.unwrap_or(span);
+                    self.error(
+                        Diagnostic::error(span, "a positional argument after a keyword argument")
+                            .label("positional")
+                            .also(keyword, "keyword argument here")
+                            .help(format!("put positional arguments first: {signature}")),
+                    );
+                    ok = false;
+                }
+                None if i >= params.len() => {
+                    let s = if params.len() == 1 { "" } else { "s" };
+                    self.error(
+                        Diagnostic::error(
+                            span,
+                            format!("`{}` takes at most {} argument{s}", func.name, params.len()),
+                        )
+                        .label("extra argument")
+                        .help(signature.clone()),
+                    );
+                    ok = false;
+                }
+                None => {
+                    slots[i] = Some(arg.value);
+                    given[i] = Some(span);
+                }
+                Some(key) => {
+                    first_keyword.get_or_insert(key.span.to(span));
+                    match params.iter().position(|p| *p == key.name) {
+                        Some(j) if slots[j].is_some() => {
+                            let mut d = Diagnostic::error(
+                                key.span,
+                                format!("the argument `{}` is given twice", key.name),
+                            )
+                            .label("second time");
+                            if let Some(first) = given[j] {
+                                d = d.also(first, "first given here");
+                            }
+                            self.error(d);
+                            ok = false;
+                        }
+                        Some(j) => {
+                            slots[j] = Some(arg.value);
+                            given[j] = Some(key.span.to(span));
+                        }
+                        None => {
+                            let d = Diagnostic::error(
+                                key.span,
+                                format!("`{}` has no argument `{}`", func.name, key.name),
+                            )
+                            .label("unknown argument");
+                            let d = match builtins::closest_of(&key.name, params.iter().copied()) {
+                                Some(c) => d.help(format!("did you mean `{c}`? {signature}")),
+                                None => d.help(signature.clone()),
+                            };
+                            self.error(d);
+                            ok = false;
+                        }
+                    }
+                }
+            }
+        }
+        ok.then_some(slots)
+    }
+
+    /// `h = dense(x, m)` declares `h_w: [n, m]` (glorot) and `h_b: [m]`
+    /// (zeros) and means `x @ h_w + h_b`.
+    pub(super) fn dense(
+        &mut self,
+        span: Span,
+        func: &ast::Ident,
+        args: &[ast::Arg],
+    ) -> Option<(Meaning, Option<Type>, bool)> {
+        let slots = self.match_args(func, args, &["x", "m"])?;
+        let (Some(x), Some(m)) = (slots[0], slots[1]) else {
+            self.error(
+                Diagnostic::error(span, "`dense` needs an input and a width")
+                    .help("`h = dense(x, 10)`"),
+            );
+            return None;
+        };
+        let m_span = self.network.exprs.get(m).span;
+        let width = self.expect_constant(m, "the width of `dense`")?;
+        if width.fract() != 0.0 || width < 1.0 || width > MAX_ELEMENTS as f64 {
+            self.error(Diagnostic::error(
+                m_span,
+                "the width of `dense` must be a whole number of at least 1",
+            ));
+            return None;
+        }
+        let width = width as usize;
+        let Some((binding, first)) = self.binding.clone() else {
+            self.error(
+                Diagnostic::error(span, "`dense` can only be used in a binding (`h = ...` or `output h = ...`)")
+                    .label("not in a binding")
+                    .help("the binding names its parameters (`h_w`, `h_b`): write `h = dense(x, m)` and use `h`"),
+            );
+            return None;
+        };
+        if let Some(first) = first {
+            self.error(
+                Diagnostic::error(func.span, format!("a second `dense` in the binding `{binding}`"))
+                    .label("second `dense`")
+                    .also(first, "the first one")
+                    .help("give each layer its own binding: `h1 = dense(x, 50)`, then `h2 = dense(h1, 10)`"),
+            );
+            return None;
+        }
+        self.binding = Some((binding.clone(), Some(span)));
+        let (xt, target) = self.ty(x)?;
+        let [n] = xt.shape[..] else {
+            self.error(
+                Diagnostic::error(self.network.exprs.get(x).span, "`dense` takes a vector")
+                    .label(format!("this has shape {}", xt.shape_text())),
+            );
+            return None;
+        };
+        for suffix in ["w", "b"] {
+            let name = format!("{binding}_{suffix}");
+            if let Some((_, first)) = self.names.get(&name) {
+                let first = *first;
+                self.error(
+                    Diagnostic::error(
+                        func.span,
+                        format!(
+                            "`dense` in `{binding}` declares `{name}`, which is already defined"
+                        ),
+                    )
+                    .label(format!("declares `{binding}_w` and `{binding}_b`"))
+                    .also(first, format!("`{name}` is defined here"))
+                    .help("rename the parameter or the binding"),
+                );
+                return None;
+            }
+        }
+        let declare = |this: &mut Self, suffix: &str, shape: Vec<usize>, init: Init, what: &str| {
+            let name = format!("{binding}_{suffix}");
+            this.params.push(Param {
+                name: name.clone(),
+                shape,
+                init,
+                docs: vec![format!("The {what} of the dense layer `{binding}`.")],
+                span,
+                name_span: span,
+            });
+            let index = this.params.len() - 1;
+            this.declare(&ast::Ident { name, span }, Symbol::Param(index));
+            index
+        };
+        let w = declare(self, "w", vec![n, width], Init::Glorot, "weights");
+        let b = declare(self, "b", vec![width], Init::Zeros, "biases");
+        let ty = Type {
+            shape: vec![width],
+            batched: xt.batched,
+        };
+        Some((Meaning::Dense(x, w, b), Some(ty), target))
+    }
+
+    pub(super) fn call(
+        &mut self,
+        span: Span,
+        func: &ast::Ident,
+        args: &[ast::Arg],
+    ) -> Option<(Builtin, Vec<ExprId>)> {
+        let Some(sig) = builtins::signature(&func.name) else {
+            let d = Diagnostic::error(func.span, format!("unknown function `{}`", func.name))
+                .label("not a built-in function");
+            let d = match builtins::closest(&func.name) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d,
+            };
+            self.error(d);
+            return None;
+        };
+        let names: Vec<&str> = sig.params.iter().map(|p| p.name).collect();
+        let slots = self.match_args(func, args, &names)?;
+        let mut values = Vec::new();
+        let mut numbers = Vec::new();
+        for (slot, p) in slots.iter().zip(sig.params.iter()) {
+            match (slot, p.default) {
+                (Some(a), builtins::Default::Tensor) => values.push(*a),
+                (Some(a), builtins::Default::Number(_)) => {
+                    numbers.push(self.expect_constant(*a, &format!("`{}`", p.name))?)
+                }
+                (None, builtins::Default::Number(d)) => numbers.push(d),
+                (None, builtins::Default::Tensor) => {
+                    self.error(
+                        Diagnostic::error(
+                            span,
+                            format!("`{}` needs the argument `{}`", func.name, p.name),
+                        )
+                        .help(format!(
+                            "`{}({})`",
+                            func.name,
+                            names.join(", ")
+                        )),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(((sig.make)(&numbers), values))
+    }
+}
