@@ -11,6 +11,7 @@ mod gradcheck;
 pub mod init;
 mod network;
 mod optim;
+mod packed;
 pub mod weights;
 
 use ndarray::{
@@ -18,11 +19,12 @@ use ndarray::{
     Dimension, NdFloat, Zip,
 };
 
-pub use gemm::{gemm, gemm_with, gemv, matmul, Packing, SMALL_PRODUCT};
+pub use gemm::{gemm, gemm_with, gemv, matmul, SMALL_PRODUCT};
 pub use gradcheck::{gradcheck, Comparison, GradcheckReport};
 pub use init::{Rng, DEFAULT_SEED};
 pub use network::{Gradients, Network};
 pub use optim::{Adam, Momentum, Sgd};
+pub use packed::Packing;
 
 use crate::error::Error;
 

@@ -2,6 +2,7 @@
 
 pub mod ast;
 mod delimiters;
+mod errors;
 mod parse;
 
 pub use parse::{parse, parse_recovering, MAX_NESTING};
