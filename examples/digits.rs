@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use denpa::runtime::data::{self, Minibatches, Standardizer};
+use denpa::data::{self, Minibatches, Standardizer};
 use indicatif::{ProgressBar, ProgressStyle};
 use plotters::coord::Shift;
 use plotters::prelude::*;

@@ -12,7 +12,7 @@ use std::error::Error;
 use std::path::Path;
 use std::process::ExitCode;
 
-use denpa::runtime::data::{self, Minibatches, Standardizer, IRIS_CLASSES};
+use denpa::data::{self, Minibatches, Standardizer, IRIS_CLASSES};
 
 denpa_macros::net!("examples/iris.nn");
 

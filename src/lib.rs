@@ -19,6 +19,7 @@ pub mod autodiff;
 pub mod build;
 pub mod check;
 pub mod codegen;
+pub mod data;
 pub mod diagnostics;
 mod error;
 pub mod explain;

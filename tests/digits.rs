@@ -2,8 +2,8 @@
 //! trained as `examples/digits.rs` trains it, from the default seed, it
 //! classifies at least 97% of the images it never saw.
 
+use denpa::data::{self, Minibatches, Standardizer};
 use denpa::ndarray::{Array2, Axis};
-use denpa::runtime::data::{self, Minibatches, Standardizer};
 
 denpa_macros::net!("examples/digits.nn");
 

@@ -5,7 +5,6 @@
 //! like the derivation; they are public because generated code lives in the
 //! user's crate.
 
-pub mod data;
 mod gemm;
 mod gradcheck;
 pub mod init;
