@@ -5,15 +5,18 @@
 //! everything by absolute paths (`::denpa::…`), so it compiles in any module,
 //! and uses no `unsafe`.
 
-mod body;
+mod comments;
+mod kernels;
+mod plan;
 pub mod pretty;
+mod tiny;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-pub use body::{physical_rank, Emitter, MAX_FUSED};
+pub use plan::{physical_rank, Emitter, MAX_FUSED};
 
 use crate::check::{Init, Net, Optimizer};
 use crate::ir::{names, Graph, NodeId, Op};
@@ -129,7 +132,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
             .map(|d| {
                 let id = Ident::new(&d.name, Span::call_site());
                 let name = &d.name;
-                let dims: Vec<TokenStream> = d.shape.iter().map(|n| body::dim(*n)).collect();
+                let dims: Vec<TokenStream> = d.shape.iter().map(|n| tiny::dim(*n)).collect();
                 quote!(shapes.check(#name, #id.shape(), &[#(#dims),*])?;)
             })
             .collect()
@@ -256,7 +259,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
             if physical_rank(ty) == 0 {
                 quote!(**#out = #value;)
             } else {
-                let dims: Vec<TokenStream> = ty.shape.iter().map(|d| body::dim(*d)).collect();
+                let dims: Vec<TokenStream> = ty.shape.iter().map(|d| tiny::dim(*d)).collect();
                 let check = if ty.batched {
                     quote!(shapes.check_output(#name, #out.shape(), &[#(#dims),*])?;)
                 } else {
@@ -397,7 +400,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
     let dims_of = |decls: &[crate::check::Decl]| -> Vec<Vec<TokenStream>> {
         decls
             .iter()
-            .map(|d| d.shape.iter().map(|n| body::dim(*n)).collect())
+            .map(|d| d.shape.iter().map(|n| tiny::dim(*n)).collect())
             .collect()
     };
     let input_strs: Vec<&str> = net.inputs.iter().map(|d| d.name.as_str()).collect();
@@ -411,8 +414,8 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
         } else {
             quote!(Ix2)
         };
-        let dims: Vec<TokenStream> = d.shape.iter().map(|n| body::dim(*n)).collect();
-        let index = body::dim(index);
+        let dims: Vec<TokenStream> = d.shape.iter().map(|n| tiny::dim(*n)).collect();
+        let index = tiny::dim(index);
         quote!(let #id = ::denpa::runtime::argument::<_, ::denpa::ndarray::#rank>(#net_name, #name, #list, #index, &[#(#dims),*])?;)
     };
     let mut dyn_args = TokenStream::new();
@@ -837,7 +840,7 @@ enum FoldKind {
     Product(TokenStream, TokenStream),
     /// A weight gradient of fixed, tiny size, written out term by term: the
     /// arguments as stored.
-    Tiny(body::Tiny, TokenStream, TokenStream),
+    Tiny(tiny::Tiny, TokenStream, TokenStream),
     /// Σ over the batch of one array.
     ColumnSum(TokenStream),
 }
@@ -861,9 +864,11 @@ impl Fold {
         match n.op {
             Op::MatMul { ta, tb } if physical_rank(&n.ty) == 2 => {
                 let (a, b) = (operand(n.args[0])?, operand(n.args[1])?);
-                let kind = match body::Tiny::of(g, sum) {
+                let kind = match tiny::Tiny::of(g, sum) {
                     Some(tiny) => FoldKind::Tiny(tiny, a.1.clone(), b.1.clone()),
-                    None => FoldKind::Product(body::view_of(&a.1, ta), body::view_of(&b.1, tb)),
+                    None => {
+                        FoldKind::Product(kernels::view_of(&a.1, ta), kernels::view_of(&b.1, tb))
+                    }
                 };
                 Some(Fold {
                     operands: vec![a, b],
@@ -1109,7 +1114,7 @@ fn array_type(t: &TokenStream, rank: usize) -> TokenStream {
 }
 
 fn dims_tokens(shape: &[usize]) -> TokenStream {
-    let dims: Vec<TokenStream> = shape.iter().map(|d| body::dim(*d)).collect();
+    let dims: Vec<TokenStream> = shape.iter().map(|d| tiny::dim(*d)).collect();
     match shape {
         [_] => dims[0].clone(),
         _ => quote!((#(#dims),*)),
