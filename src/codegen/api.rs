@@ -7,8 +7,9 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 use super::array_type;
-use super::body::{dim, physical_rank};
 use super::init::init_tokens;
+use super::plan::physical_rank;
+use super::tiny::dim;
 use crate::check::{Decl, Init, Net};
 use crate::ir::Graph;
 use crate::lang::shape_text;

@@ -5,7 +5,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::body::dim;
+use super::tiny::dim;
 use crate::check::{Init, Net};
 use crate::lang::literal;
 

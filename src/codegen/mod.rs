@@ -6,10 +6,13 @@
 //! and uses no `unsafe`.
 
 mod api;
-mod body;
+mod comments;
 mod init;
+mod kernels;
 mod optimizer;
+mod plan;
 pub mod pretty;
+mod tiny;
 mod train;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,8 +20,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-pub use body::{physical_rank, Emitter, MAX_FUSED};
 pub use init::init_text;
+pub use plan::{physical_rank, Emitter, MAX_FUSED};
 
 use crate::check::Net;
 use crate::ir::{names, Graph, NodeId, Op};

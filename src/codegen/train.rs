@@ -10,8 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use super::body::{dim, physical_rank, view_of, Tiny};
+use super::kernels::view_of;
 use super::optimizer::{optimizer, OptimizerCode};
+use super::plan::physical_rank;
+use super::tiny::{dim, Tiny};
 use super::{function_body, Workspace};
 use crate::check::{Net, Optimizer};
 use crate::ir::{Graph, NodeId, Op};

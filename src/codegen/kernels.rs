@@ -1,0 +1,445 @@
+//! The Rust of each bound node of a planned body: the expression that
+//! allocates its value ([`Emitter::value`]) or the statement that writes it
+//! into its workspace array ([`Emitter::value_into`]): products, sums,
+//! softmax and its fused loss, reductions, and the fused elementwise loops
+//! with their scalar expressions.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+use super::plan::{physical_rank, Emitter};
+use super::tiny::{dim, Tiny};
+use crate::ir::{NodeId, Op};
+use crate::lang::{literal, Prec, Type};
+
+impl Emitter<'_> {
+    /// The expression computing a bound node.
+    pub(super) fn value(&mut self, id: NodeId) -> TokenStream {
+        let n = self.g.node(id).clone();
+        let arg = |k: usize| n.args[k];
+        if n.op.is_elementwise() || matches!(n.op, Op::Const(_)) {
+            return self.fused(id);
+        }
+        let view = |e: &Self, k: usize| {
+            let r = e.reference(arg(k));
+            quote!(#r.view())
+        };
+        match n.op {
+            Op::MatMul { ta, tb } => {
+                let a = self.reference(arg(0));
+                let b = self.reference(arg(1));
+                if self.inference
+                    && (self.physical_rank(arg(0)), self.physical_rank(arg(1))) == (2, 2)
+                {
+                    // Matrices through runtime::matmul: a batch of one takes
+                    // the vector-times-matrix loop.
+                    let (a, b) = (view_of(&a, ta), view_of(&b, tb));
+                    return quote!(::denpa::runtime::matmul(#a, #b));
+                }
+                let a = if ta { quote!(#a.t()) } else { a };
+                let b = if tb { quote!(#b.t()) } else { b };
+                quote!(#a.dot(&#b))
+            }
+            Op::Outer => {
+                let (a, b) = (view(self, 0), view(self, 1));
+                quote!(::denpa::runtime::outer(#a, #b))
+            }
+            Op::Softmax | Op::LogSoftmax => {
+                let z = view(self, 0);
+                let kernel = match (n.op == Op::Softmax, n.ty.batched) {
+                    (true, true) => quote!(softmax_rows),
+                    (true, false) => quote!(softmax),
+                    (false, true) => quote!(log_softmax_rows),
+                    (false, false) => quote!(log_softmax),
+                };
+                quote!(::denpa::runtime::#kernel(#z))
+            }
+            Op::Sum | Op::Mean => {
+                let x = self.reference(arg(0));
+                let from = self.g.node(arg(0)).ty.clone();
+                let count = from.shape.iter().product::<usize>() as f64;
+                let sum = match (from.batched, from.shape.len()) {
+                    // The sum of one number is itself.
+                    (false, 0) => x,
+                    (true, 0) => quote!(#x.to_owned()),
+                    (true, _) => quote!(#x.sum_axis(::denpa::ndarray::Axis(1))),
+                    (false, _) => quote!(#x.sum()),
+                };
+                if n.op == Op::Mean {
+                    let c = literal(count).0;
+                    quote!(#sum / #c)
+                } else {
+                    sum
+                }
+            }
+            Op::Loss(_) | Op::SoftmaxCrossEntropy | Op::SigmoidBinaryCrossEntropy => {
+                let kernel = match n.op {
+                    Op::Loss(kind) => format_ident!("{}", kind.name()),
+                    op => format_ident!("{}", op.mnemonic()),
+                };
+                let a = self.rows(arg(0));
+                let b = self.rows(arg(1));
+                let call = quote!(::denpa::runtime::#kernel(#a, #b));
+                if n.ty.batched {
+                    call
+                } else {
+                    quote!(#call[0])
+                }
+            }
+            Op::Reduce => self.reduce(id),
+            Op::BatchMean => {
+                self.uses_batch_size = true;
+                let l = self.reference(arg(0));
+                quote!(#l.sum() / batch_size)
+            }
+            Op::Input(_) | Op::Target(_) | Op::Param(_) | Op::Const(_) | Op::BatchSize => {
+                self.reference(id)
+            }
+            Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Div
+            | Op::Neg
+            | Op::Map(_)
+            | Op::Deriv(_)
+            | Op::Broadcast => {
+                unreachable!("elementwise ops are fused")
+            }
+        }
+    }
+
+    /// A view with one row per sample (an unbatched vector becomes one row).
+    fn rows(&self, id: NodeId) -> TokenStream {
+        let r = self.reference(id);
+        let ty = &self.g.node(id).ty;
+        match (ty.batched, ty.shape.len()) {
+            (true, 0) => quote!(#r.view().insert_axis(::denpa::ndarray::Axis(1))),
+            (true, _) => quote!(#r.view()),
+            (false, 0) => quote!(::denpa::ndarray::Array2::from_elem((1, 1), #r).view()),
+            (false, 1) => quote!(#r.view().insert_axis(::denpa::ndarray::Axis(0))),
+            // A matrix compared element by element: one row of all its elements.
+            (false, _) => quote!(::denpa::ndarray::Array::from_iter(#r.iter().copied())
+                .insert_axis(::denpa::ndarray::Axis(0))
+                .view()),
+        }
+    }
+
+    /// Σ of an adjoint over the axes it was broadcast along.
+    fn reduce(&mut self, id: NodeId) -> TokenStream {
+        let n = self.g.node(id).clone();
+        let from = self.g.node(n.args[0]).ty.clone();
+        if let Op::Const(c) = self.g.node(n.args[0]).op {
+            // Σ of a constant: the constant times the number of terms.
+            let mut factor = literal(c).0;
+            if from.batched && !n.ty.batched {
+                self.uses_batch_size = true;
+                factor = quote!(#factor * batch_size);
+            }
+            if from.shape.len() > n.ty.shape.len() {
+                let count = literal(from.shape.iter().product::<usize>() as f64).0;
+                factor = quote!(#factor * #count);
+            }
+            return self.splat(&n.ty, factor);
+        }
+        let g = self.reference(n.args[0]);
+        let axis = |k: usize| {
+            let k = dim(k);
+            quote!(::denpa::ndarray::Axis(#k))
+        };
+        match (physical_rank(&from), physical_rank(&n.ty)) {
+            (_, 0) => quote!(#g.sum()),
+            // (B, n) → (n): over the batch; (B, n) → (B): over each sample.
+            (2, 1) if from.batched && !n.ty.batched => {
+                let a = axis(0);
+                quote!(#g.sum_axis(#a))
+            }
+            (2, 1) => {
+                let a = axis(1);
+                quote!(#g.sum_axis(#a))
+            }
+            _ => quote!(#g.clone()),
+        }
+    }
+
+    /// softmax(z) and the fused cross-entropy of z, in one kernel.
+    pub(super) fn softmax_and_loss_into(&self, y: NodeId, loss: NodeId) -> TokenStream {
+        let n = self.g.node(loss);
+        let (z, t) = (self.reference(n.args[0]), self.reference(n.args[1]));
+        let (y, loss) = (self.reference(y), self.reference(loss));
+        quote!(::denpa::runtime::softmax_rows_and_cross_entropy_into(#z.view(), #t.view(), #y.view_mut(), #loss.view_mut());)
+    }
+
+    /// A statement computing a bound array node into its workspace array
+    /// `ws.<name>`: the same computation as [`Self::value`], allocating
+    /// nothing.
+    pub(super) fn value_into(&mut self, id: NodeId) -> TokenStream {
+        let n = self.g.node(id).clone();
+        let out = self.reference(id);
+        let arg = |k: usize| n.args[k];
+        let mv = |a: TokenStream, x: TokenStream, out: &TokenStream| quote!(::denpa::runtime::gemv(1.0, #a, #x, 0.0, #out.view_mut()););
+        let axis = |k: usize| {
+            let k = dim(k);
+            quote!(::denpa::ndarray::Axis(#k))
+        };
+        match n.op {
+            op if op.is_elementwise() || matches!(op, Op::Const(_)) => self.fused_into(id, &out),
+            Op::MatMul { ta, tb } => {
+                let (a, b) = (self.reference(arg(0)), self.reference(arg(1)));
+                if let Some(tiny) = Tiny::of(self.g, id) {
+                    return tiny.tokens(&a, &b, None, false, &out);
+                }
+                match (self.physical_rank(arg(0)), self.physical_rank(arg(1))) {
+                    (2, 2) => self.packed_product(view_of(&a, ta), view_of(&b, tb), &out),
+                    (2, 1) => mv(view_of(&a, ta), quote!(#b.view()), &out),
+                    // a·op(B) = op(B)ᵀ·a
+                    _ => mv(view_of(&b, !tb), quote!(#a.view()), &out),
+                }
+            }
+            Op::Outer => {
+                let (a, b) = (self.reference(arg(0)), self.reference(arg(1)));
+                let (col, row) = (axis(1), axis(0));
+                self.packed_product(
+                    quote!(#a.view().insert_axis(#col)),
+                    quote!(#b.view().insert_axis(#row)),
+                    &out,
+                )
+            }
+            Op::Softmax | Op::LogSoftmax => {
+                let z = self.reference(arg(0));
+                let kernel = match (n.op == Op::Softmax, n.ty.batched) {
+                    (true, true) => quote!(softmax_rows_into),
+                    (true, false) => quote!(softmax_into),
+                    (false, true) => quote!(log_softmax_rows_into),
+                    (false, false) => quote!(log_softmax_into),
+                };
+                quote!(::denpa::runtime::#kernel(#z.view(), #out.view_mut());)
+            }
+            Op::Sum | Op::Mean => {
+                let x = self.reference(arg(0));
+                let count =
+                    literal(self.g.node(arg(0)).ty.shape.iter().product::<usize>() as f64).0;
+                let sum = match self.g.node(arg(0)).ty.shape.len() {
+                    0 => quote!(#out.assign(&#x);),
+                    _ => quote!(::denpa::runtime::sum_rows_into(#x.view(), #out.view_mut());),
+                };
+                if n.op == Op::Mean {
+                    quote!(#sum #out.mapv_inplace(|v| v / #count);)
+                } else {
+                    sum
+                }
+            }
+            Op::Loss(_) | Op::SoftmaxCrossEntropy | Op::SigmoidBinaryCrossEntropy => {
+                let kernel = match n.op {
+                    Op::Loss(kind) => format_ident!("{}_into", kind.name()),
+                    op => format_ident!("{}_into", op.mnemonic()),
+                };
+                let (a, b) = (self.rows(arg(0)), self.rows(arg(1)));
+                quote!(::denpa::runtime::#kernel(#a, #b, #out.view_mut());)
+            }
+            Op::Reduce => {
+                let from = self.g.node(arg(0)).ty.clone();
+                if let Op::Const(_) = self.g.node(arg(0)).op {
+                    let value = self.reduce(id);
+                    return quote!(#out.assign(&#value);); // a constant: rare, allowed to allocate
+                }
+                let g = self.reference(arg(0));
+                if from.batched && !n.ty.batched {
+                    quote!(::denpa::runtime::sum_columns_into(#g.view(), #out.view_mut());)
+                } else {
+                    quote!(::denpa::runtime::sum_rows_into(#g.view(), #out.view_mut());)
+                }
+            }
+            _ => {
+                let value = self.value(id);
+                quote!(#out.assign(&#value);)
+            }
+        }
+    }
+
+    /// out ← a·b without allocation: packed in the workspace's packing space,
+    /// which the workspace then has.
+    fn packed_product(&mut self, a: TokenStream, b: TokenStream, out: &TokenStream) -> TokenStream {
+        self.uses_packing = true;
+        quote!(::denpa::runtime::gemm_with(&mut ws.packing, 1.0, #a, #b, 0.0, #out.view_mut());)
+    }
+
+    /// A fused elementwise loop writing into `out`.
+    fn fused_into(&mut self, root: NodeId, out: &TokenStream) -> TokenStream {
+        let (_, leaves) = self.cluster(root);
+        let (expr, _) = self.scalar(root, true);
+        let ty = self.g.node(root).ty.clone();
+        if leaves.is_empty() {
+            return quote!(#out.fill(#expr););
+        }
+        let names: Vec<Ident> = leaves.iter().map(|l| self.ident(*l)).collect();
+        let mut chain = quote!(::denpa::ndarray::Zip::from(&mut #out));
+        for l in &leaves {
+            let r = self.reference(*l);
+            let lt = &self.g.node(*l).ty;
+            let p = if lt.batched && lt.shape.len() < ty.shape.len() {
+                quote!(#r.view().insert_axis(::denpa::ndarray::Axis(1)))
+            } else {
+                quote!(&#r)
+            };
+            chain = if *lt == ty {
+                quote!(#chain.and(#p))
+            } else {
+                quote!(#chain.and_broadcast(#p))
+            };
+        }
+        quote!(#chain.for_each(|out, #(&#names),*| *out = #expr);)
+    }
+
+    /// An array of the type with every element `value`.
+    fn splat(&mut self, ty: &Type, value: TokenStream) -> TokenStream {
+        if physical_rank(ty) == 0 {
+            return value;
+        }
+        let t = &self.ty;
+        let array = match physical_rank(ty) {
+            1 => quote!(::denpa::ndarray::Array1::<#t>),
+            _ => quote!(::denpa::ndarray::Array2::<#t>),
+        };
+        let dims = self.dims(ty);
+        if value.to_string() == "0.0" {
+            return quote!(#array::zeros(#dims));
+        }
+        quote!(#array::from_elem(#dims, #value))
+    }
+
+    /// One fused elementwise loop for the cluster rooted at `root`.
+    fn fused(&mut self, root: NodeId) -> TokenStream {
+        let (_, leaves) = self.cluster(root);
+        let (expr, _) = self.scalar(root, true);
+        let ty = self.g.node(root).ty.clone();
+        if physical_rank(&ty) == 0 {
+            return expr;
+        }
+        if leaves.is_empty() {
+            return self.splat(&ty, expr);
+        }
+        let names: Vec<Ident> = leaves.iter().map(|l| self.ident(*l)).collect();
+        let full = leaves.iter().position(|l| self.g.node(*l).ty == ty);
+        let producer = |e: &Self, l: NodeId| {
+            let r = e.reference(l);
+            let lt = &e.g.node(l).ty;
+            if lt.batched && lt.shape.len() < ty.shape.len() {
+                // One value per sample, spread along each sample's vector.
+                quote!(#r.view().insert_axis(::denpa::ndarray::Axis(1)))
+            } else {
+                quote!(&#r)
+            }
+        };
+        match full {
+            Some(first) => {
+                let head = producer(self, leaves[first]);
+                let mut chain = quote!(::denpa::ndarray::Zip::from(#head));
+                let mut params = vec![names[first].clone()];
+                for (i, l) in leaves.iter().enumerate() {
+                    if i == first {
+                        continue;
+                    }
+                    let p = producer(self, *l);
+                    chain = if self.g.node(*l).ty == ty {
+                        quote!(#chain.and(#p))
+                    } else {
+                        quote!(#chain.and_broadcast(#p))
+                    };
+                    params.push(names[i].clone());
+                }
+                quote!(#chain.map_collect(|#(&#params),*| #expr))
+            }
+            None => {
+                let zeros = self.splat(&ty, quote!(0.0));
+                let mut chain = quote!(::denpa::ndarray::Zip::from(&mut out));
+                for l in &leaves {
+                    let p = producer(self, *l);
+                    chain = quote!(#chain.and_broadcast(#p));
+                }
+                quote!({
+                    let mut out = #zeros;
+                    #chain.for_each(|out, #(&#names),*| *out = #expr);
+                    out
+                })
+            }
+        }
+    }
+
+    /// The scalar expression of an elementwise node inside its loop, with its
+    /// precedence. Arrays read by the loop are its closure's parameters, named
+    /// as the arrays are.
+    fn scalar(&mut self, id: NodeId, top: bool) -> (TokenStream, Prec) {
+        let n = self.g.node(id).clone();
+        if !top && !self.is_inlined(id) {
+            let name = self.ident(id);
+            return (quote!(#name), Prec::Atom);
+        }
+        match n.op {
+            Op::Const(c) => literal(c),
+            Op::BatchSize => {
+                self.uses_batch_size = true;
+                (quote!(batch_size), Prec::Atom)
+            }
+            Op::Add | Op::Sub | Op::Mul | Op::Div => {
+                let (level, sym) = match n.op {
+                    Op::Add => (Prec::Add, quote!(+)),
+                    Op::Sub => (Prec::Add, quote!(-)),
+                    Op::Mul => (Prec::Mul, quote!(*)),
+                    _ => (Prec::Mul, quote!(/)),
+                };
+                let a = self.scalar(n.args[0], false);
+                let b = self.scalar(n.args[1], false);
+                let a = wrap(a, |p| p > level);
+                let b = wrap(b, |p| p >= level);
+                (quote!(#a #sym #b), level)
+            }
+            Op::Neg => {
+                let a = wrap(self.scalar(n.args[0], false), |p| p >= Prec::Unary);
+                (quote!(-#a), Prec::Unary)
+            }
+            Op::Map(f) => {
+                let x = wrap(self.scalar(n.args[0], false), |p| p > f.value_argument());
+                f.value(&x)
+            }
+            Op::Deriv(f) => {
+                let x = if f.derivative_uses_x() {
+                    wrap(self.scalar(n.args[0], false), |p| {
+                        p > f.derivative_argument()
+                    })
+                } else {
+                    quote!(_)
+                };
+                let y = if f.derivative_uses_y() {
+                    wrap(self.scalar(n.args[1], false), |p| {
+                        p > f.derivative_argument()
+                    })
+                } else {
+                    quote!(_)
+                };
+                f.derivative(&x, &y)
+            }
+            Op::Broadcast => self.scalar(n.args[0], false),
+            _ => {
+                let name = self.ident(id);
+                (quote!(#name), Prec::Atom)
+            }
+        }
+    }
+}
+
+/// A matrix as a product's operand: `r.t()` transposed, `r.view()` as is.
+pub fn view_of(r: &TokenStream, transposed: bool) -> TokenStream {
+    if transposed {
+        quote!(#r.t())
+    } else {
+        quote!(#r.view())
+    }
+}
+
+fn wrap((tokens, prec): (TokenStream, Prec), needs: impl Fn(Prec) -> bool) -> TokenStream {
+    if needs(prec) {
+        quote!((#tokens))
+    } else {
+        tokens
+    }
+}
