@@ -165,3 +165,34 @@ fn every_import_runs_down_the_pipeline() {
         wrong.join("\n")
     );
 }
+
+/// The most lines a file of `src/` has: a file holds one decision, and its
+/// module doc says which. A file that must be longer (one exhaustive match
+/// or table that reads better whole) is listed here with the reason.
+const MOST_LINES: usize = 700;
+const LONGER: &[(&str, &str)] = &[];
+
+#[test]
+fn no_file_holds_more_than_one_room() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    rust_files(&root.join("macros").join("src"), &mut files);
+    let mut long = Vec::new();
+    for file in &files {
+        let path = file.strip_prefix(root).unwrap().display().to_string();
+        let lines = std::fs::read_to_string(file)
+            .expect("readable")
+            .lines()
+            .count();
+        if lines > MOST_LINES && !LONGER.iter().any(|(p, _)| *p == path) {
+            long.push(format!("{path}: {lines} lines"));
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "files over {MOST_LINES} lines: split them by what each part decides, \
+         or list them in LONGER with the reason\n{}",
+        long.join("\n")
+    );
+}
