@@ -21,7 +21,7 @@ const MC: usize = 96;
 /// Columns of a packed block of b.
 const NC: usize = 2048;
 
-/// The packing space of [`gemm_with`]: reused from call to call, so that a
+/// The packing space of [`gemm_with`](super::gemm_with): reused from call to call, so that a
 /// product allocates nothing once it has seen its sizes.
 #[derive(Clone)]
 pub struct Packing<T> {
