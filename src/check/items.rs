@@ -24,6 +24,7 @@ impl Checker<'_> {
         }
         // Declarations are visible in the whole network: collect them first.
         for item in &network.items {
+            self.calls = &item.calls;
             match &item.kind {
                 ItemKind::Input { name, shape } | ItemKind::Target { name, shape } => {
                     let is_input = matches!(item.kind, ItemKind::Input { .. });
@@ -90,6 +91,7 @@ impl Checker<'_> {
         let mut optimizer: Option<(Optimizer, Span)> = None;
         let mut dtype: Option<(Dtype, Span)> = None;
         for item in &network.items {
+            self.calls = &item.calls;
             match &item.kind {
                 ItemKind::Binding {
                     name,
@@ -159,6 +161,7 @@ impl Checker<'_> {
                 _ => {}
             }
         }
+        self.calls = &[];
         let body_end = Span::new(network.span.end.saturating_sub(1), network.span.end);
         let loss = match loss {
             Some(l) => Some(l),

@@ -9,6 +9,8 @@
 //! One `Checker` walks a network; its work is divided by what each part
 //! decides:
 //!
+//! - `blocks.rs`: first, every block call written out in the network, so
+//!   that what follows sees a network without blocks;
 //! - `items.rs`: the items in order, names declared once, the rules about
 //!   the network as a whole, declared shapes;
 //! - `shapes.rs`: what each expression means and its per-sample shape;
@@ -18,6 +20,7 @@
 //! - `numbers.rs`: compile-time numbers, initializers and optimizers;
 //! - `net.rs`: the result, a [`Net`].
 
+mod blocks;
 mod builtins;
 mod calls;
 mod items;
@@ -63,6 +66,9 @@ pub fn check(file: &ast::File) -> Result<(Vec<Net>, Diagnostics), Diagnostics> {
                 .also(first, "first defined here"),
             );
         }
+    }
+    let networks = blocks::expand(file, &mut diagnostics);
+    for network in &networks {
         let mut checker = Checker::new(network, &mut diagnostics);
         if let Some(net) = checker.run() {
             nets.push(net);
@@ -105,6 +111,9 @@ struct Checker<'a> {
     /// Where each binding name is first bound, for "used before it is
     /// defined": made at the first unknown name.
     binding_spans: Option<BTreeMap<&'a str, Span>>,
+    /// The block calls the statement being checked was written out from:
+    /// every error in it names them.
+    calls: &'a [ast::BlockCall],
 }
 
 impl<'a> Checker<'a> {
@@ -126,10 +135,18 @@ impl<'a> Checker<'a> {
             binding: None,
             poisoned: Default::default(),
             binding_spans: None,
+            calls: &[],
         }
     }
 
-    fn error(&mut self, d: Diagnostic) {
+    fn error(&mut self, mut d: Diagnostic) {
+        // Innermost call first, as rustc lists macro invocations.
+        for call in self.calls.iter().rev() {
+            d = d.also(
+                call.span,
+                format!("in this call of the block `{}`", call.block),
+            );
+        }
         self.diagnostics.push(d);
     }
 

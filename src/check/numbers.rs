@@ -12,6 +12,17 @@ use super::{Checker, Init, Optimizer};
 /// parameters with their defaults (`None`: required).
 type NumberSignature = (&'static str, &'static [(&'static str, Option<f64>)]);
 
+/// The initializers: their names and numbers.
+pub(super) const INITS: &[NumberSignature] = &[
+    ("zeros", &[]),
+    ("ones", &[]),
+    ("constant", &[("c", None)]),
+    ("normal", &[("mean", Some(0.0)), ("std", Some(1.0))]),
+    ("uniform", &[("lo", Some(0.0)), ("hi", Some(1.0))]),
+    ("glorot", &[]),
+    ("he", &[]),
+];
+
 impl Checker<'_> {
     /// A number written as a constant (`0.5`, `-0.7`, `(1e-3)`).
     pub(super) fn constant(&self, id: ExprId) -> Option<f64> {
@@ -112,15 +123,6 @@ impl Checker<'_> {
         if let ExprKind::Array(_) = self.network.exprs.get(id).kind {
             return self.literal_init(id, shape).map(Init::Literal);
         }
-        const INITS: &[NumberSignature] = &[
-            ("zeros", &[]),
-            ("ones", &[]),
-            ("constant", &[("c", None)]),
-            ("normal", &[("mean", Some(0.0)), ("std", Some(1.0))]),
-            ("uniform", &[("lo", Some(0.0)), ("hi", Some(1.0))]),
-            ("glorot", &[]),
-            ("he", &[]),
-        ];
         let (name, v, at) = self.number_call(id, INITS, "initializer")?;
         let span = self.network.exprs.get(id).span;
         let init = match name.as_str() {

@@ -7,11 +7,46 @@
 
 use crate::diagnostics::Span;
 
-/// A whole `.nn` file: zero or more networks.
-#[derive(Debug, Clone, PartialEq)]
+/// A whole `.nn` file: zero or more networks, and the blocks they call.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct File {
     /// The networks in the order they are written.
     pub networks: Vec<Network>,
+    /// The blocks in the order they are written.
+    pub blocks: Vec<Block>,
+    /// The names of blocks that did not parse: their syntax errors are
+    /// reported, and calls of them report nothing more.
+    pub broken_blocks: Vec<String>,
+}
+
+/// `block name(x, k) { ... return EXPR }`: a reusable piece of network.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    /// The `///` lines before `block`, without the slashes.
+    pub docs: Vec<String>,
+    /// The block's name, which calls use.
+    pub name: Ident,
+    /// Its arguments' names, in order.
+    pub params: Vec<Ident>,
+    /// The `param` declarations and bindings of the body, in order.
+    pub items: Vec<Item>,
+    /// The value after `return`.
+    pub ret: ExprId,
+    /// The `return` statement.
+    pub ret_span: Span,
+    /// Every expression of the body; [`ExprId`]s index into it.
+    pub exprs: Exprs,
+    /// From `block` (or its first doc comment) to the closing brace.
+    pub span: Span,
+}
+
+/// A call of a block that a statement was written out from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockCall {
+    /// The block called.
+    pub block: String,
+    /// The call, in the network (or block) that made it.
+    pub span: Span,
 }
 
 /// `network Name { ... }`.
@@ -47,6 +82,9 @@ pub struct Item {
     pub kind: ItemKind,
     /// The whole statement, without its doc comments.
     pub span: Span,
+    /// The block calls this statement was written out from, outermost
+    /// first; empty for a statement written in the network itself.
+    pub calls: Vec<BlockCall>,
 }
 
 /// The kinds of statement.

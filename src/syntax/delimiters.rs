@@ -100,8 +100,9 @@ fn scan_until(source: &str, end: usize, depth_limit: usize) -> Scan {
     out
 }
 
-/// Where each network starts: every `network` keyword outside comments and
-/// brackets, moved back over the `///` lines just before it.
+/// Where each network or block starts: every `network` or `block` keyword
+/// outside comments and brackets, moved back over the `///` lines just before
+/// it.
 pub fn network_starts(source: &str) -> Vec<usize> {
     let bytes = source.as_bytes();
     let mut starts = Vec::new();
@@ -137,16 +138,22 @@ pub fn network_starts(source: &str) -> Vec<usize> {
             }
             b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            b'n' if depth == 0
-                && source[i..].starts_with("network")
-                && !bytes
-                    .get(i + 7)
-                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
-                && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_')) =>
-            {
-                starts.push(doc_start(source, i));
-                i += 7;
-                continue;
+            b'n' | b'b' if depth == 0 => {
+                let word = ["network", "block"]
+                    .into_iter()
+                    .find(|w| source[i..].starts_with(w))
+                    .filter(|w| {
+                        !bytes
+                            .get(i + w.len())
+                            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                            && (i == 0
+                                || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_'))
+                    });
+                if let Some(word) = word {
+                    starts.push(doc_start(source, i));
+                    i += word.len();
+                    continue;
+                }
             }
             _ => {}
         }

@@ -94,6 +94,11 @@ pub(super) fn syntax_error(source: &str, error: pest::error::Error<Rule>) -> Dia
             };
         }
     }
+    if found == "`}`" && expected.contains(&"`return`") {
+        return Diagnostic::error(found_span, "this block has no `return`")
+            .label("expected `return EXPR` before this brace")
+            .help("a block ends with `return` and the value it gives the binding that calls it");
+    }
     let open = delimiters::open_at(source, pos);
     if found == "end of input" {
         if let Some(&(o, c)) = open.last() {
@@ -334,6 +339,10 @@ fn describe(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::EOI => "end of input",
         Rule::network | Rule::kw_network => "`network`",
+        Rule::block | Rule::kw_block => "`block`",
+        Rule::block_params => "the block's arguments",
+        Rule::block_item => "a `param` or a binding `name = ...`",
+        Rule::return_decl | Rule::kw_return => "`return`",
         Rule::item => "a statement (`input`, `target`, `param`, `output`, `loss`, `train`, `dtype` or `name = ...`)",
         Rule::input_decl | Rule::kw_input => "`input`",
         Rule::target_decl | Rule::kw_target => "`target`",

@@ -45,29 +45,46 @@ pub fn parse_recovering(source: &str) -> (File, Diagnostics) {
         Err(error) => {
             let starts = delimiters::network_starts(source);
             if starts.len() < 2 {
-                return (
-                    File {
-                        networks: Vec::new(),
-                    },
-                    error.into(),
-                );
+                return (File::default(), error.into());
             }
-            let mut networks = Vec::new();
+            let mut parsed = File::default();
             let mut diagnostics = Diagnostics::new();
             for (i, &start) in starts.iter().enumerate() {
                 let end = starts.get(i + 1).copied().unwrap_or(source.len());
                 let masked = delimiters::mask(source, start, end);
                 match parse_file(&masked) {
                     Ok((file, d)) => {
-                        networks.extend(file.networks);
+                        parsed.networks.extend(file.networks);
+                        parsed.blocks.extend(file.blocks);
                         diagnostics.extend(d);
                     }
-                    Err(e) => diagnostics.push(e),
+                    Err(e) => {
+                        parsed.broken_blocks.extend(block_name(&source[start..end]));
+                        diagnostics.push(e);
+                    }
                 }
             }
-            (File { networks }, diagnostics)
+            (parsed, diagnostics)
         }
     }
+}
+
+/// The name after `block` at the start of a piece of text (after its doc
+/// comments), for a block that does not parse.
+fn block_name(text: &str) -> Option<String> {
+    let rest = text
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| l.is_empty() || l.starts_with("//"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let rest = rest.strip_prefix("block")?;
+    let name: String = rest
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    (!name.is_empty() && rest.starts_with(char::is_whitespace)).then_some(name)
 }
 
 fn parse_file(source: &str) -> Result<(File, Diagnostics), Diagnostic> {
@@ -77,18 +94,22 @@ fn parse_file(source: &str) -> Result<(File, Diagnostics), Diagnostic> {
     let mut pairs = NnParser::parse(Rule::file, source).map_err(|e| syntax_error(source, e))?;
     let file = pairs.next().expect("the file rule matched");
     let mut diagnostics = Diagnostics::new();
-    let mut networks = Vec::new();
+    let mut parsed = File::default();
     for pair in file.into_inner() {
         match pair.as_rule() {
             Rule::network => match network(pair) {
-                Ok(n) => networks.push(n),
+                Ok(n) => parsed.networks.push(n),
+                Err(d) => diagnostics.push(d),
+            },
+            Rule::block => match block(pair) {
+                Ok(b) => parsed.blocks.push(b),
                 Err(d) => diagnostics.push(d),
             },
             Rule::dangling_doc => diagnostics.push(dangling(&pair)),
             _ => {}
         }
     }
-    Ok((File { networks }, diagnostics))
+    Ok((parsed, diagnostics))
 }
 
 fn span(pair: &Pair<'_, Rule>) -> Span {
@@ -157,6 +178,45 @@ fn network(pair: Pair<'_, Rule>) -> Result<Network, Diagnostic> {
     })
 }
 
+fn block(pair: Pair<'_, Rule>) -> Result<Block, Diagnostic> {
+    let whole = span(&pair);
+    let mut docs = Vec::new();
+    let mut name = None;
+    let mut params = Vec::new();
+    let mut items = Vec::new();
+    let mut exprs = Exprs::default();
+    let mut start = None;
+    let mut ret = None;
+    for p in pair.into_inner() {
+        match p.as_rule() {
+            Rule::doc => docs.push(doc(p)),
+            Rule::kw_block => start = Some(span(&p).start),
+            Rule::ident => name = Some(ident(p)),
+            Rule::block_params => params.extend(p.into_inner().map(ident)),
+            Rule::block_item => items.push(item(p, &mut exprs)?),
+            Rule::return_decl => {
+                let begin = span(&p).start;
+                let value = p.into_inner().find(|q| q.as_rule() == Rule::expr);
+                let value = expr(value.expect("`return` has a value"), &mut exprs, 0)?;
+                ret = Some((value, Span::new(begin, exprs.get(value).span.end)));
+            }
+            Rule::dangling_doc => return Err(dangling(&p)),
+            _ => {}
+        }
+    }
+    let (ret, ret_span) = ret.expect("a block ends with `return`");
+    Ok(Block {
+        docs,
+        name: name.expect("a block has a name"),
+        params,
+        items,
+        ret,
+        ret_span,
+        exprs,
+        span: Span::new(start.unwrap_or(whole.start), whole.end),
+    })
+}
+
 fn item(pair: Pair<'_, Rule>, exprs: &mut Exprs) -> Result<Item, Diagnostic> {
     let mut docs = Vec::new();
     let mut statement = None;
@@ -218,6 +278,7 @@ fn item(pair: Pair<'_, Rule>, exprs: &mut Exprs) -> Result<Item, Diagnostic> {
         docs,
         kind,
         span: Span::new(start, end),
+        calls: Vec::new(),
     })
 }
 
@@ -232,6 +293,8 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_loss
             | Rule::kw_train
             | Rule::kw_dtype
+            | Rule::kw_block
+            | Rule::kw_return
     )
 }
 

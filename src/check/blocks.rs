@@ -1,0 +1,643 @@
+//! Blocks written out. Every call of a block — the whole right-hand side of a
+//! binding — becomes the block's statements in the calling network: its
+//! names prefixed by the binding's (`b1 = conv_relu_pool(img, 16)` declares
+//! `b1_c`, and `conv`'s `b1_c_w`), its arguments copied where its parameters
+//! are used, and its `return` value bound to the caller's name. A block called
+//! inside a block nests the prefixes (`b1_inner_c_w`).
+//!
+//! What comes out is a version-1 network, so everything after this pass —
+//! shapes, the graph, the derived backward pass, sharing — is the same as if
+//! the body had been written out by hand. Each written-out statement keeps
+//! the spans of the block's text and lists the calls that led to it, so that
+//! an error inside a block names the block line and the call.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostics::{Diagnostic, Diagnostics, Span};
+use crate::syntax::ast::{
+    Arg, Block, BlockCall, Expr, ExprId, ExprKind, Exprs, File, Ident, Item, ItemKind, Network,
+};
+
+use super::builtins;
+use super::numbers::INITS;
+
+/// How deeply block calls may nest: each call is a frame of the writer.
+const MOST_NESTED: usize = 64;
+/// Most statements a network may have once its blocks are written out (a
+/// block calling another twice, ten deep, is a thousand calls; the largest
+/// network of the scale test has 20,000).
+const MOST_STATEMENTS: usize = 100_000;
+
+/// The networks of `file` with every block call written out. A network
+/// whose calls are wrong is left out, its errors in `diagnostics`.
+pub(super) fn expand(file: &File, diagnostics: &mut Diagnostics) -> Vec<Network> {
+    let Some(blocks) = declared(file, diagnostics) else {
+        // A wrong block is reported once, at its declaration, not at each call.
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(file.networks.len());
+    for network in &file.networks {
+        let calls_broken = network.exprs.iter().any(|(_, e)| {
+            matches!(&e.kind, ExprKind::Call { func, .. } if file.broken_blocks.contains(&func.name))
+        });
+        if calls_broken {
+            continue; // the block's syntax error is the one to fix
+        }
+        let mut errors = Diagnostics::new();
+        not_inside_expressions(&network.exprs, &network.items, None, &blocks, &mut errors);
+        let calls_blocks = network
+            .items
+            .iter()
+            .any(|item| block_call(&network.exprs, item, &blocks).is_some());
+        if !calls_blocks || errors.has_errors() {
+            let failed = errors.has_errors();
+            diagnostics.extend(errors);
+            if !failed {
+                out.push(network.clone());
+            }
+            continue;
+        }
+        // A fresh arena in statement order: a binding's value comes before
+        // its uses, as in a network written out by hand.
+        let mut writer = Writer {
+            blocks: &blocks,
+            exprs: Exprs::default(),
+            items: Vec::with_capacity(network.items.len()),
+            errors,
+        };
+        let none = BTreeMap::new();
+        for item in &network.items {
+            if let Some((block, call, args)) = block_call(&network.exprs, item, &blocks) {
+                let ItemKind::Binding { name, output, .. } = &item.kind else {
+                    unreachable!("block_call matches bindings only")
+                };
+                let Some(args) = writer.arguments(block, call, args, |w, id| {
+                    Some(w.copy_from(&network.exprs, id, "", &none))
+                }) else {
+                    continue;
+                };
+                writer.call(block, item, name, *output, &args, &[], call);
+                continue;
+            }
+            let copy = |w: &mut Writer<'_>, id: ExprId| w.copy_from(&network.exprs, id, "", &none);
+            let kind = match &item.kind {
+                ItemKind::Param { name, shape, init } => ItemKind::Param {
+                    name: name.clone(),
+                    shape: shape.clone(),
+                    init: init.map(|i| copy(&mut writer, i)),
+                },
+                ItemKind::Binding {
+                    name,
+                    value,
+                    output,
+                } => ItemKind::Binding {
+                    name: name.clone(),
+                    value: copy(&mut writer, *value),
+                    output: *output,
+                },
+                ItemKind::Loss { value } => ItemKind::Loss {
+                    value: copy(&mut writer, *value),
+                },
+                ItemKind::Train { optimizer } => ItemKind::Train {
+                    optimizer: copy(&mut writer, *optimizer),
+                },
+                other => other.clone(),
+            };
+            writer.items.push(Item {
+                kind,
+                ..item.clone()
+            });
+        }
+        let failed = writer.errors.has_errors();
+        diagnostics.extend(writer.errors);
+        if !failed {
+            out.push(Network {
+                items: writer.items,
+                exprs: writer.exprs,
+                ..network.clone()
+            });
+        }
+    }
+    out
+}
+
+/// The blocks that can be called, by name, after checking each declaration
+/// on its own: a name that is not a built-in, unique arguments, every name
+/// it uses its own, and calls only of blocks declared before it (so writing
+/// them out ends). `None` when a declaration is wrong.
+fn declared<'a>(
+    file: &'a File,
+    diagnostics: &mut Diagnostics,
+) -> Option<BTreeMap<&'a str, &'a Block>> {
+    let mut blocks: BTreeMap<&str, &Block> = BTreeMap::new();
+    let mut ok = true;
+    for block in &file.blocks {
+        let name = block.name.name.as_str();
+        if builtins::is_builtin_name(name) {
+            diagnostics.push(
+                Diagnostic::error(
+                    block.name.span,
+                    format!("the block `{name}` has the name of a built-in function"),
+                )
+                .label("choose another name"),
+            );
+            ok = false;
+            continue;
+        }
+        if let Some(first) = blocks.get(name) {
+            diagnostics.push(
+                Diagnostic::error(
+                    block.name.span,
+                    format!("the block `{name}` is defined twice"),
+                )
+                .label("second definition")
+                .also(first.name.span, "first defined here"),
+            );
+            ok = false;
+            continue;
+        }
+        let mut locals: BTreeMap<String, Span> = BTreeMap::new();
+        for p in &block.params {
+            if let Some(first) = locals.insert(p.name.clone(), p.span) {
+                diagnostics.push(
+                    Diagnostic::error(
+                        p.span,
+                        format!("the block `{name}` has two arguments named `{}`", p.name),
+                    )
+                    .also(first, "first here"),
+                );
+                ok = false;
+            }
+        }
+        for item in &block.items {
+            let (local, value) = match &item.kind {
+                ItemKind::Param { name, .. } => (name, None),
+                ItemKind::Binding { name, value, .. } => (name, Some(*value)),
+                _ => continue,
+            };
+            if let Some(p) = block.params.iter().find(|p| p.name == local.name) {
+                diagnostics.push(
+                    Diagnostic::error(
+                        local.span,
+                        format!("`{}` is an argument of the block `{name}`", local.name),
+                    )
+                    .label("declared again here")
+                    .also(p.span, "the argument")
+                    .help("choose another name for the value"),
+                );
+                ok = false;
+            }
+            locals.entry(local.name.clone()).or_insert(local.span);
+            if value.is_some_and(|v| declares_parameters(&block.exprs, v)) {
+                for suffix in ["_w", "_b"] {
+                    locals
+                        .entry(format!("{}{suffix}", local.name))
+                        .or_insert(local.span);
+                }
+            }
+        }
+        for (_, expr) in block.exprs.iter() {
+            match &expr.kind {
+                ExprKind::Name(n)
+                    if !locals.contains_key(n.name.as_str()) && !is_global(&n.name) =>
+                {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            n.span,
+                            format!("`{}` is not defined in the block `{name}`", n.name),
+                        )
+                        .label("not an argument or a name of the block")
+                        .also(block.name.span, "in this block")
+                        .help("a block sees only its arguments and what it declares: pass it as an argument"),
+                    );
+                    ok = false;
+                }
+                ExprKind::Call { func, .. } if func.name == name => {
+                    diagnostics.push(
+                        Diagnostic::error(func.span, format!("the block `{name}` calls itself"))
+                            .label("a block cannot call itself")
+                            .also(block.name.span, "in this block")
+                            .help("write out the repetition: call the block once per layer"),
+                    );
+                    ok = false;
+                }
+                ExprKind::Call { func, .. }
+                    if !blocks.contains_key(func.name.as_str())
+                        && file.blocks.iter().any(|b| b.name.name == func.name) =>
+                {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            func.span,
+                            format!(
+                                "the block `{name}` calls `{}`, which is declared after it",
+                                func.name
+                            ),
+                        )
+                        .label("declared later in the file")
+                        .help("a block may call the blocks declared before it: move it up"),
+                    );
+                    ok = false;
+                }
+                _ => {}
+            }
+        }
+        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+        not_inside_expressions(
+            &block.exprs,
+            &block.items,
+            Some(block),
+            &blocks,
+            diagnostics,
+        );
+        ok &= diagnostics.iter().filter(|d| d.is_error()).count() == errors;
+        blocks.insert(name, block);
+    }
+    ok.then_some(blocks)
+}
+
+/// Whether a name means the same everywhere: a built-in function or an
+/// initializer written without parentheses (`relu`, `glorot`).
+fn is_global(name: &str) -> bool {
+    builtins::is_builtin_name(name) || INITS.iter().any(|(n, _)| *n == name)
+}
+
+/// Whether a binding's value calls `dense` or `conv`, which declare the
+/// binding's `_w` and `_b`.
+fn declares_parameters(exprs: &Exprs, root: ExprId) -> bool {
+    let first = first_id(exprs, root);
+    (first.0..=root.0).any(|i| {
+        matches!(&exprs.get(ExprId(i)).kind,
+            ExprKind::Call { func, .. } if func.name == "dense" || func.name == "conv")
+    })
+}
+
+/// The block, the call and its arguments when `item` is `name = BLOCK(...)`.
+fn block_call<'b>(
+    exprs: &'b Exprs,
+    item: &Item,
+    blocks: &BTreeMap<&str, &'b Block>,
+) -> Option<(&'b Block, Span, &'b [Arg])> {
+    let ItemKind::Binding { value, .. } = &item.kind else {
+        return None;
+    };
+    let expr = exprs.get(*value);
+    match &expr.kind {
+        ExprKind::Call { func, args } => {
+            let block = blocks.get(func.name.as_str())?;
+            Some((block, expr.span, args.as_slice()))
+        }
+        _ => None,
+    }
+}
+
+/// Reports every call of a block that is not the whole right-hand side of a
+/// binding (inside an expression, as the loss, as an initializer).
+fn not_inside_expressions(
+    exprs: &Exprs,
+    items: &[Item],
+    within: Option<&Block>,
+    blocks: &BTreeMap<&str, &Block>,
+    diagnostics: &mut Diagnostics,
+) {
+    let mut whole = vec![false; exprs.len()];
+    for item in items {
+        if let ItemKind::Binding { value, .. } = &item.kind {
+            whole[value.0 as usize] = true;
+        }
+    }
+    for (id, expr) in exprs.iter() {
+        if let ExprKind::Call { func, .. } = &expr.kind {
+            if blocks.contains_key(func.name.as_str()) && !whole[id.0 as usize] {
+                let mut d = Diagnostic::error(
+                    expr.span,
+                    format!("the block `{}` is called inside an expression", func.name),
+                )
+                .label("a block call must be the whole right-hand side of a binding")
+                .help(format!(
+                    "bind it first, `name = {}(...)`: its parameters are named after the binding",
+                    func.name
+                ));
+                if let Some(block) = within {
+                    d = d.also(block.name.span, "in this block");
+                }
+                diagnostics.push(d);
+            }
+        }
+    }
+}
+
+/// The smallest id of an expression's subtree: its subtree is the id range
+/// from there to the root.
+fn first_id(exprs: &Exprs, root: ExprId) -> ExprId {
+    let mut min = root;
+    let mut stack = vec![root];
+    while let Some(id) = stack.pop() {
+        min = min.min(id);
+        match &exprs.get(id).kind {
+            ExprKind::Neg(a) => stack.push(*a),
+            ExprKind::Binary { lhs, rhs, .. } => stack.extend([*lhs, *rhs]),
+            ExprKind::Call { args, .. } => stack.extend(args.iter().map(|a| a.value)),
+            ExprKind::Array(items) => stack.extend(items.iter().copied()),
+            ExprKind::Number(_) | ExprKind::Name(_) => {}
+        }
+    }
+    min
+}
+
+/// Writes one network's statements, block calls written out.
+struct Writer<'a> {
+    blocks: &'a BTreeMap<&'a str, &'a Block>,
+    exprs: Exprs,
+    items: Vec<Item>,
+    errors: Diagnostics,
+}
+
+impl Writer<'_> {
+    /// Each of the block's arguments, in its order, as the root of a subtree
+    /// in the network's arena; `place` puts one argument value there.
+    fn arguments(
+        &mut self,
+        block: &Block,
+        call: Span,
+        args: &[Arg],
+        mut place: impl FnMut(&mut Self, ExprId) -> Option<ExprId>,
+    ) -> Option<Vec<ExprId>> {
+        let name = &block.name.name;
+        let mut slots: Vec<Option<ExprId>> = vec![None; block.params.len()];
+        let mut failed = false;
+        let mut positional = 0;
+        for arg in args {
+            let index = match &arg.name {
+                None => {
+                    positional += 1;
+                    positional - 1
+                }
+                Some(key) => match block.params.iter().position(|p| p.name == key.name) {
+                    Some(i) => i,
+                    None => {
+                        self.errors.push(
+                            Diagnostic::error(
+                                key.span,
+                                format!("the block `{name}` has no argument `{}`", key.name),
+                            )
+                            .also(block.name.span, "the block is declared here"),
+                        );
+                        failed = true;
+                        continue;
+                    }
+                },
+            };
+            if index >= slots.len() {
+                continue; // counted below
+            }
+            if slots[index].is_some() {
+                self.errors.push(Diagnostic::error(
+                    arg.name.as_ref().map_or(call, |k| k.span),
+                    format!(
+                        "the argument `{}` of the block `{name}` is given twice",
+                        block.params[index].name
+                    ),
+                ));
+                failed = true;
+                continue;
+            }
+            slots[index] = place(self, arg.value);
+        }
+        if positional > block.params.len() || slots.iter().any(Option::is_none) && !failed {
+            let given = args.len();
+            let takes = block.params.len();
+            let names: Vec<String> = block
+                .params
+                .iter()
+                .map(|p| format!("`{}`", p.name))
+                .collect();
+            self.errors.push(
+                Diagnostic::error(
+                    call,
+                    format!(
+                        "the block `{name}` takes {takes} argument{}, but {given} {} given",
+                        if takes == 1 { "" } else { "s" },
+                        if given == 1 { "was" } else { "were" }
+                    ),
+                )
+                .also(block.name.span, "the block is declared here")
+                .help(if names.is_empty() {
+                    "call it with no arguments".to_string()
+                } else {
+                    format!("its arguments are {}", names.join(", "))
+                }),
+            );
+            return None;
+        }
+        if failed {
+            return None;
+        }
+        slots.into_iter().collect()
+    }
+
+    /// Writes out `block` called as `name = block(args)` by `item`: its
+    /// statements with `name`'s prefix, then `name = ` its return value.
+    #[allow(clippy::too_many_arguments)] // the call's parts, from two places
+    fn call(
+        &mut self,
+        block: &Block,
+        item: &Item,
+        name: &Ident,
+        output: bool,
+        args: &[ExprId],
+        outer: &[BlockCall],
+        call: Span,
+    ) {
+        if outer.len() >= MOST_NESTED || self.items.len() >= MOST_STATEMENTS {
+            if !self.errors.has_errors() {
+                let what = if outer.len() >= MOST_NESTED {
+                    format!("block calls nest more than {MOST_NESTED} deep here")
+                } else {
+                    format!("the blocks written out make more than {MOST_STATEMENTS} statements")
+                };
+                self.errors.push(
+                    Diagnostic::error(call, what)
+                        .label(format!("in this call of `{}`", block.name.name)),
+                );
+            }
+            return;
+        }
+        let mut calls = outer.to_vec();
+        calls.push(BlockCall {
+            block: block.name.name.clone(),
+            span: call,
+        });
+        let prefix = format!("{}_", name.name);
+        let params: BTreeMap<&str, ExprId> = block
+            .params
+            .iter()
+            .map(|p| p.name.as_str())
+            .zip(args.iter().copied())
+            .collect();
+        for inner in &block.items {
+            match &inner.kind {
+                ItemKind::Binding {
+                    name: local, value, ..
+                } if matches!(&block.exprs.get(*value).kind,
+                    ExprKind::Call { func, .. } if self.blocks.contains_key(func.name.as_str())) =>
+                {
+                    let ExprKind::Call {
+                        func,
+                        args: inner_args,
+                    } = &block.exprs.get(*value).kind
+                    else {
+                        unreachable!()
+                    };
+                    let nested = self.blocks[func.name.as_str()];
+                    let span = block.exprs.get(*value).span;
+                    let Some(nested_args) = self.arguments(nested, span, inner_args, |w, id| {
+                        Some(w.copy_from(&block.exprs, id, &prefix, &params))
+                    }) else {
+                        continue;
+                    };
+                    let renamed = Ident {
+                        name: format!("{prefix}{}", local.name),
+                        span: local.span,
+                    };
+                    self.call(nested, inner, &renamed, false, &nested_args, &calls, span);
+                }
+                ItemKind::Binding {
+                    name: local, value, ..
+                } => {
+                    let value = self.copy_from(&block.exprs, *value, &prefix, &params);
+                    self.items.push(Item {
+                        docs: inner.docs.clone(),
+                        kind: ItemKind::Binding {
+                            name: Ident {
+                                name: format!("{prefix}{}", local.name),
+                                span: local.span,
+                            },
+                            value,
+                            output: false,
+                        },
+                        span: inner.span,
+                        calls: calls.clone(),
+                    });
+                }
+                ItemKind::Param {
+                    name: local,
+                    shape,
+                    init,
+                } => {
+                    let init = init.map(|i| self.copy_from(&block.exprs, i, &prefix, &params));
+                    self.items.push(Item {
+                        docs: inner.docs.clone(),
+                        kind: ItemKind::Param {
+                            name: Ident {
+                                name: format!("{prefix}{}", local.name),
+                                span: local.span,
+                            },
+                            shape: shape.clone(),
+                            init,
+                        },
+                        span: inner.span,
+                        calls: calls.clone(),
+                    });
+                }
+                _ => {}
+            }
+        }
+        let value = self.copy_from(&block.exprs, block.ret, &prefix, &params);
+        self.items.push(Item {
+            docs: item.docs.clone(),
+            kind: ItemKind::Binding {
+                name: name.clone(),
+                value,
+                output,
+            },
+            span: block.ret_span,
+            calls,
+        });
+    }
+
+    /// Copies the subtree at `root` of a block's arena into the network's:
+    /// names get `prefix`, and an argument's name becomes a copy of the
+    /// argument's value.
+    fn copy_from(
+        &mut self,
+        from: &Exprs,
+        root: ExprId,
+        prefix: &str,
+        params: &BTreeMap<&str, ExprId>,
+    ) -> ExprId {
+        let first = first_id(from, root);
+        let mut map: BTreeMap<u32, ExprId> = BTreeMap::new();
+        for i in first.0..=root.0 {
+            let expr = from.get(ExprId(i));
+            let new = match &expr.kind {
+                ExprKind::Name(n) => match params.get(n.name.as_str()) {
+                    // The argument's value, placed where the block uses it.
+                    Some(arg) => self.copy_within(*arg, Some(expr.span)),
+                    None if is_global(&n.name) => self.exprs.push(expr.clone()),
+                    None => self.exprs.push(Expr {
+                        kind: ExprKind::Name(Ident {
+                            name: format!("{prefix}{}", n.name),
+                            span: n.span,
+                        }),
+                        span: expr.span,
+                    }),
+                },
+                other => {
+                    let kind = remap(other, &map);
+                    self.exprs.push(Expr {
+                        kind,
+                        span: expr.span,
+                    })
+                }
+            };
+            map.insert(i, new);
+        }
+        map[&root.0]
+    }
+
+    /// Copies a subtree of the network's own arena to its end, so that every
+    /// use of an argument has operands just before it; with `at`, every
+    /// copied node stands there (errors about it point into the block).
+    fn copy_within(&mut self, root: ExprId, at: Option<Span>) -> ExprId {
+        let first = first_id(&self.exprs, root);
+        let nodes: Vec<Expr> = (first.0..=root.0)
+            .map(|i| self.exprs.get(ExprId(i)).clone())
+            .collect();
+        let mut map: BTreeMap<u32, ExprId> = BTreeMap::new();
+        for (offset, expr) in nodes.into_iter().enumerate() {
+            let kind = remap(&expr.kind, &map);
+            let new = self.exprs.push(Expr {
+                kind,
+                span: at.unwrap_or(expr.span),
+            });
+            map.insert(first.0 + offset as u32, new);
+        }
+        map[&root.0]
+    }
+}
+
+/// An expression's kind with its operands' ids mapped.
+fn remap(kind: &ExprKind, map: &BTreeMap<u32, ExprId>) -> ExprKind {
+    let m = |id: &ExprId| map[&id.0];
+    match kind {
+        ExprKind::Number(n) => ExprKind::Number(n.clone()),
+        ExprKind::Name(n) => ExprKind::Name(n.clone()),
+        ExprKind::Neg(a) => ExprKind::Neg(m(a)),
+        ExprKind::Binary { op, lhs, rhs } => ExprKind::Binary {
+            op: *op,
+            lhs: m(lhs),
+            rhs: m(rhs),
+        },
+        ExprKind::Call { func, args } => ExprKind::Call {
+            func: func.clone(),
+            args: args
+                .iter()
+                .map(|a| Arg {
+                    name: a.name.clone(),
+                    value: m(&a.value),
+                })
+                .collect(),
+        },
+        ExprKind::Array(items) => ExprKind::Array(items.iter().map(m).collect()),
+    }
+}
