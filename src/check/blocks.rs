@@ -264,7 +264,7 @@ fn is_global(name: &str) -> bool {
 /// Whether a binding's value calls `dense` or `conv`, which declare the
 /// binding's `_w` and `_b`.
 fn declares_parameters(exprs: &Exprs, root: ExprId) -> bool {
-    let first = first_id(exprs, root);
+    let first = exprs.first_id(root);
     (first.0..=root.0).any(|i| {
         matches!(&exprs.get(ExprId(i)).kind,
             ExprKind::Call { func, .. } if func.name == "dense" || func.name == "conv")
@@ -324,24 +324,6 @@ fn not_inside_expressions(
             }
         }
     }
-}
-
-/// The smallest id of an expression's subtree: its subtree is the id range
-/// from there to the root.
-fn first_id(exprs: &Exprs, root: ExprId) -> ExprId {
-    let mut min = root;
-    let mut stack = vec![root];
-    while let Some(id) = stack.pop() {
-        min = min.min(id);
-        match &exprs.get(id).kind {
-            ExprKind::Neg(a) => stack.push(*a),
-            ExprKind::Binary { lhs, rhs, .. } => stack.extend([*lhs, *rhs]),
-            ExprKind::Call { args, .. } => stack.extend(args.iter().map(|a| a.value)),
-            ExprKind::Array(items) => stack.extend(items.iter().copied()),
-            ExprKind::Number(_) | ExprKind::Name(_) => {}
-        }
-    }
-    min
 }
 
 /// Writes one network's statements, block calls written out.
@@ -565,7 +547,7 @@ impl Writer<'_> {
         prefix: &str,
         params: &BTreeMap<&str, ExprId>,
     ) -> ExprId {
-        let first = first_id(from, root);
+        let first = from.first_id(root);
         let mut map: BTreeMap<u32, ExprId> = BTreeMap::new();
         for i in first.0..=root.0 {
             let expr = from.get(ExprId(i));
@@ -599,7 +581,7 @@ impl Writer<'_> {
     /// use of an argument has operands just before it; with `at`, every
     /// copied node stands there (errors about it point into the block).
     fn copy_within(&mut self, root: ExprId, at: Option<Span>) -> ExprId {
-        let first = first_id(&self.exprs, root);
+        let first = self.exprs.first_id(root);
         let nodes: Vec<Expr> = (first.0..=root.0)
             .map(|i| self.exprs.get(ExprId(i)).clone())
             .collect();

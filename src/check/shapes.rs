@@ -14,7 +14,7 @@ impl Checker<'_> {
     /// Types the expression `root` and everything below it. Operands have
     /// smaller ids, so one loop over the id range suffices.
     pub(super) fn value(&mut self, root: ExprId) {
-        let first = self.first_id(root);
+        let first = self.network.exprs.first_id(root);
         for i in first.0..=root.0 {
             let id = ExprId(i);
             if self.types[i as usize].is_some() {
@@ -28,23 +28,6 @@ impl Checker<'_> {
             self.types[i as usize] = ty;
             self.uses_target[i as usize] = target;
         }
-    }
-
-    /// The smallest id among the expression's operands, found with a stack.
-    pub(super) fn first_id(&self, root: ExprId) -> ExprId {
-        let mut min = root;
-        let mut stack = vec![root];
-        while let Some(id) = stack.pop() {
-            min = min.min(id);
-            match &self.network.exprs.get(id).kind {
-                ExprKind::Neg(a) => stack.push(*a),
-                ExprKind::Binary { lhs, rhs, .. } => stack.extend([*lhs, *rhs]),
-                ExprKind::Call { args, .. } => stack.extend(args.iter().map(|a| a.value)),
-                ExprKind::Array(items) => stack.extend(items.iter().copied()),
-                ExprKind::Number(_) | ExprKind::Name(_) => {}
-            }
-        }
-        min
     }
 
     pub(super) fn ty(&self, id: ExprId) -> Option<(Type, bool)> {

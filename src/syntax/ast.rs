@@ -197,6 +197,25 @@ impl Exprs {
         self.nodes.is_empty()
     }
 
+    /// The smallest id in the subtree of `root`: the subtree is the id range
+    /// from there to `root` (operands are pushed just before their users),
+    /// found with a stack, not recursion.
+    pub fn first_id(&self, root: ExprId) -> ExprId {
+        let mut min = root;
+        let mut stack = vec![root];
+        while let Some(id) = stack.pop() {
+            min = min.min(id);
+            match &self.get(id).kind {
+                ExprKind::Neg(a) => stack.push(*a),
+                ExprKind::Binary { lhs, rhs, .. } => stack.extend([*lhs, *rhs]),
+                ExprKind::Call { args, .. } => stack.extend(args.iter().map(|a| a.value)),
+                ExprKind::Array(items) => stack.extend(items.iter().copied()),
+                ExprKind::Number(_) | ExprKind::Name(_) => {}
+            }
+        }
+        min
+    }
+
     /// Every expression with its id, operands before the expressions using them.
     pub fn iter(&self) -> impl Iterator<Item = (ExprId, &Expr)> {
         self.nodes
