@@ -121,6 +121,7 @@ fixtures! {
     bce_tanh_prob: BceTanhProb = "tests/fixtures/pass/bce_tanh_prob.nn";
     bce_unfused: BceUnfused = "tests/fixtures/pass/bce_unfused.nn";
     block_keyword_args: BlockKeywords = "tests/fixtures/pass/block_keyword_args.nn";
+    block_shape_argument: BlockShapes = "tests/fixtures/pass/block_shape_argument.nn";
     blocks_nested: Blocks = "tests/fixtures/pass/blocks_nested.nn";
     ce_mixture: CeMixture = "tests/fixtures/pass/ce_mixture.nn";
     dense_deep: DenseDeep = "tests/fixtures/pass/dense_deep.nn";

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use crate::diagnostics::{Diagnostic, Diagnostics, Span};
 use crate::syntax::ast::{
     Arg, Block, BlockCall, Expr, ExprId, ExprKind, Exprs, File, Ident, Item, ItemKind, Network,
+    Number, Shape,
 };
 
 use super::builtins;
@@ -171,7 +172,27 @@ fn declared<'a>(
         }
         for item in &block.items {
             let (local, value) = match &item.kind {
-                ItemKind::Param { name, .. } => (name, None),
+                ItemKind::Param {
+                    name: local, shape, ..
+                } => {
+                    for (_, dim) in &shape.names {
+                        if !block.params.iter().any(|p| p.name == dim.name) {
+                            diagnostics.push(
+                                Diagnostic::error(
+                                    dim.span,
+                                    format!(
+                                        "`{}` is not an argument of the block `{name}`",
+                                        dim.name
+                                    ),
+                                )
+                                .label("a dimension is a number or an argument of the block")
+                                .also(block.name.span, "in this block"),
+                            );
+                            ok = false;
+                        }
+                    }
+                    (local, None)
+                }
                 ItemKind::Binding { name, value, .. } => (name, Some(*value)),
                 _ => continue,
             };
@@ -507,6 +528,9 @@ impl Writer<'_> {
                     init,
                 } => {
                     let init = init.map(|i| self.copy_from(&block.exprs, i, &prefix, &params));
+                    let Some(shape) = self.shape(block, shape, &params) else {
+                        continue;
+                    };
                     self.items.push(Item {
                         docs: inner.docs.clone(),
                         kind: ItemKind::Param {
@@ -514,7 +538,7 @@ impl Writer<'_> {
                                 name: format!("{prefix}{}", local.name),
                                 span: local.span,
                             },
-                            shape: shape.clone(),
+                            shape,
                             init,
                         },
                         span: inner.span,
@@ -535,6 +559,50 @@ impl Writer<'_> {
             span: block.ret_span,
             calls,
         });
+    }
+
+    /// A shape of the block with its arguments' names replaced by the numbers
+    /// the call gives; `None`, with the error, for an argument that is not a
+    /// number literal.
+    fn shape(
+        &mut self,
+        block: &Block,
+        shape: &Shape,
+        params: &BTreeMap<&str, ExprId>,
+    ) -> Option<Shape> {
+        let mut out = shape.clone();
+        out.names.clear();
+        for (i, name) in &shape.names {
+            let Some(arg) = params.get(name.name.as_str()) else {
+                out.names.push((*i, name.clone()));
+                continue;
+            };
+            let given = self.exprs.get(*arg);
+            match &given.kind {
+                ExprKind::Number(n) => {
+                    out.dims[*i] = Number {
+                        text: n.text.clone(),
+                        value: n.value,
+                        span: name.span,
+                    };
+                }
+                _ => {
+                    self.errors.push(
+                        Diagnostic::error(
+                            given.span,
+                            format!(
+                                "the argument `{}` of the block `{}` is a dimension",
+                                name.name, block.name.name
+                            ),
+                        )
+                        .label("expected a whole number")
+                        .also(name.span, "used in a shape here"),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(out)
     }
 
     /// Copies the subtree at `root` of a block's arena into the network's:

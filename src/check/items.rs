@@ -359,6 +359,17 @@ impl Checker<'_> {
         max_rank: usize,
         what: &str,
     ) -> Option<Vec<usize>> {
+        if let Some((_, name)) = shape.names.first() {
+            self.error(
+                Diagnostic::error(
+                    name.span,
+                    format!("the dimension `{}` is not a number", name.name),
+                )
+                .label("a shape is made of whole numbers")
+                .help("a name in a shape is an argument of a block, given a number by each call"),
+            );
+            return None;
+        }
         if shape.dims.len() > max_rank {
             self.error(
                 Diagnostic::error(shape.span, format!("{what} has rank at most {max_rank}"))

@@ -144,6 +144,10 @@ pub enum ItemKind {
 pub struct Shape {
     /// The dimensions as written (the checker turns them into sizes).
     pub dims: Vec<Number>,
+    /// The dimensions written as names, by position: a block's arguments,
+    /// replaced by the numbers each call gives (until then their `dims`
+    /// entry holds the name, with no value).
+    pub names: Vec<(usize, Ident)>,
     /// From `[` to `]`.
     pub span: Span,
 }

@@ -299,9 +299,26 @@ fn is_keyword(rule: Rule) -> bool {
 }
 
 fn shape(pair: Pair<'_, Rule>) -> Shape {
+    let whole = span(&pair);
+    let mut dims = Vec::new();
+    let mut names = Vec::new();
+    for (i, p) in pair.into_inner().enumerate() {
+        if p.as_rule() == Rule::ident {
+            let name = ident(p);
+            dims.push(Number {
+                text: name.name.clone(),
+                value: f64::NAN,
+                span: name.span,
+            });
+            names.push((i, name));
+        } else {
+            dims.push(number(p));
+        }
+    }
     Shape {
-        span: span(&pair),
-        dims: pair.into_inner().map(number).collect(),
+        span: whole,
+        dims,
+        names,
     }
 }
 
