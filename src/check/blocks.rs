@@ -45,7 +45,7 @@ pub(super) fn expand(file: &File, diagnostics: &mut Diagnostics) -> Vec<Network>
             continue; // the block's syntax error is the one to fix
         }
         let mut errors = Diagnostics::new();
-        not_inside_expressions(&network.exprs, &network.items, None, &blocks, &mut errors);
+        let _ = not_inside_expressions(&network.exprs, &network.items, None, &blocks, &mut errors);
         let calls_blocks = network
             .items
             .iter()
@@ -68,16 +68,12 @@ pub(super) fn expand(file: &File, diagnostics: &mut Diagnostics) -> Vec<Network>
         };
         let none = BTreeMap::new();
         for item in &network.items {
-            if let Some((block, call, args)) = block_call(&network.exprs, item, &blocks) {
-                let ItemKind::Binding { name, output, .. } = &item.kind else {
-                    unreachable!("block_call matches bindings only")
-                };
-                let Some(args) = writer.arguments(block, call, args, |w, id| {
-                    Some(w.copy_from(&network.exprs, id, "", &none))
-                }) else {
-                    continue;
-                };
-                writer.call(block, item, name, *output, &args, &[], call);
+            if let Some(call) = block_call(&network.exprs, item, &blocks) {
+                if let Some(args) =
+                    writer.arguments(&call, |w, id| w.copy_from(&network.exprs, id, "", &none))
+                {
+                    writer.call(&call, item, call.name.clone(), &args, &[]);
+                }
                 continue;
             }
             let copy = |w: &mut Writer<'_>, id: ExprId| w.copy_from(&network.exprs, id, "", &none);
@@ -262,15 +258,13 @@ fn declared<'a>(
                 _ => {}
             }
         }
-        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-        not_inside_expressions(
+        ok &= !not_inside_expressions(
             &block.exprs,
             &block.items,
             Some(block),
             &blocks,
             diagnostics,
         );
-        ok &= diagnostics.iter().filter(|d| d.is_error()).count() == errors;
         blocks.insert(name, block);
     }
     ok.then_some(blocks)
@@ -292,34 +286,61 @@ fn declares_parameters(exprs: &Exprs, root: ExprId) -> bool {
     })
 }
 
-/// The block, the call and its arguments when `item` is `name = BLOCK(...)`.
+/// A statement `name = BLOCK(args)`: the block, the binding and the call.
+struct Call<'b> {
+    block: &'b Block,
+    name: &'b Ident,
+    output: bool,
+    args: &'b [Arg],
+    span: Span,
+}
+
+/// The block call `item` is, if it is `name = BLOCK(...)`.
 fn block_call<'b>(
     exprs: &'b Exprs,
-    item: &Item,
+    item: &'b Item,
     blocks: &BTreeMap<&str, &'b Block>,
-) -> Option<(&'b Block, Span, &'b [Arg])> {
-    let ItemKind::Binding { value, .. } = &item.kind else {
+) -> Option<Call<'b>> {
+    let ItemKind::Binding {
+        name,
+        value,
+        output,
+    } = &item.kind
+    else {
         return None;
     };
     let expr = exprs.get(*value);
     match &expr.kind {
-        ExprKind::Call { func, args } => {
-            let block = blocks.get(func.name.as_str())?;
-            Some((block, expr.span, args.as_slice()))
-        }
+        ExprKind::Call { func, args } => Some(Call {
+            block: blocks.get(func.name.as_str())?,
+            name,
+            output: *output,
+            args,
+            span: expr.span,
+        }),
         _ => None,
     }
 }
 
+/// `name` with a call's prefix: `c` in `b1 = block(...)` is `b1_c`.
+fn prefixed(prefix: &str, name: &Ident) -> Ident {
+    Ident {
+        name: format!("{prefix}{}", name.name),
+        span: name.span,
+    }
+}
+
 /// Reports every call of a block that is not the whole right-hand side of a
-/// binding (inside an expression, as the loss, as an initializer).
+/// binding (inside an expression, as the loss, as an initializer); whether
+/// there was one.
 fn not_inside_expressions(
     exprs: &Exprs,
     items: &[Item],
     within: Option<&Block>,
     blocks: &BTreeMap<&str, &Block>,
     diagnostics: &mut Diagnostics,
-) {
+) -> bool {
+    let mut found = false;
     let mut whole = vec![false; exprs.len()];
     for item in items {
         if let ItemKind::Binding { value, .. } = &item.kind {
@@ -342,9 +363,11 @@ fn not_inside_expressions(
                     d = d.also(block.name.span, "in this block");
                 }
                 diagnostics.push(d);
+                found = true;
             }
         }
     }
+    found
 }
 
 /// Writes one network's statements, block calls written out.
@@ -360,11 +383,12 @@ impl Writer<'_> {
     /// in the network's arena; `place` puts one argument value there.
     fn arguments(
         &mut self,
-        block: &Block,
-        call: Span,
-        args: &[Arg],
-        mut place: impl FnMut(&mut Self, ExprId) -> Option<ExprId>,
+        call: &Call<'_>,
+        mut place: impl FnMut(&mut Self, ExprId) -> ExprId,
     ) -> Option<Vec<ExprId>> {
+        let Call {
+            block, args, span, ..
+        } = *call;
         let name = &block.name.name;
         let mut slots: Vec<Option<ExprId>> = vec![None; block.params.len()];
         let mut failed = false;
@@ -395,7 +419,7 @@ impl Writer<'_> {
             }
             if slots[index].is_some() {
                 self.errors.push(Diagnostic::error(
-                    arg.name.as_ref().map_or(call, |k| k.span),
+                    arg.name.as_ref().map_or(span, |k| k.span),
                     format!(
                         "the argument `{}` of the block `{name}` is given twice",
                         block.params[index].name
@@ -404,7 +428,7 @@ impl Writer<'_> {
                 failed = true;
                 continue;
             }
-            slots[index] = place(self, arg.value);
+            slots[index] = Some(place(self, arg.value));
         }
         if positional > block.params.len() || slots.iter().any(Option::is_none) && !failed {
             let given = args.len();
@@ -416,7 +440,7 @@ impl Writer<'_> {
                 .collect();
             self.errors.push(
                 Diagnostic::error(
-                    call,
+                    span,
                     format!(
                         "the block `{name}` takes {takes} argument{}, but {given} {} given",
                         if takes == 1 { "" } else { "s" },
@@ -438,19 +462,17 @@ impl Writer<'_> {
         slots.into_iter().collect()
     }
 
-    /// Writes out `block` called as `name = block(args)` by `item`: its
+    /// Writes out the block of `call`, made by `item`, as `name`: its
     /// statements with `name`'s prefix, then `name = ` its return value.
-    #[allow(clippy::too_many_arguments)] // the call's parts, from two places
     fn call(
         &mut self,
-        block: &Block,
+        call: &Call<'_>,
         item: &Item,
-        name: &Ident,
-        output: bool,
+        name: Ident,
         args: &[ExprId],
         outer: &[BlockCall],
-        call: Span,
     ) {
+        let block = call.block;
         if outer.len() >= MOST_NESTED || self.items.len() >= MOST_STATEMENTS {
             if !self.errors.has_errors() {
                 let what = if outer.len() >= MOST_NESTED {
@@ -459,7 +481,7 @@ impl Writer<'_> {
                     format!("the blocks written out make more than {MOST_STATEMENTS} statements")
                 };
                 self.errors.push(
-                    Diagnostic::error(call, what)
+                    Diagnostic::error(call.span, what)
                         .label(format!("in this call of `{}`", block.name.name)),
                 );
             }
@@ -468,7 +490,7 @@ impl Writer<'_> {
         let mut calls = outer.to_vec();
         calls.push(BlockCall {
             block: block.name.name.clone(),
-            span: call,
+            span: call.span,
         });
         let prefix = format!("{}_", name.name);
         let params: BTreeMap<&str, ExprId> = block
@@ -478,50 +500,23 @@ impl Writer<'_> {
             .zip(args.iter().copied())
             .collect();
         for inner in &block.items {
-            match &inner.kind {
+            if let Some(nested) = block_call(&block.exprs, inner, self.blocks) {
+                if let Some(nested_args) = self.arguments(&nested, |w, id| {
+                    w.copy_from(&block.exprs, id, &prefix, &params)
+                }) {
+                    let renamed = prefixed(&prefix, nested.name);
+                    self.call(&nested, inner, renamed, &nested_args, &calls);
+                }
+                continue;
+            }
+            let kind = match &inner.kind {
                 ItemKind::Binding {
                     name: local, value, ..
-                } if matches!(&block.exprs.get(*value).kind,
-                    ExprKind::Call { func, .. } if self.blocks.contains_key(func.name.as_str())) =>
-                {
-                    let ExprKind::Call {
-                        func,
-                        args: inner_args,
-                    } = &block.exprs.get(*value).kind
-                    else {
-                        unreachable!()
-                    };
-                    let nested = self.blocks[func.name.as_str()];
-                    let span = block.exprs.get(*value).span;
-                    let Some(nested_args) = self.arguments(nested, span, inner_args, |w, id| {
-                        Some(w.copy_from(&block.exprs, id, &prefix, &params))
-                    }) else {
-                        continue;
-                    };
-                    let renamed = Ident {
-                        name: format!("{prefix}{}", local.name),
-                        span: local.span,
-                    };
-                    self.call(nested, inner, &renamed, false, &nested_args, &calls, span);
-                }
-                ItemKind::Binding {
-                    name: local, value, ..
-                } => {
-                    let value = self.copy_from(&block.exprs, *value, &prefix, &params);
-                    self.items.push(Item {
-                        docs: inner.docs.clone(),
-                        kind: ItemKind::Binding {
-                            name: Ident {
-                                name: format!("{prefix}{}", local.name),
-                                span: local.span,
-                            },
-                            value,
-                            output: false,
-                        },
-                        span: inner.span,
-                        calls: calls.clone(),
-                    });
-                }
+                } => ItemKind::Binding {
+                    name: prefixed(&prefix, local),
+                    value: self.copy_from(&block.exprs, *value, &prefix, &params),
+                    output: false,
+                },
                 ItemKind::Param {
                     name: local,
                     shape,
@@ -531,30 +526,28 @@ impl Writer<'_> {
                     let Some(shape) = self.shape(block, shape, &params) else {
                         continue;
                     };
-                    self.items.push(Item {
-                        docs: inner.docs.clone(),
-                        kind: ItemKind::Param {
-                            name: Ident {
-                                name: format!("{prefix}{}", local.name),
-                                span: local.span,
-                            },
-                            shape,
-                            init,
-                        },
-                        span: inner.span,
-                        calls: calls.clone(),
-                    });
+                    ItemKind::Param {
+                        name: prefixed(&prefix, local),
+                        shape,
+                        init,
+                    }
                 }
-                _ => {}
-            }
+                _ => continue,
+            };
+            self.items.push(Item {
+                docs: inner.docs.clone(),
+                kind,
+                span: inner.span,
+                calls: calls.clone(),
+            });
         }
         let value = self.copy_from(&block.exprs, block.ret, &prefix, &params);
         self.items.push(Item {
             docs: item.docs.clone(),
             kind: ItemKind::Binding {
-                name: name.clone(),
+                name,
                 value,
-                output,
+                output: call.output,
             },
             span: block.ret_span,
             calls,
@@ -625,10 +618,7 @@ impl Writer<'_> {
                     Some(arg) => self.copy_within(*arg, Some(expr.span)),
                     None if is_global(&n.name) => self.exprs.push(expr.clone()),
                     None => self.exprs.push(Expr {
-                        kind: ExprKind::Name(Ident {
-                            name: format!("{prefix}{}", n.name),
-                            span: n.span,
-                        }),
+                        kind: ExprKind::Name(prefixed(prefix, n)),
                         span: expr.span,
                     }),
                 },
