@@ -19,6 +19,9 @@ pub fn adjoint(g: &mut Graph, v: NodeId, k: usize, delta: NodeId) -> Option<Node
         // Leaves have no arguments; backward-only ops are never differentiated.
         Op::Input(_) | Op::Target(_) | Op::Param(_) | Op::Const(_) | Op::BatchSize => return None,
         Op::Deriv(_) | Op::Outer | Op::Reduce | Op::Broadcast | Op::BatchMean => return None,
+        Op::ConvInputGrad(_) | Op::ConvKernelGrad(_) | Op::MaxPoolGrad(_) | Op::AvgPoolGrad(_) => {
+            return None
+        }
 
         // ∂(a + b)/∂a = 1, ∂(a + b)/∂b = 1
         Op::Add => delta,
@@ -69,6 +72,39 @@ pub fn adjoint(g: &mut Graph, v: NodeId, k: usize, delta: NodeId) -> Option<Node
                 // A dot product of two vectors: ∂(a·b)/∂a = b.
                 _ => mul(g, delta, arg(1 - k)),
             }
+        }
+        // y[k, i, j] = Σ_c Σ_r Σ_s W[k, c, r, s] · x[c, i·σ + r − p, j·σ + s − p]
+        // ∂ℓ/∂x[c, u, v] = Σ_k Σ_r Σ_s W[k, c, r, s] · δ[k, i, j] over the
+        // (i, j) with i·σ + r − p = u, j·σ + s − p = v: the transposed
+        // convolution of δ with the same kernel.
+        Op::Conv2d(window) if k == 0 => {
+            let ty = g.node(arg(0)).ty.clone();
+            push(g, Op::ConvInputGrad(window), vec![delta, arg(1)], ty)
+        }
+        // ∂ℓ/∂W[k, c, r, s] = Σ_i Σ_j δ[k, i, j] · x[c, i·σ + r − p, j·σ + s − p]:
+        // the correlation of the input with δ (summed over the batch, as
+        // every parameter's adjoint is).
+        Op::Conv2d(window) => {
+            let ty = g.node(arg(1)).ty.clone();
+            push(g, Op::ConvKernelGrad(window), vec![arg(0), delta], ty)
+        }
+        // y[c, i, j] = max over the window of x: ∂y/∂x is 1 at the window's
+        // first maximum, 0 elsewhere; δ goes back there (overlapping
+        // windows add up).
+        Op::MaxPool(window) => {
+            let ty = g.node(arg(0)).ty.clone();
+            push(g, Op::MaxPoolGrad(window), vec![arg(0), delta], ty)
+        }
+        // y[c, i, j] = (1/size²) Σ over the window of x: each element of the
+        // window gets δ / size².
+        Op::AvgPool(window) => {
+            let ty = g.node(arg(0)).ty.clone();
+            push(g, Op::AvgPoolGrad(window), vec![delta], ty)
+        }
+        // The same elements in another shape: δ in the shape of x.
+        Op::Reshape => {
+            let ty = g.node(arg(0)).ty.clone();
+            push(g, Op::Reshape, vec![delta], ty)
         }
         // y = softmax(z): ∂ℓ/∂z = y ⊙ (δ − Σ(δ ⊙ y)), reusing the forward y.
         Op::Softmax => {

@@ -130,7 +130,7 @@ fn declared<'a>(
     let mut ok = true;
     for block in &file.blocks {
         let name = block.name.name.as_str();
-        if builtins::is_builtin_name(name) {
+        if builtins::signature(name).is_some() {
             diagnostics.push(
                 Diagnostic::error(
                     block.name.span,
@@ -273,7 +273,7 @@ fn declared<'a>(
 /// Whether a name means the same everywhere: a built-in function or an
 /// initializer written without parentheses (`relu`, `glorot`).
 fn is_global(name: &str) -> bool {
-    builtins::is_builtin_name(name) || INITS.iter().any(|(n, _)| *n == name)
+    builtins::signature(name).is_some() || INITS.iter().any(|(n, _)| *n == name)
 }
 
 /// Whether a binding's value calls `dense` or `conv`, which declare the

@@ -21,6 +21,41 @@ pub enum Builtin {
     Mean,
     /// A per-sample loss of a prediction and a target.
     Loss(LossKind),
+    /// `conv2d(x, W, stride, padding)`: cross-correlation of an image with a kernel
+    Conv2d {
+        /// The step between windows.
+        stride: usize,
+        /// Zeros added on every side.
+        padding: usize,
+    },
+    /// `conv(x, k, size, stride, padding)`: conv2d + bias with parameters
+    /// declared by the binding
+    Conv {
+        /// The output channels k.
+        channels: usize,
+        /// The window's side.
+        size: usize,
+        /// The step between windows.
+        stride: usize,
+        /// Zeros added on every side.
+        padding: usize,
+    },
+    /// `max_pool(x, size, stride)`: the maximum of each window
+    MaxPool {
+        /// The window's side.
+        size: usize,
+        /// The step between windows.
+        stride: usize,
+    },
+    /// `avg_pool(x, size, stride)`: the mean of each window
+    AvgPool {
+        /// The window's side.
+        size: usize,
+        /// The step between windows.
+        stride: usize,
+    },
+    /// `flatten(x)`: the elements in row-major order, as a vector
+    Flatten,
 }
 
 /// The default of a parameter of a built-in function.
@@ -30,6 +65,15 @@ pub enum Default {
     Tensor,
     /// A number known at compile time, with its default.
     Number(f64),
+    /// A whole number known at compile time, at least `min`, with its
+    /// default (`None`: the value of the previous parameter, as a pool's
+    /// `stride` defaults to its `size`).
+    Count {
+        /// The smallest value allowed.
+        min: usize,
+        /// The default, if the argument may be left out.
+        default: Option<usize>,
+    },
 }
 
 /// One parameter of a built-in function.
@@ -62,6 +106,39 @@ const YT: &[ParamSig] = &[
         name: "t",
         default: Default::Tensor,
     },
+];
+
+const fn count(name: &'static str, min: usize, default: Option<usize>) -> ParamSig {
+    ParamSig {
+        name,
+        default: Default::Count { min, default },
+    }
+}
+
+/// A required whole number.
+const REQUIRED: Option<usize> = Some(usize::MAX);
+
+/// A pool's parameters: the window's side and the step, by default the side.
+const POOL: &[ParamSig] = &[X, count("size", 1, REQUIRED), count("stride", 1, None)];
+
+/// `conv2d(x, W, stride = 1, padding = 0)`
+const CONV2D: &[ParamSig] = &[
+    X,
+    ParamSig {
+        name: "W",
+        default: Default::Tensor,
+    },
+    count("stride", 1, Some(1)),
+    count("padding", 0, Some(0)),
+];
+
+/// `conv(x, k, size, stride = 1, padding = 0)`
+const CONV: &[ParamSig] = &[
+    X,
+    count("k", 1, REQUIRED),
+    count("size", 1, REQUIRED),
+    count("stride", 1, Some(1)),
+    count("padding", 0, Some(0)),
 ];
 
 /// The signature of the function called `name`.
@@ -102,6 +179,40 @@ pub fn signature(name: &str) -> Option<Signature> {
         "mean" => Signature {
             params: &[X],
             make: |_| Builtin::Mean,
+        },
+        "conv2d" => Signature {
+            params: CONV2D,
+            make: |n| Builtin::Conv2d {
+                stride: n[0] as usize,
+                padding: n[1] as usize,
+            },
+        },
+        "conv" => Signature {
+            params: CONV,
+            make: |n| Builtin::Conv {
+                channels: n[0] as usize,
+                size: n[1] as usize,
+                stride: n[2] as usize,
+                padding: n[3] as usize,
+            },
+        },
+        "max_pool" => Signature {
+            params: POOL,
+            make: |n| Builtin::MaxPool {
+                size: n[0] as usize,
+                stride: n[1] as usize,
+            },
+        },
+        "avg_pool" => Signature {
+            params: POOL,
+            make: |n| Builtin::AvgPool {
+                size: n[0] as usize,
+                stride: n[1] as usize,
+            },
+        },
+        "flatten" => Signature {
+            params: &[X],
+            make: |_| Builtin::Flatten,
         },
         "sse" => Signature {
             params: YT,
@@ -154,9 +265,27 @@ pub fn is_builtin_name(name: &str) -> bool {
     names().any(|n| n == name)
 }
 
+/// Every function that can be called: [`names`], which cannot name a value,
+/// and the functions that came later (`dense`, the losses, version 2's
+/// images), whose names stay free for values so that older files keep their
+/// meaning.
+pub fn callable() -> impl Iterator<Item = &'static str> {
+    names().chain([
+        "log_softmax",
+        "dense",
+        "mse",
+        "binary_cross_entropy",
+        "conv2d",
+        "conv",
+        "max_pool",
+        "avg_pool",
+        "flatten",
+    ])
+}
+
 /// The built-in name closest to a misspelt one, if any is close.
 pub fn closest(name: &str) -> Option<&'static str> {
-    closest_of(name, names())
+    closest_of(name, callable())
 }
 
 /// The candidate closest to a misspelt name, if any is close.
@@ -195,9 +324,6 @@ pub fn result_type(
     let arg_span = |i: usize| exprs.get(ids[i]).span;
     match builtin {
         Builtin::Map(_) => Some(args[0].clone()),
-        Builtin::Dense => {
-            unreachable!("dense is typed by the checker, which declares its parameters")
-        }
         Builtin::Softmax | Builtin::LogSoftmax => {
             let name = if builtin == Builtin::Softmax {
                 "softmax"
@@ -214,6 +340,81 @@ pub fn result_type(
             }
             Some(args[0].clone())
         }
+        Builtin::Sum | Builtin::Mean | Builtin::Loss(_)
+            if args.iter().any(|a| a.batched && a.shape.len() > 1) =>
+        {
+            let i = args
+                .iter()
+                .position(|a| a.batched && a.shape.len() > 1)
+                .unwrap_or(0);
+            diagnostics.push(
+                Diagnostic::error(arg_span(i), format!("`{}` takes vectors", name(builtin)))
+                    .label(format!("this has shape {}", args[i].shape_text()))
+                    .help("make an image a vector first: `flatten(x)`"),
+            );
+            None
+        }
+        Builtin::Conv { .. } | Builtin::Dense => {
+            unreachable!("the checker types dense and conv, which declare their parameters")
+        }
+        Builtin::Conv2d { stride, padding } => {
+            let x = image(&args[0], "conv2d", arg_span(0), diagnostics)?;
+            let (w, ws) = (&args[1], arg_span(1));
+            let [k, c, r, s] = w.shape[..] else {
+                diagnostics.push(
+                    Diagnostic::error(ws, "the kernel of `conv2d` has rank 4: [k, c, r, s]")
+                        .label(format!("this has shape {}", w.shape_text()))
+                        .help("k output channels, c input channels, r × s windows"),
+                );
+                return None;
+            };
+            if w.batched {
+                diagnostics.push(
+                    Diagnostic::error(ws, "the kernel of `conv2d` differs from sample to sample")
+                        .label("depends on an input or a target")
+                        .help("a kernel is a parameter, the same for every sample"),
+                );
+                return None;
+            }
+            if c != x[0] {
+                diagnostics.push(
+                    Diagnostic::error(
+                        span,
+                        format!(
+                            "`conv2d` of an image with {} channel{} by a kernel for {c}",
+                            x[0],
+                            if x[0] == 1 { "" } else { "s" }
+                        ),
+                    )
+                    .also(arg_span(0), format!("shape {}", args[0].shape_text()))
+                    .also(
+                        ws,
+                        format!("shape {}: [k, c, r, s] with c = {c}", w.shape_text()),
+                    ),
+                );
+                return None;
+            }
+            let oh = window_count(x[1], r, stride, padding, "height", span, diagnostics)?;
+            let ow = window_count(x[2], s, stride, padding, "width", span, diagnostics)?;
+            Some(Type {
+                shape: vec![k, oh, ow],
+                batched: true,
+            })
+        }
+        Builtin::MaxPool { size, stride } | Builtin::AvgPool { size, stride } => {
+            let what = name(builtin);
+            let x = image(&args[0], what, arg_span(0), diagnostics)?;
+            let oh = window_count(x[1], size, stride, 0, "height", span, diagnostics)?;
+            let ow = window_count(x[2], size, stride, 0, "width", span, diagnostics)?;
+            Some(Type {
+                shape: vec![x[0], oh, ow],
+                batched: true,
+            })
+        }
+        Builtin::Flatten => Some(Type {
+            shape: vec![args[0].shape.iter().product()],
+            batched: args[0].batched,
+        }),
         Builtin::Sum | Builtin::Mean => Some(Type {
             shape: Vec::new(),
             batched: args[0].batched,
@@ -239,4 +440,97 @@ pub fn result_type(
             })
         }
     }
+}
+
+/// The name of a call in messages.
+fn name(builtin: Builtin) -> &'static str {
+    match builtin {
+        Builtin::Map(f) => f.name(),
+        Builtin::Softmax => "softmax",
+        Builtin::LogSoftmax => "log_softmax",
+        Builtin::Dense => "dense",
+        Builtin::Sum => "sum",
+        Builtin::Mean => "mean",
+        Builtin::Loss(kind) => kind.name(),
+        Builtin::Conv2d { .. } => "conv2d",
+        Builtin::Conv { .. } => "conv",
+        Builtin::MaxPool { .. } => "max_pool",
+        Builtin::AvgPool { .. } => "avg_pool",
+        Builtin::Flatten => "flatten",
+    }
+}
+
+/// The `[c, h, w]` of a per-sample image, or an error saying what it is.
+pub(super) fn image(
+    x: &Type,
+    what: &str,
+    span: Span,
+    diagnostics: &mut Diagnostics,
+) -> Option<[usize; 3]> {
+    match (x.shape.as_slice(), x.batched) {
+        (&[c, h, w], true) => Some([c, h, w]),
+        ([_, _, _], false) => {
+            diagnostics.push(
+                Diagnostic::error(span, format!("`{what}` takes an image of each sample"))
+                    .label("the same for every sample")
+                    .help("the image comes from an `input`: `input img: [c, h, w]`"),
+            );
+            None
+        }
+        _ => {
+            diagnostics.push(
+                Diagnostic::error(span, format!("`{what}` takes an image [c, h, w]"))
+                    .label(format!("this has shape {}", x.shape_text()))
+                    .help("declare the input as channels, height, width: `input img: [1, 28, 28]`"),
+            );
+            None
+        }
+    }
+}
+
+/// How many windows of `size` fit along a side of `n` with `padding` on
+/// each end, `stride` apart: (n + 2·padding − size) / stride + 1, which must
+/// divide exactly.
+pub(super) fn window_count(
+    n: usize,
+    size: usize,
+    stride: usize,
+    padding: usize,
+    side: &str,
+    span: Span,
+    diagnostics: &mut Diagnostics,
+) -> Option<usize> {
+    let padded = n + 2 * padding;
+    let formula = if padding == 0 {
+        format!("{n}")
+    } else {
+        format!("{n} + 2·{padding}")
+    };
+    if size > padded {
+        diagnostics.push(
+            Diagnostic::error(
+                span,
+                format!("the window ({size}) is larger than the {side} of the image ({formula})"),
+            )
+            .help("use a smaller window, or pad the image"),
+        );
+        return None;
+    }
+    let span_of_windows = padded - size;
+    if span_of_windows % stride != 0 {
+        diagnostics.push(
+            Diagnostic::error(
+                span,
+                format!("the windows do not tile the {side}: ({formula} − {size}) / {stride} is not a whole number"),
+            )
+            .label(format!(
+                "{span_of_windows} is not a multiple of the stride {stride}"
+            ))
+            .help(format!(
+                "choose a padding or stride so that ({side} + 2·padding − size) divides by the stride"
+            )),
+        );
+        return None;
+    }
+    Some(span_of_windows / stride + 1)
 }

@@ -116,24 +116,6 @@ impl Checker<'_> {
             return None;
         }
         let width = width as usize;
-        let Some((binding, first)) = self.binding.clone() else {
-            self.error(
-                Diagnostic::error(span, "`dense` can only be used in a binding (`h = ...` or `output h = ...`)")
-                    .label("not in a binding")
-                    .help("the binding names its parameters (`h_w`, `h_b`): write `h = dense(x, m)` and use `h`"),
-            );
-            return None;
-        };
-        if let Some(first) = first {
-            self.error(
-                Diagnostic::error(func.span, format!("a second `dense` in the binding `{binding}`"))
-                    .label("second `dense`")
-                    .also(first, "the first one")
-                    .help("give each layer its own binding: `h1 = dense(x, 50)`, then `h2 = dense(h1, 10)`"),
-            );
-            return None;
-        }
-        self.binding = Some((binding.clone(), Some(span)));
         let (xt, target) = self.ty(x)?;
         let [n] = xt.shape[..] else {
             self.error(
@@ -142,6 +124,48 @@ impl Checker<'_> {
             );
             return None;
         };
+        let [w, b] = self.layer(
+            span,
+            func,
+            [
+                (vec![n, width], Init::Glorot, "weights"),
+                (vec![width], Init::Zeros, "biases"),
+            ],
+        )?;
+        let ty = Type {
+            shape: vec![width],
+            batched: xt.batched,
+        };
+        Some((Meaning::Dense(x, w, b), Some(ty), target))
+    }
+
+    /// The parameters `h_w` and `h_b` that a layer (`dense`, `conv`) in the
+    /// binding `h` declares, once per binding.
+    fn layer(
+        &mut self,
+        span: Span,
+        func: &ast::Ident,
+        params: [(Vec<usize>, Init, &str); 2],
+    ) -> Option<[usize; 2]> {
+        let layer = func.name.as_str();
+        let Some((binding, first)) = self.binding.clone() else {
+            self.error(
+                Diagnostic::error(span, format!("`{layer}` can only be used in a binding (`h = ...` or `output h = ...`)"))
+                    .label("not in a binding")
+                    .help(format!("the binding names its parameters (`h_w`, `h_b`): write `h = {layer}({})` and use `h`", if layer == "conv" { "x, k, size" } else { "x, m" })),
+            );
+            return None;
+        };
+        if let Some(first) = first {
+            self.error(
+                Diagnostic::error(func.span, format!("a second `{layer}` in the binding `{binding}`"))
+                    .label(format!("second `{layer}`"))
+                    .also(first, "the first one")
+                    .help("give each layer its own binding: `h1 = dense(x, 50)`, then `h2 = dense(h1, 10)`"),
+            );
+            return None;
+        }
+        self.binding = Some((binding.clone(), Some(span)));
         for suffix in ["w", "b"] {
             let name = format!("{binding}_{suffix}");
             if let Some((_, first)) = self.names.get(&name) {
@@ -150,7 +174,7 @@ impl Checker<'_> {
                     Diagnostic::error(
                         func.span,
                         format!(
-                            "`dense` in `{binding}` declares `{name}`, which is already defined"
+                            "`{layer}` in `{binding}` declares `{name}`, which is already defined"
                         ),
                     )
                     .label(format!("declares `{binding}_w` and `{binding}_b`"))
@@ -160,27 +184,101 @@ impl Checker<'_> {
                 return None;
             }
         }
-        let declare = |this: &mut Self, suffix: &str, shape: Vec<usize>, init: Init, what: &str| {
+        let kind = if layer == "conv" {
+            "convolution"
+        } else {
+            "dense layer"
+        };
+        Some(params.map(|(shape, init, what)| {
+            let suffix = if what == "biases" { "b" } else { "w" };
             let name = format!("{binding}_{suffix}");
-            this.params.push(Param {
+            self.params.push(Param {
                 name: name.clone(),
                 shape,
                 init,
-                docs: vec![format!("The {what} of the dense layer `{binding}`.")],
+                docs: vec![format!("The {what} of the {kind} `{binding}`.")],
                 span,
                 name_span: span,
             });
-            let index = this.params.len() - 1;
-            this.declare(&ast::Ident { name, span }, Symbol::Param(index));
+            let index = self.params.len() - 1;
+            self.declare(&ast::Ident { name, span }, Symbol::Param(index));
             index
+        }))
+    }
+
+    /// `h = conv(x, k, size, stride, padding)` declares `h_w: [k, c, size,
+    /// size]` (he) and `h_b: [k]` (zeros) and means
+    /// `conv2d(x, h_w, stride, padding) + h_b`.
+    pub(super) fn conv(
+        &mut self,
+        span: Span,
+        func: &ast::Ident,
+        args: &[ast::Arg],
+    ) -> Option<(Meaning, Option<Type>, bool)> {
+        let (
+            Builtin::Conv {
+                channels: k,
+                size,
+                stride,
+                padding,
+            },
+            values,
+        ) = self.call(span, func, args)?
+        else {
+            unreachable!("`conv` resolves to Builtin::Conv")
         };
-        let w = declare(self, "w", vec![n, width], Init::Glorot, "weights");
-        let b = declare(self, "b", vec![width], Init::Zeros, "biases");
+        let x = values[0];
+        let (xt, target) = self.ty(x)?;
+        let [c, h, w] = builtins::image(
+            &xt,
+            "conv",
+            self.network.exprs.get(x).span,
+            self.diagnostics,
+        )?;
+        let diagnostics = &mut *self.diagnostics;
+        let oh = builtins::window_count(h, size, stride, padding, "height", span, diagnostics);
+        let ow = builtins::window_count(w, size, stride, padding, "width", span, diagnostics);
+        let (oh, ow) = (oh?, ow?);
+        let [w, b] = self.layer(
+            span,
+            func,
+            [
+                (vec![k, c, size, size], Init::He, "kernel"),
+                (vec![k], Init::Zeros, "biases"),
+            ],
+        )?;
         let ty = Type {
-            shape: vec![width],
-            batched: xt.batched,
+            shape: vec![k, oh, ow],
+            batched: true,
         };
-        Some((Meaning::Dense(x, w, b), Some(ty), target))
+        Some((Meaning::Conv(x, w, b, stride, padding), Some(ty), target))
+    }
+
+    /// A whole number argument known at compile time, at least `min`: a
+    /// window's size, a stride, a padding, a number of channels.
+    pub(super) fn count(
+        &mut self,
+        func: &ast::Ident,
+        what: &str,
+        id: ExprId,
+        min: usize,
+    ) -> Option<usize> {
+        let span = self.network.exprs.get(id).span;
+        let value = self.expect_constant(id, &format!("`{what}`"))?;
+        if value.fract() != 0.0 || value < min as f64 || value > MAX_ELEMENTS as f64 {
+            self.error(
+                Diagnostic::error(
+                    span,
+                    format!(
+                        "the `{what}` of `{}` must be a whole number of at least {min}",
+                        func.name
+                    ),
+                )
+                .label(format!("`{what}` = {value}")),
+            );
+            return None;
+        }
+        Some(value as usize)
     }
 
     pub(super) fn call(
@@ -210,6 +308,28 @@ impl Checker<'_> {
                     numbers.push(self.expect_constant(*a, &format!("`{}`", p.name))?)
                 }
                 (None, builtins::Default::Number(d)) => numbers.push(d),
+                (Some(a), builtins::Default::Count { min, .. }) => {
+                    numbers.push(self.count(func, p.name, *a, min)? as f64)
+                }
+                (None, builtins::Default::Count { default, .. }) => match default {
+                    Some(usize::MAX) => {
+                        self.error(
+                            Diagnostic::error(
+                                span,
+                                format!("`{}` needs the argument `{}`", func.name, p.name),
+                            )
+                            .help(format!(
+                                "`{}({})`",
+                                func.name,
+                                names.join(", ")
+                            )),
+                        );
+                        return None;
+                    }
+                    Some(d) => numbers.push(d as f64),
+                    // The previous parameter's value (a pool's stride is its size).
+                    None => numbers.push(numbers.last().copied().unwrap_or(1.0)),
+                },
                 (None, builtins::Default::Tensor) => {
                     self.error(
                         Diagnostic::error(

@@ -28,8 +28,23 @@ impl Checker<'_> {
             match &item.kind {
                 ItemKind::Input { name, shape } | ItemKind::Target { name, shape } => {
                     let is_input = matches!(item.kind, ItemKind::Input { .. });
-                    let shape =
-                        self.shape(shape, 1, if is_input { "an input" } else { "a target" });
+                    let what = if is_input { "an input" } else { "a target" };
+                    let shape = match self.shape(shape, 3, what) {
+                        Some(s) if s.len() == 2 => {
+                            let (ItemKind::Input { shape: written, .. }
+                            | ItemKind::Target { shape: written, .. }) = &item.kind
+                            else {
+                                unreachable!()
+                            };
+                            self.error(
+                                Diagnostic::error(written.span, format!("{what} cannot be a matrix"))
+                                    .label("a sample of rank 2")
+                                    .help("a sample is a scalar `[]`, a vector `[n]` or an image `[c, h, w]`; write `[1, h, w]` for one channel"),
+                            );
+                            None
+                        }
+                        other => other,
+                    };
                     if shape.is_none() {
                         self.poisoned.insert(name.name.clone());
                     }
@@ -50,7 +65,7 @@ impl Checker<'_> {
                     self.declare(name, symbol);
                 }
                 ItemKind::Param { name, shape, init } => {
-                    let shape = self.shape(shape, 2, "a parameter");
+                    let shape = self.shape(shape, 4, "a parameter");
                     let shape = match shape {
                         Some(s) if s.is_empty() => {
                             let ItemKind::Param { shape: written, .. } = &item.kind else {
@@ -59,7 +74,7 @@ impl Checker<'_> {
                             self.error(
                                 Diagnostic::error(written.span, format!("the parameter `{}` is a scalar", name.name))
                                     .label("`[]` is one number per sample, not a parameter")
-                                    .help("a parameter is a vector `[n]` or a matrix `[n, m]`; write `[1]` for one number"),
+                                    .help("a parameter is a vector `[n]`, a matrix `[n, m]` or a kernel `[k, c, r, s]`; write `[1]` for one number"),
                             );
                             None
                         }

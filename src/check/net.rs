@@ -160,6 +160,10 @@ pub enum Meaning {
     /// `dense(x, m)`: x @ W + b, with the indices of the parameters W and b
     /// that the binding declared.
     Dense(ExprId, usize, usize),
+    /// `conv(x, k, size, stride, padding)`: conv2d(x, W, stride, padding) + b,
+    /// with the indices of the parameters W and b that the binding declared,
+    /// then the stride and the padding.
+    Conv(ExprId, usize, usize, usize, usize),
     /// Not a value (an initializer or optimizer expression, or an error).
     None,
 }

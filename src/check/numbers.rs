@@ -148,12 +148,12 @@ impl Checker<'_> {
                 return None;
             }
             "uniform" => Init::Uniform { lo: v[0], hi: v[1] },
-            "glorot" | "he" if shape.len() != 2 => {
+            "glorot" | "he" if shape.len() != 2 && shape.len() != 4 => {
                 self.error(
                     Diagnostic::error(
                         span,
                         format!(
-                            "`{name}` initializes matrices, and this parameter has shape {}",
+                            "`{name}` initializes matrices and kernels, and this parameter has shape {}",
                             shape_text(shape)
                         ),
                     )
@@ -182,14 +182,13 @@ impl Checker<'_> {
         }
         if written.len() != shape.len() {
             let span = self.network.exprs.get(id).span;
-            let example = match shape {
-                [n] => format!("[{}]", vec!["0.0"; (*n).min(4)].join(", ")),
-                [n, m] => {
-                    let row = format!("[{}]", vec!["0.0"; (*m).min(4)].join(", "));
-                    format!("[{}]", vec![row; (*n).min(3)].join(", "))
-                }
-                _ => String::new(),
-            };
+            // Innermost axis first: up to four numbers, then up to three of
+            // each enclosing level.
+            let mut example = "0.0".to_string();
+            for (axis, n) in shape.iter().enumerate().rev() {
+                let most = if axis + 1 == shape.len() { 4 } else { 3 };
+                example = format!("[{}]", vec![example; (*n).min(most)].join(", "));
+            }
             self.error(
                 Diagnostic::error(
                     span,

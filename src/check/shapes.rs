@@ -117,7 +117,7 @@ impl Checker<'_> {
                             "this would be a different matrix for every sample",
                         )
                         .label(format!("shape {} per sample", shape_text(&shape)))
-                        .help("per-sample values are scalars or vectors; matrices are parameters"),
+                        .help("per-sample values are scalars, vectors or images [c, h, w]; matrices are parameters"),
                     );
                     return None;
                 }
@@ -128,6 +128,7 @@ impl Checker<'_> {
                 ))
             }
             ExprKind::Call { func, args } if func.name == "dense" => self.dense(span, func, args),
+            ExprKind::Call { func, args } if func.name == "conv" => self.conv(span, func, args),
             ExprKind::Call { func, args } => {
                 let (builtin, arg_ids) = self.call(span, func, args)?;
                 let mut types = Vec::new();
@@ -199,6 +200,8 @@ impl Checker<'_> {
             return Some(l.shape.clone());
         } else if l.is_scalar() {
             return Some(r.shape.clone());
+        } else if let Some(shape) = per_channel(op, &l.shape, &r.shape) {
+            return Some(shape);
         } else {
             format!("{a} is {}, {b} is {}", l.shape_text(), r.shape_text())
         };
@@ -217,7 +220,10 @@ impl Checker<'_> {
             }
         }
         if op != BinOp::MatMul {
-            d = d.help("elementwise operations need equal shapes, or a scalar on one side");
+            d = d.help(
+                "elementwise operations need equal shapes, a scalar on one side, \
+                 or (for `+`, `-`, `*`) a vector [c] beside an image [c, h, w]",
+            );
         }
         self.error(d);
         None
@@ -258,5 +264,19 @@ impl Checker<'_> {
                 format!("`{n}` gets shape {shape} here"),
             ),
         })
+    }
+}
+
+/// The shape of `a op b` when a vector `[c]` meets an image `[c, h, w]` in
+/// `+`, `-` or `*`: the vector applies per channel.
+fn per_channel(op: BinOp, l: &[usize], r: &[usize]) -> Option<Vec<usize>> {
+    if !matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul) {
+        return None;
+    }
+    match (l, r) {
+        ([c], [k, _, _]) | ([k, _, _], [c]) if c == k => {
+            Some(if l.len() == 3 { l.to_vec() } else { r.to_vec() })
+        }
+        _ => None,
     }
 }

@@ -4,7 +4,7 @@
 //! of the `denpa::Network` impl.
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::quote;
+use quote::{format_ident, quote};
 
 use super::array_type;
 use super::init::init_tokens;
@@ -110,11 +110,8 @@ impl Api {
             let t = t.clone();
             move |d: &Decl| {
                 let id = ident(&d.name);
-                let ty = if d.shape.is_empty() {
-                    quote!(::denpa::ndarray::ArrayView1<#lifetime, #t>)
-                } else {
-                    quote!(::denpa::ndarray::ArrayView2<#lifetime, #t>)
-                };
+                let view = format_ident!("ArrayView{}", d.shape.len() + 1);
+                let ty = quote!(::denpa::ndarray::#view<#lifetime, #t>);
                 quote!(#id: #ty)
             }
         };
@@ -167,11 +164,7 @@ impl Api {
         let dyn_arg = |list: TokenStream, index: usize, d: &Decl| {
             let id = ident(&d.name);
             let name = &d.name;
-            let rank = if d.shape.is_empty() {
-                quote!(Ix1)
-            } else {
-                quote!(Ix2)
-            };
+            let rank = format_ident!("Ix{}", d.shape.len() + 1);
             let dims: Vec<TokenStream> = d.shape.iter().map(|n| dim(*n)).collect();
             let index = dim(index);
             quote!(let #id = ::denpa::runtime::argument::<_, ::denpa::ndarray::#rank>(#net_name, #name, #list, #index, &[#(#dims),*])?;)

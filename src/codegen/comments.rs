@@ -21,6 +21,8 @@ impl Emitter<'_> {
             Role::Gradient(p) => format!("{name} = ∂E/∂{} = {math}", self.net.params[p].name),
             _ => format!("{name} = {math}"),
         }];
+        let named = |m: NodeId| self.name(m).to_owned();
+        lines.extend(math::index_form(self.g, id, &named));
         match n.op {
             Op::SoftmaxCrossEntropy => {
                 lines.push("cross-entropy of softmax, fused: computed by log-sum-exp".into())

@@ -46,10 +46,7 @@ pub(super) fn dims_tokens(shape: &[usize]) -> TokenStream {
 
 /// How a parameter is created in `with_seed`.
 pub(super) fn init_tokens(t: &TokenStream, shape: &[usize], init: &Init) -> TokenStream {
-    let array = match shape.len() {
-        1 => quote!(::denpa::ndarray::Array1::<#t>),
-        _ => quote!(::denpa::ndarray::Array2::<#t>),
-    };
+    let array = super::array_path(t, shape.len());
     let dims = dims_tokens(shape);
     let num = |v: f64| literal(v).0;
     match init {
@@ -67,19 +64,21 @@ pub(super) fn init_tokens(t: &TokenStream, shape: &[usize], init: &Init) -> Toke
             let (l, h) = (num(*lo), num(*hi));
             quote!(::denpa::runtime::init::uniform(&mut rng, #dims, #l, #h))
         }
+        Init::Glorot if shape.len() == 4 => {
+            quote!(::denpa::runtime::init::glorot_kernel(&mut rng, #dims))
+        }
+        Init::He if shape.len() == 4 => {
+            quote!(::denpa::runtime::init::he_kernel(&mut rng, #dims))
+        }
         Init::Glorot => quote!(::denpa::runtime::init::glorot(&mut rng, #dims)),
         Init::He => quote!(::denpa::runtime::init::he(&mut rng, #dims)),
         Init::Literal(values) => {
-            let items: Vec<TokenStream> = values.iter().map(|v| num(*v)).collect();
-            match shape {
-                [_] => quote!(::denpa::ndarray::array![#(#items),*]),
-                [_, m] => {
-                    let rows: Vec<TokenStream> =
-                        items.chunks(*m).map(|row| quote!([#(#row),*])).collect();
-                    quote!(::denpa::ndarray::array![#(#rows),*])
-                }
-                _ => quote!(#array::zeros(#dims)),
+            // Nested like the shape, innermost axis first: `[[1.0, 2.0], …]`.
+            let mut items: Vec<TokenStream> = values.iter().map(|v| num(*v)).collect();
+            for &n in shape[1..].iter().rev() {
+                items = items.chunks(n).map(|row| quote!([#(#row),*])).collect();
             }
+            quote!(::denpa::ndarray::array![#(#items),*])
         }
     }
 }

@@ -87,6 +87,26 @@ impl Emitter<'_> {
                 }
             }
             Op::Reduce => self.reduce(id),
+            Op::Conv2d(_)
+            | Op::ConvInputGrad(_)
+            | Op::ConvKernelGrad(_)
+            | Op::MaxPool(_)
+            | Op::MaxPoolGrad(_)
+            | Op::AvgPool(_)
+            | Op::AvgPoolGrad(_) => {
+                let (kernel, args) = self.window_call(id);
+                let size = self.window_size(id);
+                quote!(::denpa::runtime::#kernel(#(#args,)* #size))
+            }
+            Op::Reshape => {
+                let x = view(self, 0);
+                let zeros = self.splat(&n.ty, quote!(0.0));
+                quote!({
+                    let mut out = #zeros;
+                    ::denpa::runtime::reshape_into(#x, out.view_mut());
+                    out
+                })
+            }
             Op::BatchMean => {
                 self.uses_batch_size = true;
                 let l = self.reference(arg(0));
@@ -142,23 +162,66 @@ impl Emitter<'_> {
             return self.splat(&n.ty, factor);
         }
         let g = self.reference(n.args[0]);
-        let axis = |k: usize| {
-            let k = dim(k);
-            quote!(::denpa::ndarray::Axis(#k))
-        };
-        match (physical_rank(&from), physical_rank(&n.ty)) {
-            (_, 0) => quote!(#g.sum()),
-            // (B, n) → (n): over the batch; (B, n) → (B): over each sample.
-            (2, 1) if from.batched && !n.ty.batched => {
-                let a = axis(0);
-                quote!(#g.sum_axis(#a))
-            }
-            (2, 1) => {
-                let a = axis(1);
-                quote!(#g.sum_axis(#a))
-            }
-            _ => quote!(#g.clone()),
+        if physical_rank(&n.ty) == 0 {
+            return quote!(#g.sum());
         }
+        // (B, n) → (n): over the batch; (B, n) → (B): over each sample;
+        // (B, c, h, w) → (c): over the batch and each channel's image.
+        let mut sum = quote!(#g);
+        for a in reduced_axes(&from, &n.ty) {
+            let a = dim(a);
+            sum = quote!(#sum.sum_axis(::denpa::ndarray::Axis(#a)));
+        }
+        if sum.to_string() == g.to_string() {
+            return quote!(#g.clone());
+        }
+        sum
+    }
+
+    /// The runtime kernel of a convolution or pool node, with its array
+    /// arguments and its stride and padding (or window side and stride).
+    fn window_call(&self, id: NodeId) -> (Ident, Vec<TokenStream>) {
+        let n = self.g.node(id);
+        let views: Vec<TokenStream> = n
+            .args
+            .iter()
+            .map(|a| {
+                let r = self.reference(*a);
+                quote!(#r.view())
+            })
+            .collect();
+        let (name, w) = match n.op {
+            Op::Conv2d(w) => ("conv2d", w),
+            Op::ConvInputGrad(w) => ("conv2d_input_grad", w),
+            Op::ConvKernelGrad(w) => ("conv2d_kernel_grad", w),
+            Op::MaxPool(w) => ("max_pool", w),
+            Op::MaxPoolGrad(w) => ("max_pool_grad", w),
+            Op::AvgPool(w) => ("avg_pool", w),
+            Op::AvgPoolGrad(w) => ("avg_pool_grad", w),
+            op => unreachable!("{} has no windows", op.mnemonic()),
+        };
+        let numbers = if w.size == 0 {
+            [w.stride, w.padding]
+        } else {
+            [w.size, w.stride]
+        };
+        let mut args = views;
+        args.extend(numbers.iter().map(|k| dim(*k)));
+        (format_ident!("{name}"), args)
+    }
+
+    /// The size the allocating form of a window kernel is told: the image
+    /// side (h, w) of a gradient back to an image, the kernel's (r, s) of a
+    /// kernel gradient; nothing where the arguments determine it.
+    fn window_size(&self, id: NodeId) -> Option<TokenStream> {
+        let n = self.g.node(id);
+        let (a, b) = match (n.op, n.ty.shape.as_slice()) {
+            (Op::ConvInputGrad(_) | Op::AvgPoolGrad(_), [_, h, w]) => (*h, *w),
+            (Op::ConvKernelGrad(_), [_, _, r, s]) => (*r, *s),
+            _ => return None,
+        };
+        let (a, b) = (dim(a), dim(b));
+        Some(quote!((#a, #b)))
     }
 
     /// softmax(z) and the fused cross-entropy of z, in one kernel.
@@ -238,16 +301,41 @@ impl Emitter<'_> {
             }
             Op::Reduce => {
                 let from = self.g.node(arg(0)).ty.clone();
-                if let Op::Const(_) = self.g.node(arg(0)).op {
-                    let value = self.reduce(id);
-                    return quote!(#out.assign(&#value);); // a constant: rare, allowed to allocate
-                }
                 let g = self.reference(arg(0));
-                if from.batched && !n.ty.batched {
-                    quote!(::denpa::runtime::sum_columns_into(#g.view(), #out.view_mut());)
-                } else {
-                    quote!(::denpa::runtime::sum_rows_into(#g.view(), #out.view_mut());)
+                let kernel = match (physical_rank(&from), physical_rank(&n.ty), n.ty.batched) {
+                    _ if matches!(self.g.node(arg(0)).op, Op::Const(_)) => None,
+                    (2, 1, false) => Some(quote!(sum_columns_into)),
+                    (2, 1, true) => Some(quote!(sum_rows_into)),
+                    (4, 1, false) => Some(quote!(sum_channels_into)),
+                    (4, 2, true) => Some(quote!(sum_spatial_into)),
+                    _ => None,
+                };
+                match kernel {
+                    Some(kernel) => {
+                        quote!(::denpa::runtime::#kernel(#g.view(), #out.view_mut());)
+                    }
+                    // A constant, or a reduction no layer makes: rare,
+                    // allowed to allocate.
+                    None => {
+                        let value = self.reduce(id);
+                        quote!(#out.assign(&#value);)
+                    }
                 }
+            }
+            Op::Conv2d(_) | Op::ConvInputGrad(_) | Op::ConvKernelGrad(_) => {
+                self.uses_conv = true;
+                let (kernel, args) = self.window_call(id);
+                let kernel = format_ident!("{kernel}_into");
+                quote!(::denpa::runtime::#kernel(#(#args,)* &mut ws.conv_scratch, #out.view_mut());)
+            }
+            Op::MaxPool(_) | Op::MaxPoolGrad(_) | Op::AvgPool(_) | Op::AvgPoolGrad(_) => {
+                let (kernel, args) = self.window_call(id);
+                let kernel = format_ident!("{kernel}_into");
+                quote!(::denpa::runtime::#kernel(#(#args,)* #out.view_mut());)
+            }
+            Op::Reshape => {
+                let x = self.reference(arg(0));
+                quote!(::denpa::runtime::reshape_into(#x.view(), #out.view_mut());)
             }
             _ => {
                 let value = self.value(id);
@@ -274,13 +362,8 @@ impl Emitter<'_> {
         let names: Vec<Ident> = leaves.iter().map(|l| self.ident(*l)).collect();
         let mut chain = quote!(::denpa::ndarray::Zip::from(&mut #out));
         for l in &leaves {
-            let r = self.reference(*l);
+            let p = self.producer(*l, &ty);
             let lt = &self.g.node(*l).ty;
-            let p = if lt.batched && lt.shape.len() < ty.shape.len() {
-                quote!(#r.view().insert_axis(::denpa::ndarray::Axis(1)))
-            } else {
-                quote!(&#r)
-            };
             chain = if *lt == ty {
                 quote!(#chain.and(#p))
             } else {
@@ -290,16 +373,34 @@ impl Emitter<'_> {
         quote!(#chain.for_each(|out, #(&#names),*| *out = #expr);)
     }
 
+    /// A leaf of a loop whose result has type `ty`: the array itself, or a
+    /// view with unit axes after its own where it holds fewer per-sample axes
+    /// (one value per sample spread along its vector, `[B] → [B, 1]`; one
+    /// value per channel spread over its image, `[c] → [c, 1, 1]`), so that
+    /// it broadcasts along them.
+    fn producer(&self, leaf: NodeId, ty: &Type) -> TokenStream {
+        let r = self.reference(leaf);
+        let lt = &self.g.node(leaf).ty;
+        let short = lt.shape.len() < ty.shape.len() && (lt.batched || !lt.shape.is_empty());
+        if !short {
+            return quote!(&#r);
+        }
+        let first = usize::from(lt.batched);
+        let mut view = quote!(#r.view());
+        for axis in lt.shape.len()..ty.shape.len() {
+            let a = dim(first + axis);
+            view = quote!(#view.insert_axis(::denpa::ndarray::Axis(#a)));
+        }
+        view
+    }
+
     /// An array of the type with every element `value`.
     fn splat(&mut self, ty: &Type, value: TokenStream) -> TokenStream {
         if physical_rank(ty) == 0 {
             return value;
         }
         let t = &self.ty;
-        let array = match physical_rank(ty) {
-            1 => quote!(::denpa::ndarray::Array1::<#t>),
-            _ => quote!(::denpa::ndarray::Array2::<#t>),
-        };
+        let array = super::array_path(t, physical_rank(ty));
         let dims = self.dims(ty);
         if value.to_string() == "0.0" {
             return quote!(#array::zeros(#dims));
@@ -320,16 +421,7 @@ impl Emitter<'_> {
         }
         let names: Vec<Ident> = leaves.iter().map(|l| self.ident(*l)).collect();
         let full = leaves.iter().position(|l| self.g.node(*l).ty == ty);
-        let producer = |e: &Self, l: NodeId| {
-            let r = e.reference(l);
-            let lt = &e.g.node(l).ty;
-            if lt.batched && lt.shape.len() < ty.shape.len() {
-                // One value per sample, spread along each sample's vector.
-                quote!(#r.view().insert_axis(::denpa::ndarray::Axis(1)))
-            } else {
-                quote!(&#r)
-            }
-        };
+        let producer = |e: &Self, l: NodeId| e.producer(l, &ty);
         match full {
             Some(first) => {
                 let head = producer(self, leaves[first]);
@@ -442,4 +534,19 @@ fn wrap((tokens, prec): (TokenStream, Prec), needs: impl Fn(Prec) -> bool) -> To
     } else {
         tokens
     }
+}
+
+/// The physical axes that a reduction from `from` to `to` sums over, the
+/// last first (so that each removal leaves the others' numbers): the batch
+/// axis where `to` has none, and the per-sample axes after `to`'s.
+fn reduced_axes(from: &Type, to: &Type) -> Vec<usize> {
+    let first = usize::from(from.batched);
+    let mut axes: Vec<usize> = (to.shape.len()..from.shape.len())
+        .map(|i| first + i)
+        .rev()
+        .collect();
+    if from.batched && !to.batched {
+        axes.push(0);
+    }
+    axes
 }

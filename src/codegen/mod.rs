@@ -105,6 +105,14 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
     } else {
         quote!()
     };
+    let conv_field = if step.workspace.conv {
+        quote! {
+            /// The columns (im2col) of the convolutions and their products.
+            conv_scratch: ::denpa::runtime::ConvScratch<#t>,
+        }
+    } else {
+        quote!()
+    };
     let ws_names: Vec<&Ident> = step.workspace.fields.iter().map(|f| &f.0).collect();
     let ws_types: Vec<&TokenStream> = step.workspace.fields.iter().map(|f| &f.1).collect();
     let ws_dims: Vec<&TokenStream> = step.workspace.fields.iter().map(|f| &f.2).collect();
@@ -196,6 +204,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
         pub struct #workspace_name {
             batch: ::core::option::Option<usize>,
             #packing_field
+            #conv_field
             #(#ws_names: #ws_fields,)*
         }
 
@@ -506,6 +515,8 @@ struct Workspace {
     /// The fields' names, to add each once.
     names: BTreeSet<String>,
     packing: bool,
+    /// Whether a convolution keeps its columns there.
+    conv: bool,
 }
 
 /// The statements of one function and the expressions of its roots (a root
@@ -530,6 +541,7 @@ fn function_body(
             }
         }
         ws.packing |= e.uses_packing;
+        ws.conv |= e.uses_conv;
     }
     // Keyed by function: a `let` shared in one function may not be in another.
     comments.extend(
@@ -568,10 +580,18 @@ fn function_body(
     (quote!(#prelude #statements), returns)
 }
 
+/// `::denpa::ndarray::ArrayN<T>`, the owned array of a rank (rank 0: `T`).
 fn array_type(t: &TokenStream, rank: usize) -> TokenStream {
-    match rank {
-        0 => quote!(#t),
-        1 => quote!(::denpa::ndarray::Array1<#t>),
-        _ => quote!(::denpa::ndarray::Array2<#t>),
+    if rank == 0 {
+        return quote!(#t);
     }
+    let array = format_ident!("Array{rank}");
+    quote!(::denpa::ndarray::#array<#t>)
+}
+
+/// `::denpa::ndarray::ArrayN::<T>`, to call a constructor of the array of a
+/// rank (at least 1).
+fn array_path(t: &TokenStream, rank: usize) -> TokenStream {
+    let array = format_ident!("Array{rank}");
+    quote!(::denpa::ndarray::#array::<#t>)
 }

@@ -39,10 +39,7 @@ pub(super) fn optimizer(net: &Net, t: &TokenStream, grads: &[StepGradient<'_>]) 
         .iter()
         .map(|p| {
             let dims = dims_tokens(&p.shape);
-            let array = match p.shape.len() {
-                1 => quote!(::denpa::ndarray::Array1::<#t>),
-                _ => quote!(::denpa::ndarray::Array2::<#t>),
-            };
+            let array = super::array_path(t, p.shape.len());
             quote!(#array::zeros(#dims))
         })
         .collect();

@@ -58,6 +58,9 @@ pub struct Emitter<'a> {
     pub uses_batch_size: bool,
     /// Whether a product packs its panels in the workspace (`ws.packing`).
     pub uses_packing: bool,
+    /// Whether a convolution keeps its columns in the workspace
+    /// (`ws.conv_scratch`).
+    pub uses_conv: bool,
     /// Whether matrix products go through `runtime::matmul` (forward, where
     /// a batch of one is common) rather than ndarray's `dot`, which reads
     /// like the math (the gradients people read).
@@ -137,6 +140,7 @@ impl<'a> Emitter<'a> {
             uses_batch: false,
             uses_batch_size: false,
             uses_packing: false,
+            uses_conv: false,
             inference: false,
             ty,
         };
@@ -328,10 +332,7 @@ impl<'a> Emitter<'a> {
                 out.extend(quote!(let #name: #t = #value;));
             } else if self.in_place {
                 let ty = self.g.node(id).ty.clone();
-                let array = match physical_rank(&ty) {
-                    1 => quote!(::denpa::ndarray::Array1::<#t>),
-                    _ => quote!(::denpa::ndarray::Array2::<#t>),
-                };
+                let array = super::array_path(&t, physical_rank(&ty));
                 // The dimensions are for the workspace's `ensure(batch)`, not this body.
                 let used = self.uses_batch;
                 let dims = self.dims(&ty);

@@ -84,7 +84,7 @@ fn written(statement: &str) -> Option<String> {
         let writes = after.starts_with(".view_mut()")
             || after.starts_with(".rows_mut()")
             || statement[..at].ends_with("&mut ");
-        (writes && name != "packing").then_some(name)
+        (writes && name != "packing" && name != "conv_scratch").then_some(name)
     })
 }
 

@@ -117,10 +117,9 @@ impl InPlace {
         let output_names: Vec<&str> = g.outputs.iter().map(|o| o.0.as_str()).collect();
         let output_refs: Vec<TokenStream> = output_ids
             .iter()
-            .map(|o| match physical_rank(&g.node(*o).ty) {
-                0 => quote!(&mut #t),
-                1 => quote!(&mut ::denpa::ndarray::Array1<#t>),
-                _ => quote!(&mut ::denpa::ndarray::Array2<#t>),
+            .map(|o| {
+                let array = super::array_type(t, physical_rank(&g.node(*o).ty));
+                quote!(&mut #array)
             })
             .collect();
         let output_stores: Vec<TokenStream> = output_ids
@@ -304,7 +303,9 @@ impl Fold {
                 })
             }
             Op::Reduce
-                if !n.ty.batched && physical_rank(&n.ty) == 1 && g.node(n.args[0]).ty.batched =>
+                if !n.ty.batched
+                    && physical_rank(&n.ty) == 1
+                    && physical_rank(&g.node(n.args[0]).ty) == 2 =>
             {
                 let x = operand(n.args[0])?;
                 let r = &x.1;

@@ -6,7 +6,7 @@
 //! node — before `derive` runs, so that the backward pass gets the stable
 //! derivative softmax(z)·Σt − t instead of the unstable −t/y.
 
-use super::{Graph, Node, NodeId, Op, Role};
+use super::{Graph, Node, NodeId, Op, Role, Window};
 use crate::check::{Builtin, Meaning, Net, Symbol};
 use crate::lang::{Func, LossKind, Type};
 use crate::syntax::ast::{BinOp, ExprId};
@@ -120,13 +120,48 @@ pub fn build(net: &Net) -> Graph {
                 let product = matmul(&mut g, x, w, product_ty, span);
                 add(&mut g, Op::Add, vec![product, b], ty)
             }
+            Meaning::Conv(x, w, b, stride, padding) => {
+                // conv(x, k, size) = conv2d(x, h_w) + h_b, the bias per channel.
+                let (x, w, b) = (node_of(&nodes, *x), params[*w], params[*b]);
+                let window = Window {
+                    size: 0,
+                    stride: *stride,
+                    padding: *padding,
+                };
+                let conv = add(&mut g, Op::Conv2d(window), vec![x, w], ty.clone());
+                add(&mut g, Op::Add, vec![conv, b], ty)
+            }
             Meaning::Call(builtin, args) => {
                 let args: Vec<NodeId> = args.iter().map(|a| node_of(&nodes, *a)).collect();
                 match builtin {
                     Builtin::Map(f) => add(&mut g, Op::Map(*f), args, ty),
                     Builtin::Softmax => add(&mut g, Op::Softmax, args, ty),
                     Builtin::LogSoftmax => add(&mut g, Op::LogSoftmax, args, ty),
-                    Builtin::Dense => unreachable!("the checker resolves dense"),
+                    Builtin::Dense | Builtin::Conv { .. } => {
+                        unreachable!("the checker resolves dense and conv")
+                    }
+                    Builtin::Conv2d { stride, padding } => {
+                        let window = Window {
+                            size: 0,
+                            stride: *stride,
+                            padding: *padding,
+                        };
+                        add(&mut g, Op::Conv2d(window), args, ty)
+                    }
+                    Builtin::MaxPool { size, stride } | Builtin::AvgPool { size, stride } => {
+                        let window = Window {
+                            size: *size,
+                            stride: *stride,
+                            padding: 0,
+                        };
+                        let op = if matches!(builtin, Builtin::MaxPool { .. }) {
+                            Op::MaxPool(window)
+                        } else {
+                            Op::AvgPool(window)
+                        };
+                        add(&mut g, op, args, ty)
+                    }
+                    Builtin::Flatten => add(&mut g, Op::Reshape, args, ty),
                     Builtin::Sum => add(&mut g, Op::Sum, args, ty),
                     Builtin::Mean => add(&mut g, Op::Mean, args, ty),
                     Builtin::Loss(LossKind::CrossEntropy) if g.node(args[0]).op == Op::Softmax => {

@@ -213,6 +213,27 @@ impl<'a> Writer<'a> {
                 format!("{sum} {}", arg(0))
             }
             Op::Broadcast => plain(0),
+            Op::Conv2d(_) => format!("{} {} {}", arg(0), s("⋆", r"\star"), arg(1)),
+            Op::ConvKernelGrad(_) => format!("{} {} {}", arg(0), s("⋆", r"\star"), arg(1)),
+            Op::ConvInputGrad(_) => format!(
+                "{}({}, {})",
+                function_name("conv_transpose", nt),
+                plain(0),
+                plain(1)
+            ),
+            Op::MaxPool(_) => format!("{}({})", function_name("max_pool", nt), plain(0)),
+            Op::AvgPool(_) => format!("{}({})", function_name("avg_pool", nt), plain(0)),
+            Op::MaxPoolGrad(_) => format!(
+                "{}({}, {})",
+                function_name("route_to_max", nt),
+                plain(0),
+                plain(1)
+            ),
+            Op::AvgPoolGrad(_) => format!("{}({})", function_name("spread", nt), plain(0)),
+            Op::Reshape if n.ty.shape.len() == 1 => {
+                format!("{}({})", function_name("flatten", nt), plain(0))
+            }
+            Op::Reshape => format!("{}({})", function_name("unflatten", nt), plain(0)),
             Op::BatchMean => format!("{} {}", s("(1/N) Σ_b", r"\frac{1}{N} \sum_b"), arg(0)),
         }
     }
@@ -301,4 +322,95 @@ pub fn derivative(f: Func, x: &str, y: &str, nt: Notation) -> String {
         Func::Abs => format!("sign({x})"),
         Func::Step => "0".to_string(),
     }
+}
+
+/// The index form of a window op, for the comment of its statement:
+/// `y[k, i, j] = Σ_c Σ_r Σ_s W[k, c, r, s] · x[c, i + r, j + s]`, with the
+/// names of the node and its arguments. `None` for every other op.
+pub fn index_form(g: &Graph, id: NodeId, name: &dyn Fn(NodeId) -> String) -> Option<String> {
+    let n = g.node(id);
+    let (y, a) = (name(id), name(n.args[0]));
+    let b = || name(n.args[1]);
+    // x's row and column read by output (i, j) and window offset (r, s).
+    let at = |i: &str, r: &str, stride: usize, padding: usize| {
+        let i = if stride == 1 {
+            i.to_string()
+        } else {
+            format!("{stride}{i}")
+        };
+        if padding == 0 {
+            format!("{i} + {r}")
+        } else {
+            format!("{i} + {r} − {padding}")
+        }
+    };
+    Some(match n.op {
+        Op::Conv2d(w) => format!(
+            "{y}[k, i, j] = Σ_c Σ_r Σ_s {}[k, c, r, s] · {a}[c, {}, {}]",
+            b(),
+            at("i", "r", w.stride, w.padding),
+            at("j", "s", w.stride, w.padding)
+        ),
+        Op::ConvInputGrad(w) => {
+            let back = |u: &str, r: &str| {
+                let shifted = if w.padding == 0 {
+                    format!("{u} − {r}")
+                } else {
+                    format!("{u} − {r} + {}", w.padding)
+                };
+                if w.stride == 1 {
+                    shifted
+                } else {
+                    format!("({shifted})/{}", w.stride)
+                }
+            };
+            let whole = if w.stride == 1 {
+                ""
+            } else {
+                " (where the index is whole)"
+            };
+            format!(
+                "{y}[c, i, j] = Σ_k Σ_r Σ_s {}[k, c, r, s] · {a}[k, {}, {}]{whole}",
+                b(),
+                back("i", "r"),
+                back("j", "s")
+            )
+        }
+        Op::ConvKernelGrad(w) => format!(
+            "{y}[k, c, r, s] = Σ_b Σ_i Σ_j {}[b, k, i, j] · {a}[b, c, {}, {}]",
+            b(),
+            at("i", "r", w.stride, w.padding),
+            at("j", "s", w.stride, w.padding)
+        ),
+        Op::MaxPool(w) => format!(
+            "{y}[c, i, j] = max over r, s < {} of {a}[c, {}, {}]",
+            w.size,
+            at("i", "r", w.stride, 0),
+            at("j", "s", w.stride, 0)
+        ),
+        Op::AvgPool(w) => format!(
+            "{y}[c, i, j] = (1/{}) Σ_r Σ_s {a}[c, {}, {}]",
+            w.size * w.size,
+            at("i", "r", w.stride, 0),
+            at("j", "s", w.stride, 0)
+        ),
+        Op::MaxPoolGrad(w) => format!(
+            "{y}[c, u, v] = Σ {}[c, i, j] over the {}×{} windows (i, j) whose first maximum in {a} is at (u, v)",
+            b(),
+            w.size,
+            w.size
+        ),
+        Op::AvgPoolGrad(w) => format!(
+            "{y}[c, u, v] = (1/{}) Σ {a}[c, i, j] over the {}×{} windows (i, j) that hold (u, v)",
+            w.size * w.size,
+            w.size,
+            w.size
+        ),
+        Op::Reshape => match (g.node(n.args[0]).ty.shape.as_slice(), n.ty.shape.as_slice()) {
+            ([_, h, w], [_]) => format!("{y}[(c·{h} + i)·{w} + j] = {a}[c, i, j]"),
+            ([_], [_, h, w]) => format!("{y}[c, i, j] = {a}[(c·{h} + i)·{w} + j]"),
+            _ => format!("{y} = {a}, row-major"),
+        },
+        _ => return None,
+    })
 }

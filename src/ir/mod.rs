@@ -7,7 +7,8 @@
 //! Rust.
 //!
 //! Values are *physical*: a value that varies per sample (`batched`) carries a
-//! leading batch axis, one row per sample. `x: [784]` is a `B × 784` matrix.
+//! leading batch axis, one row per sample. `x: [784]` is a `B × 784` matrix,
+//! `img: [1, 28, 28]` a `B × 1 × 28 × 28` array.
 
 mod lower;
 pub mod math;
@@ -99,6 +100,38 @@ pub enum Op {
     Broadcast,
     /// `[l]` the mean over the batch of the per-sample loss: the loss E.
     BatchMean,
+    /// `[x, W]` the cross-correlation of each sample's image `[c, h, w]` with
+    /// the kernel `[k, c, r, s]`, zero-padded: `[k, oh, ow]`.
+    Conv2d(Window),
+    /// `[δ, W]` the adjoint of a convolution's input: the transposed
+    /// convolution of δ `[k, oh, ow]` with the kernel, `[c, h, w]`.
+    ConvInputGrad(Window),
+    /// `[x, δ]` the adjoint of a convolution's kernel: the correlation of the
+    /// input with δ, summed over the batch, `[k, c, r, s]`.
+    ConvKernelGrad(Window),
+    /// `[x]` the maximum of each window (no padding).
+    MaxPool(Window),
+    /// `[x, δ]` δ routed back to the first maximum of each window of x.
+    MaxPoolGrad(Window),
+    /// `[x]` the mean of each window (no padding).
+    AvgPool(Window),
+    /// `[δ]` δ / size² spread back over each window.
+    AvgPoolGrad(Window),
+    /// `[x]` the same elements in row-major order, in this node's shape
+    /// (`flatten`, and its adjoint back to an image).
+    Reshape,
+}
+
+/// The windows of a convolution or a pool: their side (for a convolution,
+/// the kernel's), the step between them and the zeros added on every side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Window {
+    /// The window's side (a pool's); 0 for a convolution, whose kernel has it.
+    pub size: usize,
+    /// The step between windows.
+    pub stride: usize,
+    /// Zeros added on every side.
+    pub padding: usize,
 }
 
 impl Op {
@@ -148,7 +181,32 @@ impl Op {
             Op::Reduce => "reduce".into(),
             Op::Broadcast => "broadcast".into(),
             Op::BatchMean => "batch_mean".into(),
+            Op::Conv2d(w) => format!("conv2d{}", w.suffix()),
+            Op::ConvInputGrad(w) => format!("conv2d_input_grad{}", w.suffix()),
+            Op::ConvKernelGrad(w) => format!("conv2d_kernel_grad{}", w.suffix()),
+            Op::MaxPool(w) => format!("max_pool{}", w.suffix()),
+            Op::MaxPoolGrad(w) => format!("max_pool_grad{}", w.suffix()),
+            Op::AvgPool(w) => format!("avg_pool{}", w.suffix()),
+            Op::AvgPoolGrad(w) => format!("avg_pool_grad{}", w.suffix()),
+            Op::Reshape => "reshape".into(),
         }
+    }
+}
+
+impl Window {
+    /// ` size 2 stride 2 padding 1`: the parts that are not the default.
+    fn suffix(self) -> String {
+        let mut s = String::new();
+        if self.size > 0 {
+            s += &format!(" size {}", self.size);
+        }
+        if self.stride != 1 {
+            s += &format!(" stride {}", self.stride);
+        }
+        if self.padding != 0 {
+            s += &format!(" padding {}", self.padding);
+        }
+        s
     }
 }
 

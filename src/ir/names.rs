@@ -34,6 +34,7 @@ pub fn names(net: &Net, g: &Graph) -> Vec<String> {
         "scale",
         "step",
         "packing",
+        "conv_scratch",
         "descent",
         "sgd",
     ] {
@@ -73,6 +74,16 @@ pub fn names(net: &Net, g: &Graph) -> Vec<String> {
                         names[n.args[1].index()],
                         t(tb)
                     )
+                }
+                // conv2d(x, c_w) → x_conv_c_w
+                (None, Op::Conv2d(_)) => format!(
+                    "{}_conv_{}",
+                    names[n.args[0].index()],
+                    names[n.args[1].index()]
+                ),
+                // flatten(x) → flat_x
+                (None, Op::Reshape) if matches!(n.role, Role::Forward { .. }) => {
+                    format!("flat_{}", names[n.args[0].index()])
                 }
                 // sum(t) → sum_t; otherwise the op and the node's number.
                 (None, op) if n.args.len() == 1 => {

@@ -72,6 +72,26 @@ pub fn he<T: NdFloat>(rng: &mut Rng, (n, m): (usize, usize)) -> ndarray::Array2<
     normal(rng, (n, m), 0.0, libm::sqrt(2.0 / n as f64))
 }
 
+/// Glorot (Xavier) uniform for a kernel `[k, c, r, s]`: U(−a, a) with
+/// a = √(6 / (fan_in + fan_out)), fan_in = c·r·s and fan_out = k·r·s
+/// (PyTorch's convention).
+pub fn glorot_kernel<T: NdFloat>(
+    rng: &mut Rng,
+    (k, c, r, s): (usize, usize, usize, usize),
+) -> ndarray::Array4<T> {
+    let a = libm::sqrt(6.0 / ((c + k) * r * s) as f64);
+    uniform(rng, (k, c, r, s), -a, a)
+}
+
+/// He (Kaiming) normal for a kernel `[k, c, r, s]`: N(0, 2 / fan_in) with
+/// fan_in = c·r·s.
+pub fn he_kernel<T: NdFloat>(
+    rng: &mut Rng,
+    (k, c, r, s): (usize, usize, usize, usize),
+) -> ndarray::Array4<T> {
+    normal(rng, (k, c, r, s), 0.0, libm::sqrt(2.0 / (c * r * s) as f64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
