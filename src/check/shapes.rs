@@ -185,6 +185,10 @@ impl Checker<'_> {
                 return out;
             }
             match (l.shape.as_slice(), r.shape.as_slice()) {
+                (x, y) if x.len() > 2 || y.len() > 2 => {
+                    let (side, t) = if x.len() > 2 { (&a, l) } else { (&b, r) };
+                    format!("`@` multiplies vectors and matrices, and {side} is {}: write `flatten(x)` to make an image a vector", t.shape_text())
+                }
                 ([], _) | (_, []) => {
                     "`@` multiplies vectors and matrices; use `*` to scale by a scalar".to_string()
                 }
@@ -220,10 +224,13 @@ impl Checker<'_> {
             }
         }
         if op != BinOp::MatMul {
-            d = d.help(
+            let image = l.shape.len() == 3 || r.shape.len() == 3;
+            d = d.help(if image {
                 "elementwise operations need equal shapes, a scalar on one side, \
-                 or (for `+`, `-`, `*`) a vector [c] beside an image [c, h, w]",
-            );
+                 or (in `+`, `-`, `*`) a vector [c] beside an image [c, h, w], per channel"
+            } else {
+                "elementwise operations need equal shapes, or a scalar on one side"
+            });
         }
         self.error(d);
         None
