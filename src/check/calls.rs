@@ -229,16 +229,13 @@ impl Checker<'_> {
         };
         let x = values[0];
         let (xt, target) = self.ty(x)?;
-        let [c, h, w] = builtins::image(
-            &xt,
-            "conv",
-            self.network.exprs.get(x).span,
-            self.diagnostics,
-        )?;
-        let diagnostics = &mut *self.diagnostics;
-        let oh = builtins::window_count(h, size, stride, padding, "height", span, diagnostics);
-        let ow = builtins::window_count(w, size, stride, padding, "width", span, diagnostics);
-        let (oh, ow) = (oh?, ow?);
+        let x_span = self.network.exprs.get(x).span;
+        let [c, h, w] = self.report(|d| builtins::image(&xt, "conv", x_span, d))?;
+        let (oh, ow) = self.report(|d| {
+            let oh = builtins::window_count(h, size, stride, padding, "height", span, d);
+            let ow = builtins::window_count(w, size, stride, padding, "width", span, d);
+            oh.zip(ow)
+        })?;
         let [w, b] = self.layer(
             span,
             func,

@@ -150,6 +150,18 @@ impl<'a> Checker<'a> {
         self.diagnostics.push(d);
     }
 
+    /// Runs a rule that reports into a collection of its own (the shape
+    /// rules of `builtins`), then reports what it found as [`Self::error`]
+    /// does: with the block calls that led there.
+    fn report<R>(&mut self, rule: impl FnOnce(&mut Diagnostics) -> R) -> R {
+        let mut found = Diagnostics::new();
+        let result = rule(&mut found);
+        for d in found {
+            self.error(d);
+        }
+        result
+    }
+
     fn failed(&self) -> bool {
         self.diagnostics.iter().filter(|d| d.is_error()).count() > self.errors_before
     }

@@ -157,7 +157,11 @@ impl Checker<'_> {
                             shape_text(shape)
                         ),
                     )
-                    .help("use `zeros` or `normal(mean, std)` for a vector"),
+                    .help(if shape.len() == 1 {
+                        "use `zeros` or `normal(mean, std)` for a vector"
+                    } else {
+                        "use `zeros` or `normal(mean, std)`"
+                    }),
                 );
                 return None;
             }

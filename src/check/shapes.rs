@@ -138,14 +138,9 @@ impl Checker<'_> {
                     target |= at;
                     types.push(t);
                 }
-                let ty = builtins::result_type(
-                    builtin,
-                    &types,
-                    &arg_ids,
-                    span,
-                    &self.network.exprs,
-                    self.diagnostics,
-                )?;
+                let exprs = &self.network.exprs;
+                let ty = self
+                    .report(|d| builtins::result_type(builtin, &types, &arg_ids, span, exprs, d))?;
                 Some((Meaning::Call(builtin, arg_ids), Some(ty), target))
             }
             ExprKind::Array(_) => {
