@@ -490,6 +490,7 @@ impl Writer<'_> {
         let mut calls = outer.to_vec();
         calls.push(BlockCall {
             block: block.name.name.clone(),
+            binding: name.name.clone(),
             span: call.span,
         });
         let prefix = format!("{}_", name.name);

@@ -122,6 +122,7 @@ impl Checker<'_> {
                         output: *output,
                         docs: item.docs.clone(),
                         span: item.span,
+                        calls: item.calls.clone(),
                     });
                     self.declare(name, Symbol::Binding(self.bindings.len() - 1));
                 }

@@ -83,6 +83,9 @@ pub struct Binding {
     pub docs: Vec<String>,
     /// The statement.
     pub span: Span,
+    /// The block calls it was written out from, outermost first (none for
+    /// a statement of the network itself).
+    pub calls: Vec<ast::BlockCall>,
 }
 
 /// The optimizer of `train_step`.

@@ -67,11 +67,33 @@ pub fn multiplications(g: &Graph, id: NodeId) -> u64 {
         Op::Outer => {
             dims(g, n.args[0]).iter().product::<u64>() * dims(g, n.args[1]).iter().product::<u64>()
         }
+        // One multiply-add per output element and kernel tap:
+        // k·oh·ow · c·r·s, whichever of the three products it is.
+        Op::Conv2d(_) => elements(g, id) * taps(g, n.args[1]),
+        Op::ConvInputGrad(_) => elements(g, n.args[0]) * taps(g, n.args[1]),
+        Op::ConvKernelGrad(_) => {
+            let delta = &g.node(n.args[1]).ty.shape;
+            elements(g, id) * delta[1..].iter().product::<usize>() as u64
+        }
+        // The mean of a window: one scaling per output (or δ) element.
+        Op::AvgPool(_) => elements(g, id),
+        Op::AvgPoolGrad(_) => elements(g, n.args[0]),
         Op::Div if g.node(n.args[1]).op == Op::BatchSize => 0,
         Op::Mul | Op::Div => elements(g, id),
         Op::Deriv(f) => elements(g, id) * derivative_multiplications(f),
         _ => 0,
     }
+}
+
+/// The taps of one output element of a kernel `[k, c, r, s]`: c·r·s.
+fn taps(g: &Graph, kernel: NodeId) -> u64 {
+    g.node(kernel).ty.shape[1..].iter().product::<usize>() as u64
+}
+
+/// The windows of a pool or convolution that hold one input element:
+/// ⌈size / stride⌉² (1 for windows that do not overlap).
+fn overlap(side: usize, stride: usize) -> u64 {
+    (side.div_ceil(stride) as u64).pow(2)
 }
 
 fn derivative_multiplications(f: Func) -> u64 {
@@ -97,6 +119,12 @@ pub fn flops(g: &Graph, id: NodeId) -> u64 {
         Op::Sum | Op::Mean | Op::Reduce | Op::BatchMean => {
             n.args.first().map_or(0, |a| elements(g, *a))
         }
+        Op::Conv2d(_) | Op::ConvInputGrad(_) | Op::ConvKernelGrad(_) => 2 * multiplications(g, id),
+        // A comparison or an addition per window element.
+        Op::MaxPool(w) | Op::AvgPool(w) => elements(g, id) * (w.size * w.size) as u64,
+        Op::MaxPoolGrad(w) => elements(g, n.args[1]) * (w.size * w.size) as u64,
+        Op::AvgPoolGrad(w) => elements(g, n.args[0]) * (w.size * w.size) as u64,
+        Op::Reshape => 0,
         _ => elements(g, id),
     }
 }
@@ -178,6 +206,17 @@ fn local_factor(g: &Graph, u: NodeId, k: usize) -> (u64, u64) {
         Op::Loss(LossKind::Sse) | Op::SigmoidBinaryCrossEntropy => (1, 0),
         Op::Loss(LossKind::CrossEntropy | LossKind::Mse) | Op::SoftmaxCrossEntropy => (1, 1),
         Op::Loss(LossKind::BinaryCrossEntropy) => (1, 2),
+        // An input element meets k·r·s/stride² kernel taps, a kernel
+        // element one input element per output position.
+        Op::Conv2d(w) if k == 0 => {
+            let shape = &g.node(n.args[1]).ty.shape;
+            let (kernels, r, s) = (shape[0], shape[2], shape[3]);
+            let per_axis = |side: usize| side.div_ceil(w.stride) as u64;
+            (kernels as u64 * per_axis(r) * per_axis(s), 1)
+        }
+        Op::Conv2d(_) => (n.ty.shape[1..].iter().product::<usize>() as u64, 1),
+        Op::MaxPool(w) => (overlap(w.size, w.stride), 0),
+        Op::AvgPool(w) => (overlap(w.size, w.stride), 1),
         _ => (1, 0),
     }
 }

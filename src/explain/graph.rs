@@ -41,6 +41,10 @@ pub fn dot(net: &Net, g: &Graph) -> String {
     let _ = writeln!(out, "  rankdir=TB;");
     let _ = writeln!(out, "  node [fontname=\"Helvetica\", fontsize=11];");
     let _ = writeln!(out, "  edge [fontname=\"Helvetica\", fontsize=9];");
+    let clusters = clusters(net, g, &names);
+    // Each node's line goes to its block call's cluster; arrows after all.
+    let mut lines: Vec<Vec<String>> = vec![Vec::new(); clusters.paths.len()];
+    let mut edges = String::new();
     // Forward values.
     for id in g
         .ids()
@@ -58,14 +62,13 @@ pub fn dot(net: &Net, g: &Graph) -> String {
             Op::Input(_) | Op::Target(_) => "lightgrey",
             _ => "white",
         };
-        let _ = writeln!(
-            out,
-            "  n{} [shape=box, style=filled, fillcolor={color}, label=\"{}\"];",
+        lines[clusters.of[id.index()]].push(format!(
+            "n{} [shape=box, style=filled, fillcolor={color}, label=\"{}\"];",
             id.0,
             escape(&text)
-        );
+        ));
         for a in &n.args {
-            let _ = writeln!(out, "  n{} -> n{};", a.0, id.0);
+            let _ = writeln!(edges, "  n{} -> n{};", a.0, id.0);
         }
     }
     // Derivatives, with the chain rule's local factors on the arrows.
@@ -106,17 +109,16 @@ pub fn dot(net: &Net, g: &Graph) -> String {
         } else {
             format!("∂ℓ/∂{}", names[v.index()])
         };
-        let _ = writeln!(
-            out,
-            "  d{} [shape=ellipse, style=\"{style}\", fillcolor=lightblue, label=\"{}\"];",
+        lines[clusters.of[v.index()]].push(format!(
+            "d{} [shape=ellipse, style=\"{style}\", fillcolor=lightblue, label=\"{}\"];",
             v.0,
             escape(&text)
-        );
+        ));
         for u in from_users {
             let k = g.node(u).args.iter().position(|a| *a == v).unwrap_or(0);
             let local = local_derivative(g, &names, u, k);
             let _ = writeln!(
-                out,
+                edges,
                 "  d{} -> d{} [style=dashed, label=\"{}\"];",
                 u.0,
                 v.0,
@@ -124,8 +126,95 @@ pub fn dot(net: &Net, g: &Graph) -> String {
             );
         }
     }
+    clusters.write(&lines, &mut out);
+    out.push_str(&edges);
     out.push_str("}\n");
     out
+}
+
+/// The block calls of a network as nested clusters: every call a path of
+/// the calls that led to it (the network itself is the empty path, index 0),
+/// sorted so that a call's cluster directly follows its caller's.
+struct Clusters {
+    /// (the path of binding names, the label of the innermost call).
+    paths: Vec<(Vec<String>, String)>,
+    /// The cluster of each node.
+    of: Vec<usize>,
+}
+
+fn clusters(net: &Net, g: &Graph, names: &[String]) -> Clusters {
+    let mut paths: Vec<(Vec<String>, String)> = vec![(Vec::new(), String::new())];
+    for b in &net.bindings {
+        for depth in 1..=b.calls.len() {
+            let path: Vec<String> = b.calls[..depth].iter().map(|c| c.binding.clone()).collect();
+            let call = &b.calls[depth - 1];
+            paths.push((path, format!("{} = {}(…)", call.binding, call.block)));
+        }
+    }
+    paths.sort();
+    paths.dedup_by(|a, b| a.0 == b.0);
+    let index = |path: &[String]| paths.iter().position(|p| p.0 == path).unwrap_or(0);
+    let mut of = vec![0; g.nodes.len()];
+    for b in net.bindings.iter().filter(|b| !b.calls.is_empty()) {
+        let path: Vec<String> = b.calls.iter().map(|c| c.binding.clone()).collect();
+        let cluster = index(&path);
+        for id in g.ids() {
+            if g.node(id).name.as_deref() == Some(b.name.as_str()) {
+                of[id.index()] = cluster;
+            }
+        }
+    }
+    // The rest of a binding's expression joins its user's cluster, and so
+    // do the parameters a call declared (named with its prefix).
+    for id in g.ids().rev() {
+        let n = g.node(id);
+        if !matches!(n.role, Role::Forward { .. }) || of[id.index()] == 0 {
+            continue;
+        }
+        let cluster = of[id.index()];
+        let prefix = format!("{}_", paths[cluster].0.last().map_or("", String::as_str));
+        for a in &n.args {
+            let arg = g.node(*a);
+            let joins = match arg.op {
+                Op::Param(_) => names[a.index()].starts_with(&prefix),
+                Op::Input(_) | Op::Target(_) => false,
+                _ => arg.name.is_none(),
+            };
+            if joins && of[a.index()] == 0 {
+                of[a.index()] = cluster;
+            }
+        }
+    }
+    Clusters { paths, of }
+}
+
+impl Clusters {
+    /// The lines of each cluster, inside nested `subgraph cluster_…`.
+    fn write(&self, lines: &[Vec<String>], out: &mut String) {
+        let mut open: Vec<&String> = Vec::new();
+        for (i, (path, label)) in self.paths.iter().enumerate() {
+            while open.len() > path.len() || !open.iter().zip(path).all(|(a, b)| *a == b) {
+                open.pop();
+                let _ = writeln!(out, "{}}}", "  ".repeat(open.len() + 1));
+            }
+            if let Some(last) = path.last() {
+                let indent = "  ".repeat(open.len() + 1);
+                let _ = writeln!(out, "{indent}subgraph cluster_{last} {{");
+                let _ = writeln!(
+                    out,
+                    "{indent}  label=\"{label}\"; style=rounded; color=grey50; fontname=\"Helvetica\";"
+                );
+                open.push(last);
+            }
+            let indent = "  ".repeat(open.len() + 1);
+            for line in &lines[i] {
+                let _ = writeln!(out, "{indent}{line}");
+            }
+        }
+        while open.pop().is_some() {
+            let _ = writeln!(out, "{}}}", "  ".repeat(open.len() + 1));
+        }
+    }
 }
 
 /// ∂u/∂(argument k) in words and symbols, for an arrow's label.
@@ -161,6 +250,11 @@ fn local_derivative(g: &Graph, names: &[String], u: NodeId, k: usize) -> String 
             format!("softmax({})·Σ{1} − {1}", name(n.args[0]), name(n.args[1]))
         }
         Op::SigmoidBinaryCrossEntropy => format!("σ({}) − {}", name(n.args[0]), name(n.args[1])),
+        Op::Conv2d(_) if k == 0 => format!("conv_transpose(·, {})", other(k)),
+        Op::Conv2d(_) => format!("{} ⋆ ·", other(k)),
+        Op::MaxPool(_) => "1 at the first max".into(),
+        Op::AvgPool(w) => format!("1/{}", w.size * w.size),
+        Op::Reshape => "reshape".into(),
         _ => String::new(),
     }
 }

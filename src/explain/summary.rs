@@ -54,16 +54,33 @@ pub fn summary(net: &Net, g: &Graph) -> String {
             }
         }
     }
+    let rows: Vec<NodeId> = g.ids().filter(|id| row[id.index()] == Some(*id)).collect();
+    // Columns as wide as their longest entry (a kernel's shape is long).
+    let name_width = rows.iter().map(|id| names[id.index()].chars().count());
+    let name_width = name_width.max().unwrap_or(0).max(18);
+    let shape_width = rows
+        .iter()
+        .map(|id| shape_text(&g.node(*id).ty.shape).len());
+    let shape_width = shape_width.max().unwrap_or(0).max(12);
+    let line = |name: &str, kind: &str, shape: &str, count: &str, fwd: &str, bwd: &str| {
+        format!(
+            "{name:<name_width$} {kind:<8} {shape:<shape_width$} {count:>10} {fwd:>14} {bwd:>14}"
+        )
+    };
     let mut out = String::new();
     let _ = writeln!(out, "Network {} ({})", net.name, net.dtype.rust_name());
-    let header = format!(
-        "{:<18} {:<8} {:<12} {:>10} {:>14} {:>14}",
-        "value", "kind", "shape", "params", "forward FLOPs", "backward FLOPs"
+    let header = line(
+        "value",
+        "kind",
+        "shape",
+        "params",
+        "forward FLOPs",
+        "backward FLOPs",
     );
     let rule = "─".repeat(header.chars().count());
     let _ = writeln!(out, "{rule}\n{header}\n{rule}");
     let (mut params, mut fwd, mut bwd) = (0usize, 0u64, 0u64);
-    for id in g.ids().filter(|id| row[id.index()] == Some(*id)) {
+    for &id in &rows {
         let n = g.node(id);
         let kind = match n.op {
             Op::Input(_) => "input",
@@ -88,20 +105,29 @@ pub fn summary(net: &Net, g: &Graph) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<18} {:<8} {:<12} {:>10} {:>14} {:>14}",
-            names[id.index()],
-            kind,
-            shape_text(&n.ty.shape),
-            count_text,
-            forward[id.index()],
-            backward[id.index()]
+            "{}",
+            line(
+                &names[id.index()],
+                kind,
+                &shape_text(&n.ty.shape),
+                &count_text,
+                &forward[id.index()].to_string(),
+                &backward[id.index()].to_string()
+            )
         );
     }
     let _ = writeln!(out, "{rule}");
     let _ = writeln!(
         out,
-        "{:<18} {:<8} {:<12} {:>10} {:>14} {:>14}",
-        "total", "", "", params, fwd, bwd
+        "{}",
+        line(
+            "total",
+            "",
+            "",
+            &params.to_string(),
+            &fwd.to_string(),
+            &bwd.to_string()
+        )
     );
     let _ = writeln!(out, "{rule}");
     let _ = writeln!(

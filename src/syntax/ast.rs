@@ -45,6 +45,9 @@ pub struct Block {
 pub struct BlockCall {
     /// The block called.
     pub block: String,
+    /// The binding the call is the value of, its prefix included (`b1`,
+    /// `b1_inner`).
+    pub binding: String,
     /// The call, in the network (or block) that made it.
     pub span: Span,
 }
