@@ -12,6 +12,7 @@ mod chains;
 pub mod cost;
 pub mod graph;
 mod summary;
+mod windows;
 
 use std::fmt::Write as _;
 
@@ -289,6 +290,13 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
             "{indent}{list} {verb}: no activation is computed twice."
         );
     }
+
+    out.push_str(&windows::convolutions(
+        g,
+        &labels.names,
+        &|id| labels.letters[id.index()].clone(),
+        md,
+    ));
 
     // 3. Update
     heading(&mut out, &format!("3. Update: {}", net.optimizer.text()));
