@@ -16,255 +16,46 @@
 //! loss and accuracy per epoch to `target/digits.png` and `target/digits.svg`,
 //! and prints a last line `held-out accuracy: 97.8%` for scripts.
 
-use std::error::Error;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
-use std::time::Instant;
 
-use denpa::data::{self, Minibatches, Standardizer};
-use indicatif::{ProgressBar, ProgressStyle};
-use plotters::coord::Shift;
-use plotters::prelude::*;
+use denpa::ndarray::{Array2, ArrayView2};
+
+#[path = "shared/digits.rs"]
+mod shared;
 
 denpa_macros::net!("examples/digits.nn");
 
-const USAGE: &str = "\
-usage: digits [--seed N] [--epochs N] [--batch-size N] [--out DIR]
-
-  --seed N        seeds the held-out split, the initial weights and the
-                  order of the minibatches (default 0)
-  --epochs N      passes over the training images (default 50)
-  --batch-size N  images per training step (default 32)
-  --out DIR       where the weights and plots go (default: target/)";
-
-/// What the command line asks for.
-struct Options {
-    seed: u64,
-    epochs: usize,
-    batch_size: usize,
-    out: PathBuf,
-}
-
-impl Options {
-    fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
-        let mut options = Options {
-            seed: 0,
-            epochs: 50,
-            batch_size: 32,
-            out: Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
-        };
-        while let Some(flag) = args.next() {
-            if flag == "-h" || flag == "--help" {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
-            match flag.as_str() {
-                "--seed" => options.seed = number(&flag, &value()?)?,
-                "--epochs" => options.epochs = number(&flag, &value()?)?,
-                "--batch-size" => options.batch_size = number(&flag, &value()?)?,
-                "--out" => options.out = PathBuf::from(value()?),
-                _ => return Err(format!("unknown argument `{flag}`")),
-            }
-        }
-        if options.batch_size == 0 {
-            return Err("--batch-size must be at least 1".into());
-        }
-        Ok(options)
+impl shared::Classifier for Digits {
+    const FILE: &'static str = "digits";
+    fn with_seed(seed: u64) -> Self {
+        Digits::with_seed(seed)
+    }
+    fn step(
+        &mut self,
+        x: ArrayView2<'_, f32>,
+        t: ArrayView2<'_, f32>,
+    ) -> Result<f32, denpa::Error> {
+        self.train_step(x, t)
+    }
+    fn predict(&self, x: ArrayView2<'_, f32>) -> Result<Array2<f32>, denpa::Error> {
+        self.forward(x)
+    }
+    fn save(&self, path: &Path) -> Result<(), denpa::Error> {
+        Digits::save(self, path)
+    }
+    fn load(path: &Path) -> Result<Self, denpa::Error> {
+        Digits::load(path)
     }
 }
 
-fn number<N: std::str::FromStr>(flag: &str, text: &str) -> Result<N, String> {
-    text.parse()
-        .map_err(|_| format!("{flag} needs a whole number, not `{text}`"))
-}
-
-/// The training loss (the mean over the epoch's batches, each measured
-/// before its update) and the held-out accuracy after each epoch.
-#[derive(Default)]
-struct History {
-    loss: Vec<f64>,
-    accuracy: Vec<f64>,
-}
-
 fn main() -> ExitCode {
-    match run() {
+    let options = shared::Options::parse("digits", 50);
+    match shared::run::<Digits>(&options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
-}
-
-fn run() -> Result<(), Box<dyn Error>> {
-    let options = Options::parse(std::env::args().skip(1)).unwrap_or_else(|message| {
-        eprintln!("error: {message}\n\n{USAGE}");
-        std::process::exit(2);
-    });
-
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/digits.csv.gz");
-    let (images, labels) = data::load_digits(&path)?;
-    let split = data::train_test_split(images.view(), &labels, 0.2, options.seed);
-    // Statistics of the training images only: nothing about the held-out
-    // images may leak into training.
-    let scaler = Standardizer::fit(split.train_x.view());
-    let train_x = scaler.transform(split.train_x.view());
-    let test_x = scaler.transform(split.test_x.view());
-    let train_t = data::one_hot::<f32>(&split.train_labels, data::DIGITS_CLASSES);
-    println!(
-        "digits: {} images of 8x8 pixels, {} for training, {} held out (seed {})",
-        labels.len(),
-        train_x.nrows(),
-        test_x.nrows(),
-        options.seed
-    );
-
-    let mut net = Digits::with_seed(options.seed);
-    let batches = Minibatches::new(
-        train_x.view(),
-        train_t.view(),
-        options.batch_size,
-        options.seed,
-    );
-    let bar = ProgressBar::new(options.epochs as u64).with_style(
-        ProgressStyle::with_template("[{bar:30}] epoch {pos}/{len}  {msg}")?.progress_chars("=> "),
-    );
-    let mut history = History::default();
-    let start = Instant::now();
-    for epoch in 0..options.epochs {
-        let mut total = 0.0;
-        for (x, t) in batches.epoch(epoch as u64) {
-            let loss = net.train_step(x.view(), t.view())?;
-            total += f64::from(loss) * x.nrows() as f64;
-        }
-        let loss = total / batches.samples() as f64;
-        let accuracy = data::accuracy(net.forward(test_x.view())?.view(), &split.test_labels);
-        bar.set_message(format!(
-            "loss {loss:.4}  held-out accuracy {:.1}%",
-            100.0 * accuracy
-        ));
-        bar.inc(1);
-        history.loss.push(loss);
-        history.accuracy.push(accuracy);
-    }
-    bar.finish();
-    let seconds = start.elapsed().as_secs_f64();
-    println!(
-        "trained {} epochs of {} batches of up to {} images in {seconds:.1} s",
-        options.epochs,
-        batches.len(),
-        options.batch_size
-    );
-
-    let y = net.forward(test_x.view())?;
-    let accuracy = data::accuracy(y.view(), &split.test_labels);
-    let confusion = data::confusion_matrix(y.view(), &split.test_labels);
-    println!("\nthe held-out images, by true and predicted digit:");
-    print!("{}", data::format_confusion_matrix(confusion.view(), &[]));
-    println!();
-
-    std::fs::create_dir_all(&options.out).map_err(|e| format!("{}: {e}", options.out.display()))?;
-    let weights = options.out.join("digits.safetensors");
-    net.save(&weights)?;
-    let reloaded = Digits::load(&weights)?;
-    if reloaded.forward(test_x.view())? != y {
-        return Err(format!("{} does not give back the same network", weights.display()).into());
-    }
-    println!(
-        "saved the weights to {} (and loaded them back)",
-        weights.display()
-    );
-
-    if history.loss.is_empty() {
-        println!("no epochs, no plot");
-    } else {
-        let png = options.out.join("digits.png");
-        let svg = options.out.join("digits.svg");
-        plot(
-            BitMapBackend::new(&png, (1000, 420)).into_drawing_area(),
-            &history,
-        )?;
-        plot(
-            SVGBackend::new(&svg, (1000, 420)).into_drawing_area(),
-            &history,
-        )?;
-        println!(
-            "plotted loss and accuracy per epoch to {} and {}",
-            png.display(),
-            svg.display()
-        );
-    }
-    println!("held-out accuracy: {:.1}%", 100.0 * accuracy);
-    Ok(())
-}
-
-/// Draws the training loss (left) and the held-out accuracy (right) per
-/// epoch.
-fn plot<DB: DrawingBackend>(
-    root: DrawingArea<DB, Shift>,
-    history: &History,
-) -> Result<(), Box<dyn Error>>
-where
-    DB::ErrorType: 'static,
-{
-    // plotters' `ab_glyph` feature renders text with a font it is given
-    // rather than the system's: the same plot on every machine.
-    plotters::style::register_font("sans-serif", FontStyle::Normal, ttf_noto_sans::REGULAR)
-        .map_err(|_| "the embedded font could not be read")?;
-    root.fill(&WHITE)?;
-    let (left, right) = root.split_horizontally(500);
-    let epochs = history.loss.len();
-    let x_range = 1.0..(epochs.max(2) as f64);
-    let max_loss = history.loss.iter().copied().fold(0.0, f64::max) * 1.05;
-
-    let mut chart = ChartBuilder::on(&left)
-        .caption("training loss", ("sans-serif", 22))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(52)
-        .build_cartesian_2d(x_range.clone(), 0.0..max_loss.max(1e-6))?;
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| format!("{v:.2}"))
-        .label_style(("sans-serif", 14))
-        .axis_desc_style(("sans-serif", 15))
-        .draw()?;
-    chart.draw_series(LineSeries::new(
-        history
-            .loss
-            .iter()
-            .enumerate()
-            .map(|(i, &l)| ((i + 1) as f64, l)),
-        BLUE.stroke_width(2),
-    ))?;
-
-    let min_accuracy = history.accuracy.iter().copied().fold(1.0, f64::min);
-    let low = (100.0 * min_accuracy - 2.0).clamp(0.0, 95.0).floor();
-    let mut chart = ChartBuilder::on(&right)
-        .caption("held-out accuracy (%)", ("sans-serif", 22))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(52)
-        .build_cartesian_2d(x_range, low..100.0)?;
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .label_style(("sans-serif", 14))
-        .axis_desc_style(("sans-serif", 15))
-        .draw()?;
-    chart.draw_series(LineSeries::new(
-        history
-            .accuracy
-            .iter()
-            .enumerate()
-            .map(|(i, &a)| ((i + 1) as f64, 100.0 * a)),
-        RED.stroke_width(2),
-    ))?;
-    root.present()?;
-    Ok(())
 }

@@ -204,11 +204,17 @@ impl<'a> Writer<'a> {
                 self.write(n.args[0], false)
             }
             Op::Reduce => {
-                let over_batch = self.g.node(n.args[0]).ty.batched && !n.ty.batched;
-                let sum = match (over_batch, nt) {
-                    (true, Notation::Unicode) => "Σ_b",
-                    (true, Notation::Latex) => r"\sum_b",
-                    (false, _) => s("Σ", r"\sum"),
+                let from = &self.g.node(n.args[0]).ty;
+                let over_batch = from.batched && !n.ty.batched;
+                // Per channel: over the positions of each channel's image.
+                let spatial = from.shape.len() > n.ty.shape.len() && !n.ty.shape.is_empty();
+                let sum = match (over_batch, spatial, nt) {
+                    (true, false, Notation::Unicode) => "Σ_b",
+                    (true, false, Notation::Latex) => r"\sum_b",
+                    (true, true, Notation::Unicode) => "Σ_b Σ_ij",
+                    (true, true, Notation::Latex) => r"\sum_b \sum_{i,j}",
+                    (false, true, _) => s("Σ_ij", r"\sum_{i,j}"),
+                    (false, false, _) => s("Σ", r"\sum"),
                 };
                 format!("{sum} {}", arg(0))
             }
