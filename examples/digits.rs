@@ -16,41 +16,18 @@
 //! loss and accuracy per epoch to `target/digits.png` and `target/digits.svg`,
 //! and prints a last line `held-out accuracy: 97.8%` for scripts.
 
-use std::path::Path;
 use std::process::ExitCode;
 
-use denpa::ndarray::{Array2, ArrayView2};
-
 #[path = "shared/digits.rs"]
+#[macro_use]
 mod shared;
 
 denpa_macros::net!("examples/digits.nn");
 
-impl shared::Classifier for Digits {
-    const FILE: &'static str = "digits";
-    fn with_seed(seed: u64) -> Self {
-        Digits::with_seed(seed)
-    }
-    fn step(
-        &mut self,
-        x: ArrayView2<'_, f32>,
-        t: ArrayView2<'_, f32>,
-    ) -> Result<f32, denpa::Error> {
-        self.train_step(x, t)
-    }
-    fn predict(&self, x: ArrayView2<'_, f32>) -> Result<Array2<f32>, denpa::Error> {
-        self.forward(x)
-    }
-    fn save(&self, path: &Path) -> Result<(), denpa::Error> {
-        Digits::save(self, path)
-    }
-    fn load(path: &Path) -> Result<Self, denpa::Error> {
-        Digits::load(path)
-    }
-}
+classifier!(Digits, "digits", per_pixel: true, epochs: 50, batch_size: 32, |x| x);
 
 fn main() -> ExitCode {
-    let options = shared::Options::parse("digits", 50);
+    let options = shared::Options::parse::<Digits>();
     match shared::run::<Digits>(&options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use denpa::data::{self, Minibatches, Standardizer};
-use denpa::ndarray::{Array2, ArrayView2};
+use denpa::ndarray::{Array2, ArrayView2, ArrayView4};
 use indicatif::{ProgressBar, ProgressStyle};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -18,6 +18,14 @@ use plotters::prelude::*;
 pub trait Classifier: Sized {
     /// The file name of its outputs: `digits` gives `digits.safetensors`.
     const FILE: &'static str;
+    /// Whether each pixel is standardized on its own (the features of a
+    /// perceptron) rather than all pixels alike (an image, whose
+    /// neighbouring pixels a convolution compares).
+    const PER_PIXEL: bool;
+    /// The default number of passes over the training images.
+    const EPOCHS: usize;
+    /// The default images per training step.
+    const BATCH_SIZE: usize;
     /// The network with the weights of a seed.
     fn with_seed(seed: u64) -> Self;
     /// One training step on a batch; the loss before it.
@@ -31,20 +39,47 @@ pub trait Classifier: Sized {
     fn load(path: &Path) -> Result<Self, denpa::Error>;
 }
 
+/// Rows of 64 pixels as a batch of one-channel 8×8 images `[B, 1, 8, 8]`:
+/// the same memory, row-major as the CSV stores each image.
+#[allow(dead_code)] // the convolutional network's input; the perceptron reads rows
+pub fn images(x: ArrayView2<'_, f32>) -> ArrayView4<'_, f32> {
+    let rows = x.nrows();
+    x.into_shape_with_order((rows, 1, 8, 8))
+        .expect("64 pixels a row, in standard layout")
+}
+
 /// What the command line asks for.
 pub struct Options {
-    seed: u64,
-    epochs: usize,
-    batch_size: usize,
-    out: PathBuf,
+    /// Seeds the split, the initial weights and the minibatches' order.
+    pub seed: u64,
+    /// Passes over the training images.
+    pub epochs: usize,
+    /// Images per training step.
+    pub batch_size: usize,
+    /// Where the weights and plots go.
+    pub out: PathBuf,
+    /// The digits file.
+    pub data: PathBuf,
 }
 
 impl Options {
-    /// Reads `--seed`, `--epochs`, `--batch-size` and `--out`; `name` and the
-    /// default epochs go into the usage text.
-    pub fn parse(name: &str, epochs: usize) -> Options {
-        let usage = usage(name, epochs);
-        Options::from_args(std::env::args().skip(1), epochs, &usage).unwrap_or_else(|message| {
+    /// The defaults of `N` with a seed: what the example runs without flags.
+    pub fn defaults<N: Classifier>(seed: u64) -> Options {
+        Options {
+            seed,
+            epochs: N::EPOCHS,
+            batch_size: N::BATCH_SIZE,
+            out: Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
+            data: Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/digits.csv.gz"),
+        }
+    }
+
+    /// Reads `--seed`, `--epochs`, `--batch-size` and `--out`; the name and
+    /// the defaults of `N` go into the usage text.
+    pub fn parse<N: Classifier>() -> Options {
+        let usage = usage(N::FILE, N::EPOCHS, N::BATCH_SIZE);
+        let args = std::env::args().skip(1);
+        Options::from_args(args, Options::defaults::<N>(0), &usage).unwrap_or_else(|message| {
             eprintln!("error: {message}\n\n{usage}");
             std::process::exit(2);
         })
@@ -52,15 +87,9 @@ impl Options {
 
     fn from_args(
         mut args: impl Iterator<Item = String>,
-        epochs: usize,
+        mut options: Options,
         usage: &str,
     ) -> Result<Options, String> {
-        let mut options = Options {
-            seed: 0,
-            epochs,
-            batch_size: 32,
-            out: Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
-        };
         while let Some(flag) = args.next() {
             if flag == "-h" || flag == "--help" {
                 println!("{usage}");
@@ -82,7 +111,7 @@ impl Options {
     }
 }
 
-fn usage(name: &str, epochs: usize) -> String {
+fn usage(name: &str, epochs: usize, batch_size: usize) -> String {
     format!(
         "\
 usage: {name} [--seed N] [--epochs N] [--batch-size N] [--out DIR]
@@ -90,7 +119,7 @@ usage: {name} [--seed N] [--epochs N] [--batch-size N] [--out DIR]
   --seed N        seeds the held-out split, the initial weights and the
                   order of the minibatches (default 0)
   --epochs N      passes over the training images (default {epochs})
-  --batch-size N  images per training step (default 32)
+  --batch-size N  images per training step (default {batch_size})
   --out DIR       where the weights and plots go (default: target/)"
     )
 }
@@ -108,42 +137,63 @@ struct History {
     accuracy: Vec<f64>,
 }
 
-/// Loads the digits, holds out 20% (chosen by the seed), standardizes the
-/// pixels with the training images' statistics, trains `N` on shuffled
-/// minibatches with a progress bar, prints the confusion matrix, saves and
-/// reloads the weights, plots the history, and ends with the line
-/// `held-out accuracy: 98.6%` for scripts.
-pub fn run<N: Classifier>(options: &Options) -> Result<(), Box<dyn Error>> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/digits.csv.gz");
-    let (images, labels) = data::load_digits(&path)?;
+/// The digits, 20% held out (chosen by the seed), the pixels standardized
+/// with the training images' statistics.
+pub struct Digits {
+    /// The training images, one row of 64 pixels each.
+    pub train_x: Array2<f32>,
+    /// Their digits, one-hot.
+    pub train_t: Array2<f32>,
+    /// The held-out images.
+    pub test_x: Array2<f32>,
+    /// Their digits.
+    pub test_labels: Vec<usize>,
+    /// How many images the file holds.
+    pub images: usize,
+}
+
+/// Loads and prepares the digits of `options.data` as `N` reads them.
+pub fn load<N: Classifier>(options: &Options) -> Result<Digits, Box<dyn Error>> {
+    let (images, labels) = data::load_digits(&options.data)?;
     let split = data::train_test_split(images.view(), &labels, 0.2, options.seed);
     // Statistics of the training images only: nothing about the held-out
     // images may leak into training.
-    let scaler = Standardizer::fit(split.train_x.view());
-    let train_x = scaler.transform(split.train_x.view());
-    let test_x = scaler.transform(split.test_x.view());
-    let train_t = data::one_hot::<f32>(&split.train_labels, data::DIGITS_CLASSES);
-    println!(
-        "{}: {} images of 8x8 pixels, {} for training, {} held out (seed {})",
-        N::FILE,
-        labels.len(),
-        train_x.nrows(),
-        test_x.nrows(),
-        options.seed
-    );
+    let (train_x, test_x) = if N::PER_PIXEL {
+        let scaler = Standardizer::fit(split.train_x.view());
+        (
+            scaler.transform(split.train_x.view()),
+            scaler.transform(split.test_x.view()),
+        )
+    } else {
+        let mean = split.train_x.mean().unwrap_or(0.0);
+        let std = split.train_x.std(0.0).max(f32::EPSILON);
+        let scale = |x: &Array2<f32>| x.mapv(|v| (v - mean) / std);
+        (scale(&split.train_x), scale(&split.test_x))
+    };
+    Ok(Digits {
+        train_t: data::one_hot::<f32>(&split.train_labels, data::DIGITS_CLASSES),
+        train_x,
+        test_x,
+        test_labels: split.test_labels,
+        images: labels.len(),
+    })
+}
 
+/// Trains `N` from the seed's weights on shuffled minibatches, calling
+/// `each_epoch` with the epoch's training loss (the mean over its batches,
+/// each measured before its update) and the held-out accuracy after it.
+pub fn train<N: Classifier>(
+    options: &Options,
+    digits: &Digits,
+    mut each_epoch: impl FnMut(f64, f64),
+) -> Result<N, Box<dyn Error>> {
     let mut net = N::with_seed(options.seed);
     let batches = Minibatches::new(
-        train_x.view(),
-        train_t.view(),
+        digits.train_x.view(),
+        digits.train_t.view(),
         options.batch_size,
         options.seed,
     );
-    let bar = ProgressBar::new(options.epochs as u64).with_style(
-        ProgressStyle::with_template("[{bar:30}] epoch {pos}/{len}  {msg}")?.progress_chars("=> "),
-    );
-    let mut history = History::default();
-    let start = Instant::now();
     for epoch in 0..options.epochs {
         let mut total = 0.0;
         for (x, t) in batches.epoch(epoch as u64) {
@@ -151,7 +201,35 @@ pub fn run<N: Classifier>(options: &Options) -> Result<(), Box<dyn Error>> {
             total += f64::from(loss) * x.nrows() as f64;
         }
         let loss = total / batches.samples() as f64;
-        let accuracy = data::accuracy(net.predict(test_x.view())?.view(), &split.test_labels);
+        let accuracy = data::accuracy(
+            net.predict(digits.test_x.view())?.view(),
+            &digits.test_labels,
+        );
+        each_epoch(loss, accuracy);
+    }
+    Ok(net)
+}
+
+/// The example: [`load`], [`train`] with a progress bar, the confusion
+/// matrix of the held-out images, the weights saved and loaded back, the
+/// plot of the history, and a last line `held-out accuracy: 98.6%` for
+/// scripts.
+pub fn run<N: Classifier>(options: &Options) -> Result<(), Box<dyn Error>> {
+    let digits = load::<N>(options)?;
+    println!(
+        "{}: {} images of 8x8 pixels, {} for training, {} held out (seed {})",
+        N::FILE,
+        digits.images,
+        digits.train_x.nrows(),
+        digits.test_x.nrows(),
+        options.seed
+    );
+    let bar = ProgressBar::new(options.epochs as u64).with_style(
+        ProgressStyle::with_template("[{bar:30}] epoch {pos}/{len}  {msg}")?.progress_chars("=> "),
+    );
+    let mut history = History::default();
+    let start = Instant::now();
+    let net = train::<N>(options, &digits, |loss, accuracy| {
         bar.set_message(format!(
             "loss {loss:.4}  held-out accuracy {:.1}%",
             100.0 * accuracy
@@ -159,19 +237,19 @@ pub fn run<N: Classifier>(options: &Options) -> Result<(), Box<dyn Error>> {
         bar.inc(1);
         history.loss.push(loss);
         history.accuracy.push(accuracy);
-    }
+    })?;
     bar.finish();
     let seconds = start.elapsed().as_secs_f64();
     println!(
         "trained {} epochs of {} batches of up to {} images in {seconds:.1} s",
         options.epochs,
-        batches.len(),
+        digits.train_x.nrows().div_ceil(options.batch_size),
         options.batch_size
     );
-
+    let (test_x, test_labels) = (&digits.test_x, &digits.test_labels);
     let y = net.predict(test_x.view())?;
-    let accuracy = data::accuracy(y.view(), &split.test_labels);
-    let confusion = data::confusion_matrix(y.view(), &split.test_labels);
+    let accuracy = data::accuracy(y.view(), test_labels);
+    let confusion = data::confusion_matrix(y.view(), test_labels);
     println!("\nthe held-out images, by true and predicted digit:");
     print!("{}", data::format_confusion_matrix(confusion.view(), &[]));
     println!();
@@ -279,4 +357,41 @@ where
     ))?;
     root.present()?;
     Ok(())
+}
+
+/// Implements [`Classifier`] for a generated network:
+/// `classifier!(Digits, "digits", per_pixel: true, epochs: 50, batch_size: 32, |x| x)`,
+/// the closure turning rows of 64 pixels into the network's input.
+#[macro_export]
+macro_rules! classifier {
+    ($net:ident, $file:literal, per_pixel: $per_pixel:literal, epochs: $epochs:literal, batch_size: $batch:literal, $input:expr) => {
+        impl $crate::shared::Classifier for $net {
+            const FILE: &'static str = $file;
+            const PER_PIXEL: bool = $per_pixel;
+            const EPOCHS: usize = $epochs;
+            const BATCH_SIZE: usize = $batch;
+            fn with_seed(seed: u64) -> Self {
+                $net::with_seed(seed)
+            }
+            fn step(
+                &mut self,
+                x: ::denpa::ndarray::ArrayView2<'_, f32>,
+                t: ::denpa::ndarray::ArrayView2<'_, f32>,
+            ) -> Result<f32, ::denpa::Error> {
+                self.train_step($input(x), t)
+            }
+            fn predict(
+                &self,
+                x: ::denpa::ndarray::ArrayView2<'_, f32>,
+            ) -> Result<::denpa::ndarray::Array2<f32>, ::denpa::Error> {
+                self.forward($input(x))
+            }
+            fn save(&self, path: &::std::path::Path) -> Result<(), ::denpa::Error> {
+                $net::save(self, path)
+            }
+            fn load(path: &::std::path::Path) -> Result<Self, ::denpa::Error> {
+                $net::load(path)
+            }
+        }
+    };
 }

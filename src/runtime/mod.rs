@@ -5,6 +5,7 @@
 //! like the derivation; they are public because generated code lives in the
 //! user's crate.
 
+mod conv;
 mod gemm;
 mod gradcheck;
 pub mod init;
@@ -18,6 +19,7 @@ use ndarray::{
     Dimension, NdFloat, Zip,
 };
 
+pub use conv::*;
 pub use gemm::{gemm, gemm_with, gemv, matmul, SMALL_PRODUCT};
 pub use gradcheck::{gradcheck, Comparison, GradcheckReport};
 pub use init::{Rng, DEFAULT_SEED};

@@ -1,0 +1,9 @@
+//! The accuracy of the digits examples, measured over several seeds by
+//! `tests/`. A crate of its own so that its profile can optimize it (the
+//! workspace's `Cargo.toml`): training a convolutional network five times is
+//! seconds optimized and many minutes in a debug build. The networks and the
+//! training program are the examples' own files, included from `examples/`.
+
+#[path = "../../shared/digits.rs"]
+#[macro_use]
+pub mod shared;

@@ -1,0 +1,704 @@
+//! Convolution and pooling over batches of images, for generated code.
+//!
+//! Layouts are PyTorch's: images `[B, c, h, w]`, kernels `[k, c, r, s]`,
+//! and a convolution is a cross-correlation with zero padding `p` on each
+//! side and a `stride` ≥ 1, so that its output is `[B, k, oh, ow]` with
+//! `oh = (h + 2p − r)/stride + 1` and `ow = (w + 2p − s)/stride + 1`.
+//!
+//! The three convolution kernels are one GEMM each over the whole batch:
+//! - forward: im2col of x (`columns[c·r·s, B·oh·ow]`), then
+//!   `W[k, c·r·s] · columns` and a scatter into `[B, k, oh, ow]`;
+//! - input gradient: `Wᵀ · δ[k, B·oh·ow]` into the columns, then col2im;
+//! - kernel gradient: im2col of x, then `δ[k, B·oh·ow] · columnsᵀ`.
+//!
+//! The buffers live in a [`ConvScratch`] the caller keeps, so that once a
+//! kernel has seen its shapes it allocates nothing. Inputs and outputs may be
+//! views in any memory layout: a standard-layout one is read or written in
+//! place, any other is copied through the scratch space.
+
+use std::ops::Range;
+
+use ndarray::{
+    Array4, ArrayView, ArrayView2, ArrayView4, ArrayViewMut, ArrayViewMut1, ArrayViewMut2,
+    ArrayViewMut4, Axis, Dimension, NdFloat, Zip,
+};
+
+use super::gemm::gemm_with;
+use super::packed::Packing;
+
+/// Reusable buffers of the convolution kernels: the im2col matrix, a second
+/// matrix (δ rearranged to `[k, B·oh·ow]`, or a product before it is
+/// scattered), and the GEMM's packing space. Each grows on first use and is
+/// reused: after one call with the same shapes, no kernel allocates.
+#[derive(Clone)]
+pub struct ConvScratch<T> {
+    /// The im2col matrix `[c·r·s, B·oh·ow]`.
+    columns: Vec<T>,
+    /// δ as `[k, B·oh·ow]`, a product before scattering, or a copy of an
+    /// input in another layout.
+    gathered: Vec<T>,
+    /// The packing space of [`gemm_with`].
+    packing: Packing<T>,
+}
+
+impl<T> Default for ConvScratch<T> {
+    fn default() -> Self {
+        ConvScratch {
+            columns: Vec::new(),
+            gathered: Vec::new(),
+            packing: Packing::default(),
+        }
+    }
+}
+
+/// Its sizes, not its contents (scratch, overwritten by every call).
+impl<T> std::fmt::Debug for ConvScratch<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConvScratch")
+            .field("columns", &self.columns.len())
+            .field("gathered", &self.gathered.len())
+            .field("packing", &self.packing)
+            .finish()
+    }
+}
+
+impl<T> ConvScratch<T> {
+    /// The three buffers, to borrow apart.
+    fn parts(&mut self) -> (&mut Vec<T>, &mut Vec<T>, &mut Packing<T>) {
+        (&mut self.columns, &mut self.gathered, &mut self.packing)
+    }
+}
+
+/// The shapes of one convolution: images `[batch, channels, h, w]`,
+/// `kernels` of `r×s`, outputs `oh×ow`.
+#[derive(Debug, Clone, Copy)]
+struct Geometry {
+    batch: usize,
+    channels: usize,
+    h: usize,
+    w: usize,
+    kernels: usize,
+    r: usize,
+    s: usize,
+    stride: usize,
+    padding: usize,
+    oh: usize,
+    ow: usize,
+}
+
+/// One side of a convolution's output, `(len + 2p − kernel)/stride + 1`;
+/// panics unless the stride is positive and the kernel fits the padded side.
+fn conv_side(len: usize, kernel: usize, stride: usize, padding: usize) -> usize {
+    assert!(stride >= 1, "a convolution's stride is at least 1");
+    assert!(
+        kernel <= len + 2 * padding,
+        "a kernel of {kernel} does not fit a side of {len} padded by {padding}"
+    );
+    (len + 2 * padding - kernel) / stride + 1
+}
+
+impl Geometry {
+    /// The geometry of images `[B, c, h, w]` under kernels `[k, c, r, s]`
+    /// with outputs `[B, k, oh, ow]`; panics unless the three agree.
+    fn new(
+        (batch, channels, h, w): (usize, usize, usize, usize),
+        (kernels, kc, r, s): (usize, usize, usize, usize),
+        output: (usize, usize, usize, usize),
+        (stride, padding): (usize, usize),
+    ) -> Self {
+        let oh = conv_side(h, r, stride, padding);
+        let ow = conv_side(w, s, stride, padding);
+        assert_eq!(kc, channels, "the kernels' channels and the images'");
+        assert_eq!(output, (batch, kernels, oh, ow), "the output's shape");
+        Geometry {
+            batch,
+            channels,
+            h,
+            w,
+            kernels,
+            r,
+            s,
+            stride,
+            padding,
+            oh,
+            ow,
+        }
+    }
+
+    /// Whether the product is empty (its result all zeros).
+    fn is_empty(&self) -> bool {
+        self.rows() == 0 || self.cols() == 0 || self.kernels == 0
+    }
+
+    /// Rows of the im2col matrix: c·r·s.
+    fn rows(&self) -> usize {
+        self.channels * self.r * self.s
+    }
+
+    /// Columns of the im2col matrix: B·oh·ow.
+    fn cols(&self) -> usize {
+        self.batch * self.oh * self.ow
+    }
+
+    /// The outputs `lo..hi` along one side whose input `i·stride + offset`
+    /// lies inside `0..len` (the rest read the zero padding).
+    fn inside(&self, offset: usize, len: usize, outputs: usize) -> (usize, usize) {
+        let (stride, offset) = (self.stride, offset as isize - self.padding as isize);
+        let lo = ((-offset).max(0) as usize).div_ceil(stride);
+        let end = (len as isize - offset).max(0) as usize; // i·stride < end
+        let hi = end.div_ceil(stride).min(outputs);
+        (lo.min(hi), hi)
+    }
+}
+
+/// `buf[..len]`, grown (with zeros) if it is shorter.
+fn grow<T: NdFloat>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
+    if buf.len() < len {
+        buf.resize(len, T::zero());
+    }
+    &mut buf[..len]
+}
+
+/// a's elements in standard (row-major) order: a's own memory, or a copy in
+/// `buf` (of [`copy_len`]) when a is in another layout.
+fn standard<'a, T: NdFloat>(a: &'a ArrayView4<'_, T>, buf: &'a mut [T]) -> &'a [T] {
+    match a.to_slice() {
+        Some(data) => data,
+        None => {
+            reshape_into(a.view(), ArrayViewMut1::from(&mut *buf));
+            buf
+        }
+    }
+}
+
+/// The buffer [`standard`] needs for a: none in standard layout.
+fn copy_len<T: NdFloat>(a: &ArrayView4<'_, T>) -> usize {
+    if a.is_standard_layout() {
+        0
+    } else {
+        a.len()
+    }
+}
+
+/// `buf[k, b·oh·ow + i·ow + j] ← δ[b, k, i, j]`: δ as the matrix
+/// `[k, B·oh·ow]`.
+fn gather<'a, T: NdFloat>(delta: ArrayView4<'_, T>, buf: &'a mut [T]) -> ArrayView2<'a, T> {
+    let (b, k, oh, ow) = delta.dim();
+    let mut matrix = ArrayViewMut4::from_shape((k, b, oh, ow), &mut *buf).expect("k·B·oh·ow");
+    matrix.assign(&delta.permuted_axes([1, 0, 2, 3]));
+    ArrayView2::from_shape((k, b * oh * ow), buf).expect("k × B·oh·ow")
+}
+
+/// Walks the im2col matrix `[c·r·s, B·oh·ow]` in runs along its rows, each
+/// row `(c·r + u)·s + v` holding `x[b, c, i·stride + u − p, j·stride + v − p]`
+/// at column `b·oh·ow + i·ow + j`: `run(columns, Some(at))` for a run that
+/// reads the image (in standard layout) from `at` on, every `stride`-th
+/// element, and `run(columns, None)` for one in the padding. The runs cover
+/// the matrix once, in order; no element is tested for the padding.
+#[inline(always)]
+fn unfold(g: &Geometry, mut run: impl FnMut(Range<usize>, Option<usize>)) {
+    let (plane, out_plane, n, ow) = (g.h * g.w, g.oh * g.ow, g.cols(), g.ow);
+    let mut row = 0;
+    for c in 0..g.channels {
+        for u in 0..g.r {
+            let (i0, i1) = g.inside(u, g.h, g.oh);
+            for v in 0..g.s {
+                let (j0, j1) = g.inside(v, g.w, g.ow);
+                for b in 0..g.batch {
+                    let (start, image) = (row * n + b * out_plane, (b * g.channels + c) * plane);
+                    run(start..start + i0 * ow, None);
+                    for i in i0..i1 {
+                        let (y, x0) = (i * g.stride + u - g.padding, j0 * g.stride + v - g.padding);
+                        let at = start + i * ow;
+                        run(at..at + j0, None);
+                        run(at + j0..at + j1, Some(image + y * g.w + x0));
+                        run(at + j1..at + ow, None);
+                    }
+                    run(start + i1 * ow..start + out_plane, None);
+                }
+                row += 1;
+            }
+        }
+    }
+}
+
+/// The im2col matrix of x (in standard layout) into `columns` (see
+/// [`unfold`]): runs of zeros and copies of image rows.
+fn im2col<T: NdFloat>(x: &[T], g: &Geometry, columns: &mut [T]) {
+    unfold(g, |cols, at| {
+        let dst = &mut columns[cols];
+        match at {
+            None => dst.fill(T::zero()),
+            Some(at) if g.stride == 1 => dst.copy_from_slice(&x[at..at + dst.len()]),
+            Some(at) => {
+                let src = x[at..].iter().step_by(g.stride);
+                dst.iter_mut().zip(src).for_each(|(d, &s)| *d = s);
+            }
+        }
+    });
+}
+
+/// The adjoint of [`im2col`]: each entry of `columns` that is not padding
+/// added to the element of `out` (in standard layout) it was read from.
+fn col2im<T: NdFloat>(columns: &[T], g: &Geometry, out: &mut [T]) {
+    unfold(g, |cols, at| {
+        let src = &columns[cols];
+        match at {
+            None => {}
+            Some(at) if g.stride == 1 => {
+                let dst = &mut out[at..at + src.len()];
+                dst.iter_mut().zip(src).for_each(|(d, &s)| *d += s);
+            }
+            Some(at) => {
+                let dst = out[at..].iter_mut().step_by(g.stride);
+                dst.zip(src).for_each(|(d, &s)| *d += s);
+            }
+        }
+    });
+}
+
+/// The 2-d convolution (PyTorch's `Conv2d`, a cross-correlation) of images
+/// x `[B, c, h, w]` with kernels W `[k, c, r, s]`, zero padding `p` on each
+/// side, into `out` `[B, k, oh, ow]`:
+///
+/// `out[b, k, i, j] = Σ_c Σ_u Σ_v W[k, c, u, v] · x[b, c, i·stride + u − p, j·stride + v − p]`
+///
+/// by one im2col of the batch, one GEMM and a scatter; allocating nothing
+/// once `scratch` has seen these shapes.
+pub fn conv2d_into<T: NdFloat>(
+    x: ArrayView4<'_, T>,
+    w: ArrayView4<'_, T>,
+    stride: usize,
+    padding: usize,
+    scratch: &mut ConvScratch<T>,
+    mut out: ArrayViewMut4<'_, T>,
+) {
+    let g = Geometry::new(x.dim(), w.dim(), out.dim(), (stride, padding));
+    let (k, rows, n) = (g.kernels, g.rows(), g.cols());
+    if g.is_empty() {
+        out.fill(T::zero());
+        return;
+    }
+    let (columns, gathered, packing) = scratch.parts();
+    let columns = grow(columns, rows * n);
+    im2col(standard(&x, grow(gathered, copy_len(&x))), &g, columns);
+    let columns = ArrayView2::from_shape((rows, n), &*columns).expect("c·r·s × B·oh·ow");
+    let (product, w_copy) = grow(gathered, k * n + copy_len(&w)).split_at_mut(k * n);
+    let w = ArrayView2::from_shape((k, rows), standard(&w, w_copy)).expect("k × c·r·s");
+    let c = ArrayViewMut2::from_shape((k, n), &mut *product).expect("k × B·oh·ow");
+    gemm_with(packing, T::one(), w, columns, T::zero(), c);
+    // out[b, k, i, j] ← product[k, b·oh·ow + i·ow + j]
+    let product = ArrayView4::from_shape((k, g.batch, g.oh, g.ow), &*product).expect("k·B·oh·ow");
+    out.assign(&product.permuted_axes([1, 0, 2, 3]));
+}
+
+/// [`conv2d_into`] into a new array `[B, k, oh, ow]`, with scratch space of
+/// its own.
+pub fn conv2d<T: NdFloat>(
+    x: ArrayView4<'_, T>,
+    w: ArrayView4<'_, T>,
+    stride: usize,
+    padding: usize,
+) -> Array4<T> {
+    let ((b, _, h, w_), (k, _, r, s)) = (x.dim(), w.dim());
+    let oh = conv_side(h, r, stride, padding);
+    let ow = conv_side(w_, s, stride, padding);
+    let mut out = Array4::zeros((b, k, oh, ow));
+    let scratch = &mut ConvScratch::default();
+    conv2d_into(x, w, stride, padding, scratch, out.view_mut());
+    out
+}
+
+/// The gradient of a convolution with respect to its input (a transposed
+/// convolution): from δ `[B, k, oh, ow]` and W `[k, c, r, s]` into `out`
+/// `[B, c, h, w]` (overwritten),
+///
+/// `out[b, c, y, x] = Σ_k Σ_u Σ_v Σ_{i, j : i·stride + u − p = y, j·stride + v − p = x} W[k, c, u, v] · δ[b, k, i, j]`
+///
+/// by one GEMM `Wᵀ[c·r·s, k] · δ[k, B·oh·ow]` into the columns and col2im;
+/// allocating nothing once `scratch` has seen these shapes.
+pub fn conv2d_input_grad_into<T: NdFloat>(
+    delta: ArrayView4<'_, T>,
+    w: ArrayView4<'_, T>,
+    stride: usize,
+    padding: usize,
+    scratch: &mut ConvScratch<T>,
+    mut out: ArrayViewMut4<'_, T>,
+) {
+    let g = Geometry::new(out.dim(), w.dim(), delta.dim(), (stride, padding));
+    let (k, rows, n) = (g.kernels, g.rows(), g.cols());
+    if g.is_empty() {
+        out.fill(T::zero());
+        return;
+    }
+    let (columns, gathered, packing) = scratch.parts();
+    let (delta_buf, w_copy) = grow(gathered, k * n + copy_len(&w)).split_at_mut(k * n);
+    let delta = gather(delta, delta_buf);
+    let w = ArrayView2::from_shape((k, rows), standard(&w, w_copy)).expect("k × c·r·s");
+    let columns = grow(columns, rows * n);
+    let c = ArrayViewMut2::from_shape((rows, n), &mut *columns).expect("c·r·s × B·oh·ow");
+    gemm_with(packing, T::one(), w.t(), delta, T::zero(), c);
+    match out.as_slice_mut() {
+        Some(out) => {
+            out.fill(T::zero());
+            col2im(columns, &g, out);
+        }
+        None => {
+            let image = grow(gathered, out.len());
+            image.fill(T::zero());
+            col2im(columns, &g, image);
+            reshape_into(ArrayView::from(&*image), out);
+        }
+    }
+}
+
+/// [`conv2d_input_grad_into`] into a new array `[B, c, h, w]` for images of
+/// `h×w`, with scratch space of its own.
+pub fn conv2d_input_grad<T: NdFloat>(
+    delta: ArrayView4<'_, T>,
+    w: ArrayView4<'_, T>,
+    stride: usize,
+    padding: usize,
+    (h, w_): (usize, usize),
+) -> Array4<T> {
+    let mut out = Array4::zeros((delta.dim().0, w.dim().1, h, w_));
+    let scratch = &mut ConvScratch::default();
+    conv2d_input_grad_into(delta, w, stride, padding, scratch, out.view_mut());
+    out
+}
+
+/// The gradient of a convolution with respect to its kernels, summed over
+/// the batch: from images x `[B, c, h, w]` and δ `[B, k, oh, ow]` into `out`
+/// `[k, c, r, s]` (overwritten),
+///
+/// `out[k, c, u, v] = Σ_b Σ_i Σ_j δ[b, k, i, j] · x[b, c, i·stride + u − p, j·stride + v − p]`
+///
+/// by one im2col of x and one GEMM `δ[k, B·oh·ow] · columnsᵀ`; allocating
+/// nothing once `scratch` has seen these shapes.
+pub fn conv2d_kernel_grad_into<T: NdFloat>(
+    x: ArrayView4<'_, T>,
+    delta: ArrayView4<'_, T>,
+    stride: usize,
+    padding: usize,
+    scratch: &mut ConvScratch<T>,
+    mut out: ArrayViewMut4<'_, T>,
+) {
+    let g = Geometry::new(x.dim(), out.dim(), delta.dim(), (stride, padding));
+    let (k, rows, n) = (g.kernels, g.rows(), g.cols());
+    if g.is_empty() {
+        out.fill(T::zero());
+        return;
+    }
+    let (columns, gathered, packing) = scratch.parts();
+    let columns = grow(columns, rows * n);
+    im2col(standard(&x, grow(gathered, copy_len(&x))), &g, columns);
+    let columns = ArrayView2::from_shape((rows, n), &*columns).expect("c·r·s × B·oh·ow");
+    // The product is small (k × c·r·s): written apart and copied into out,
+    // whatever its layout.
+    let (delta_buf, product) = grow(gathered, k * n + k * rows).split_at_mut(k * n);
+    let delta = gather(delta, delta_buf);
+    let c = ArrayViewMut2::from_shape((k, rows), &mut *product).expect("k × c·r·s");
+    gemm_with(packing, T::one(), delta, columns.t(), T::zero(), c);
+    reshape_into(ArrayView::from(&*product), out);
+}
+
+/// [`conv2d_kernel_grad_into`] into a new array `[k, c, r, s]` for kernels
+/// of `r×s`, with scratch space of its own.
+pub fn conv2d_kernel_grad<T: NdFloat>(
+    x: ArrayView4<'_, T>,
+    delta: ArrayView4<'_, T>,
+    stride: usize,
+    padding: usize,
+    (r, s): (usize, usize),
+) -> Array4<T> {
+    let mut out = Array4::zeros((delta.dim().1, x.dim().1, r, s));
+    let scratch = &mut ConvScratch::default();
+    conv2d_kernel_grad_into(x, delta, stride, padding, scratch, out.view_mut());
+    out
+}
+
+/// The two pools.
+#[derive(Clone, Copy)]
+enum Pool {
+    Max,
+    Average,
+}
+
+/// A pool's windows: `size×size`, `stride` apart, without padding.
+#[derive(Clone, Copy)]
+struct Window {
+    size: usize,
+    stride: usize,
+}
+
+impl Window {
+    /// The pooled shape `[B, c, oh, ow]` of images `[B, c, h, w]`,
+    /// `oh = (h − size)/stride + 1`; panics unless a window fits.
+    fn pooled(&self, (b, c, h, w): (usize, usize, usize, usize)) -> (usize, usize, usize, usize) {
+        let Window { size, stride } = *self;
+        let fits = size >= 1 && stride >= 1 && size <= h && size <= w;
+        assert!(
+            fits,
+            "a {size}×{size} pool by {stride} does not fit {h}×{w}"
+        );
+        (b, c, (h - size) / stride + 1, (w - size) / stride + 1)
+    }
+
+    /// The positions of window (i, j), in row-major order.
+    fn cells(&self, i: usize, j: usize) -> impl Iterator<Item = (usize, usize)> {
+        let (size, y0, x0) = (self.size, i * self.stride, j * self.stride);
+        (y0..y0 + size).flat_map(move |y| (x0..x0 + size).map(move |x| (y, x)))
+    }
+
+    /// 1/size².
+    fn scale<T: NdFloat>(&self) -> T {
+        T::one() / T::from(self.size * self.size).expect("a count converts")
+    }
+}
+
+/// The position and value of the first maximum of `at` over `cells`: only a
+/// larger value replaces one found earlier.
+#[inline(always)]
+fn first_max<T: NdFloat>(
+    mut cells: impl Iterator<Item = (usize, usize)>,
+    at: impl Fn(usize, usize) -> T,
+) -> ((usize, usize), T) {
+    let first = cells.next().expect("a window has cells");
+    cells.fold((first, at(first.0, first.1)), |(best, m), (y, x)| {
+        let v = at(y, x);
+        if v > m {
+            ((y, x), v)
+        } else {
+            (best, m)
+        }
+    })
+}
+
+/// The pool of one plane, `at(y, x)` its elements, into `out`.
+#[inline(always)]
+fn pool_plane<T: NdFloat>(
+    at: impl Fn(usize, usize) -> T,
+    out: ArrayViewMut2<'_, T>,
+    win: Window,
+    pool: Pool,
+) {
+    let scale = win.scale::<T>();
+    Zip::indexed(out).for_each(|(i, j), o| {
+        let cells = win.cells(i, j);
+        *o = match pool {
+            Pool::Max => first_max(cells, &at).1,
+            Pool::Average => cells.fold(T::zero(), |s, (y, x)| s + at(y, x)) * scale,
+        }
+    });
+}
+
+/// Either pool of every plane of x into `out`.
+fn pool_into<T: NdFloat>(
+    x: ArrayView4<'_, T>,
+    win: Window,
+    mut out: ArrayViewMut4<'_, T>,
+    pool: Pool,
+) {
+    assert_eq!(out.dim(), win.pooled(x.dim()), "the output's shape");
+    let w = x.dim().3;
+    for (image, mut pooled) in x.outer_iter().zip(out.outer_iter_mut()) {
+        for (p, o) in image.outer_iter().zip(pooled.outer_iter_mut()) {
+            match p.to_slice() {
+                Some(data) => pool_plane(|y, x| data[y * w + x], o, win, pool),
+                None => pool_plane(|y, x| p[[y, x]], o, win, pool),
+            }
+        }
+    }
+}
+
+/// Max pooling without padding, windows of `size×size` `stride` apart, from
+/// x `[B, c, h, w]` into `out` `[B, c, oh, ow]`, `oh = (h − size)/stride + 1`:
+///
+/// `out[b, c, i, j] = max_{0 ≤ u, v < size} x[b, c, i·stride + u, j·stride + v]`
+pub fn max_pool_into<T: NdFloat>(
+    x: ArrayView4<'_, T>,
+    size: usize,
+    stride: usize,
+    out: ArrayViewMut4<'_, T>,
+) {
+    pool_into(x, Window { size, stride }, out, Pool::Max);
+}
+
+/// [`max_pool_into`] into a new array `[B, c, oh, ow]`.
+pub fn max_pool<T: NdFloat>(x: ArrayView4<'_, T>, size: usize, stride: usize) -> Array4<T> {
+    let mut out = Array4::zeros(Window { size, stride }.pooled(x.dim()));
+    max_pool_into(x, size, stride, out.view_mut());
+    out
+}
+
+/// Average pooling without padding, windows of `size×size` `stride` apart,
+/// from x `[B, c, h, w]` into `out` `[B, c, oh, ow]`:
+///
+/// `out[b, c, i, j] = (1/size²) Σ_{0 ≤ u, v < size} x[b, c, i·stride + u, j·stride + v]`
+pub fn avg_pool_into<T: NdFloat>(
+    x: ArrayView4<'_, T>,
+    size: usize,
+    stride: usize,
+    out: ArrayViewMut4<'_, T>,
+) {
+    pool_into(x, Window { size, stride }, out, Pool::Average);
+}
+
+/// [`avg_pool_into`] into a new array `[B, c, oh, ow]`.
+pub fn avg_pool<T: NdFloat>(x: ArrayView4<'_, T>, size: usize, stride: usize) -> Array4<T> {
+    let mut out = Array4::zeros(Window { size, stride }.pooled(x.dim()));
+    avg_pool_into(x, size, stride, out.view_mut());
+    out
+}
+
+/// The gradient of one plane's pool from δ: `at(y, x)` the input's elements
+/// (read by max pooling only), `add(y, x, v)` adds to the gradient's.
+#[inline(always)]
+fn pool_grad_plane<T: NdFloat>(
+    at: impl Fn(usize, usize) -> T,
+    mut add: impl FnMut(usize, usize, T),
+    delta: ArrayView2<'_, T>,
+    win: Window,
+    pool: Pool,
+) {
+    let scale = win.scale::<T>();
+    Zip::indexed(delta).for_each(|(i, j), &d| match pool {
+        Pool::Max => {
+            let ((y, x), _) = first_max(win.cells(i, j), &at);
+            add(y, x, d);
+        }
+        Pool::Average => win.cells(i, j).for_each(|(y, x)| add(y, x, d * scale)),
+    });
+}
+
+/// Calls `f(b, c, δ[b, c], out[b, c])` for every plane of a pool's
+/// gradient, after checking δ's shape and zeroing `out`.
+fn pool_grad_planes<T: NdFloat>(
+    delta: ArrayView4<'_, T>,
+    win: Window,
+    mut out: ArrayViewMut4<'_, T>,
+    mut f: impl FnMut(usize, usize, ArrayView2<'_, T>, ArrayViewMut2<'_, T>),
+) {
+    assert_eq!(delta.dim(), win.pooled(out.dim()), "δ's shape");
+    out.fill(T::zero());
+    for (b, (image, mut grad)) in delta.outer_iter().zip(out.outer_iter_mut()).enumerate() {
+        for (c, (d, o)) in image.outer_iter().zip(grad.outer_iter_mut()).enumerate() {
+            f(b, c, d, o);
+        }
+    }
+}
+
+/// The gradient of max pooling (of x, as [`max_pool_into`]) from δ
+/// `[B, c, oh, ow]` into `out` `[B, c, h, w]`, zeroed first: each δ goes to
+/// the first maximum of its window in row-major order, and windows that
+/// overlap accumulate,
+///
+/// `out[b, c, y, x] = Σ_{i, j : (y, x) = argmax_{u, v} x[b, c, i·stride + u, j·stride + v]} δ[b, c, i, j]`
+pub fn max_pool_grad_into<T: NdFloat>(
+    x: ArrayView4<'_, T>,
+    delta: ArrayView4<'_, T>,
+    size: usize,
+    stride: usize,
+    out: ArrayViewMut4<'_, T>,
+) {
+    assert_eq!(x.dim(), out.dim(), "the gradient's shape and the input's");
+    let win = Window { size, stride };
+    pool_grad_planes(delta, win, out, |b, c, d, mut o| {
+        let p = x.index_axis(Axis(0), b).index_axis_move(Axis(0), c);
+        let add = |y, x, v| o[[y, x]] += v;
+        pool_grad_plane(|y, x| p[[y, x]], add, d, win, Pool::Max);
+    });
+}
+
+/// [`max_pool_grad_into`] into a new array of x's shape.
+pub fn max_pool_grad<T: NdFloat>(
+    x: ArrayView4<'_, T>,
+    delta: ArrayView4<'_, T>,
+    size: usize,
+    stride: usize,
+) -> Array4<T> {
+    let mut out = Array4::zeros(x.raw_dim());
+    max_pool_grad_into(x, delta, size, stride, out.view_mut());
+    out
+}
+
+/// The gradient of average pooling from δ `[B, c, oh, ow]` into `out`
+/// `[B, c, h, w]`, zeroed first: each δ / size² is added to every element of
+/// its window,
+///
+/// `out[b, c, y, x] = (1/size²) Σ_{i, j : 0 ≤ y − i·stride < size, 0 ≤ x − j·stride < size} δ[b, c, i, j]`
+pub fn avg_pool_grad_into<T: NdFloat>(
+    delta: ArrayView4<'_, T>,
+    size: usize,
+    stride: usize,
+    out: ArrayViewMut4<'_, T>,
+) {
+    let (win, none) = (Window { size, stride }, |_, _| T::zero());
+    pool_grad_planes(delta, win, out, |_, _, d, mut o| {
+        pool_grad_plane(none, |y, x, v| o[[y, x]] += v, d, win, Pool::Average);
+    });
+}
+
+/// [`avg_pool_grad_into`] into a new array `[B, c, h, w]` for images of
+/// `h×w`.
+pub fn avg_pool_grad<T: NdFloat>(
+    delta: ArrayView4<'_, T>,
+    size: usize,
+    stride: usize,
+    (h, w): (usize, usize),
+) -> Array4<T> {
+    let mut out = Array4::zeros((delta.dim().0, delta.dim().1, h, w));
+    avg_pool_grad_into(delta, size, stride, out.view_mut());
+    out
+}
+
+/// Σ over the batch and the plane of each channel, into `out` `[c]`
+/// (overwritten): the gradient of a convolution's bias,
+///
+/// `out[c] = Σ_b Σ_i Σ_j g[b, c, i, j]`
+pub fn sum_channels_into<T: NdFloat>(g: ArrayView4<'_, T>, mut out: ArrayViewMut1<'_, T>) {
+    assert_eq!(out.len(), g.dim().1, "one sum per channel");
+    out.fill(T::zero());
+    for image in g.outer_iter() {
+        for (p, o) in image.outer_iter().zip(out.iter_mut()) {
+            *o += p.sum();
+        }
+    }
+}
+
+/// Σ over the plane of each image's channel, into `out` `[B, c]`
+/// (overwritten):
+///
+/// `out[b, c] = Σ_i Σ_j g[b, c, i, j]`
+pub fn sum_spatial_into<T: NdFloat>(g: ArrayView4<'_, T>, mut out: ArrayViewMut2<'_, T>) {
+    assert_eq!(out.dim(), (g.dim().0, g.dim().1), "the sums' shape");
+    for (image, mut sums) in g.outer_iter().zip(out.outer_iter_mut()) {
+        for (p, o) in image.outer_iter().zip(sums.iter_mut()) {
+            *o = p.sum();
+        }
+    }
+}
+
+/// x's elements in logical row-major order into `out`, of any shape with
+/// as many elements (flattening `[B, c, h, w]` to `[B, c·h·w]` and back):
+///
+/// `out[n] = x[n]`, n the row-major position in each.
+///
+/// Either side may be in any memory layout; lengths that differ are a
+/// debug assertion (in release, the shorter one is copied).
+pub fn reshape_into<T: NdFloat, D1: Dimension, D2: Dimension>(
+    x: ArrayView<'_, T, D1>,
+    mut out: ArrayViewMut<'_, T, D2>,
+) {
+    debug_assert_eq!(x.len(), out.len(), "a reshape keeps the element count");
+    if let (Some(src), Some(dst)) = (x.as_slice(), out.as_slice_mut()) {
+        let n = src.len().min(dst.len());
+        dst[..n].copy_from_slice(&src[..n]);
+        return;
+    }
+    out.iter_mut().zip(x.iter()).for_each(|(o, &v)| *o = v);
+}
+
+#[cfg(test)]
+#[path = "conv_tests.rs"]
+mod tests;
