@@ -32,6 +32,23 @@ static GLOBAL: Counting = Counting;
 
 denpa_macros::net!("examples/xor.nn");
 denpa_macros::net!("examples/digits.nn");
+denpa_macros::net!("examples/digits_cnn.nn");
+
+denpa_macros::net! {
+    /// The 28×28 network of the benchmark, with SGD (whose update folds
+    /// into the dense products) and average pools.
+    network Mnist {
+        input img: [1, 28, 28]
+        target t: [10]
+        c1 = relu(conv(img, 8, 3, padding = 1))
+        p1 = max_pool(c1, 2)
+        c2 = relu(conv(p1, 16, 2, stride = 2))
+        p2 = avg_pool(c2, 3, stride = 2)
+        output y = softmax(dense(flatten(p2), 10))
+        loss = cross_entropy(y, t)
+        train sgd(lr = 0.05)
+    }
+}
 
 denpa_macros::net! {
     network Deep {
@@ -127,6 +144,23 @@ fn train_step_allocates_nothing_after_its_first_call() {
             .unwrap();
     });
     assert_eq!(counted, 0, "DeepSgd forward_into and gradients_into");
+
+    // Convolutions run im2col and one GEMM in the workspace's columns, the
+    // pools and their gradients write into workspace arrays: nothing either.
+    let (img, t) = (data(32, 64), one_hot(32, 10));
+    let img = img.into_shape_with_order((32, 1, 8, 8)).unwrap();
+    let mut cnn = DigitsCnn::new();
+    let counted = allocations_after_warm_up(|| {
+        cnn.train_step(img.view(), t.view()).unwrap();
+    });
+    assert_eq!(counted, 0, "DigitsCnn (blocks, adam)");
+    let (img, t) = (data(16, 784), one_hot(16, 10));
+    let img = img.into_shape_with_order((16, 1, 28, 28)).unwrap();
+    let mut mnist = Mnist::new();
+    let counted = allocations_after_warm_up(|| {
+        mnist.train_step(img.view(), t.view()).unwrap();
+    });
+    assert_eq!(counted, 0, "Mnist (stride 2, avg_pool, sgd)");
 
     // A new batch size sizes the workspace again, once.
     let (x, t) = (data(3, 2), data(3, 1));
