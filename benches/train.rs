@@ -12,6 +12,12 @@
 //! - W3: 784-128-64-10, relu, softmax + cross-entropy, batch 64, sgd 0.05
 //! - W3 inference at batch 1 and batch 64
 //!
+//! Convolutional workloads (issue 13), each next to the hand-written im2col +
+//! GEMM network of `support/hand_cnn.rs`, both with SGD:
+//! - C1: LANGUAGE.md §11, `[1, 8, 8]` → conv 16 → pool → conv 32 → pool →
+//!   dense 10, batch 64
+//! - C2: `[1, 28, 28]` → conv 8 → pool → conv 16 → pool → dense 10, batch 64
+//!
 //! And the single-precision GEMM peak of this machine (the faster of
 //! matrixmultiply's sgemm through ndarray and denpa's own packed product, at
 //! 512³), to read W3's training step as a fraction of it.
@@ -23,6 +29,9 @@ use criterion::Criterion;
 use denpa::ndarray::linalg::general_mat_mul;
 use denpa::ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
 use denpa::runtime::Rng;
+
+#[path = "support/hand_cnn.rs"]
+mod hand_cnn;
 
 denpa_macros::net! {
     network W1 {
@@ -67,6 +76,34 @@ denpa_macros::net! {
         h1 = relu(x @ W1 + b1)
         h2 = relu(h1 @ W2 + b2)
         output y = softmax(h2 @ W3 + b3)
+        loss = cross_entropy(y, t)
+        train sgd(lr = 0.05)
+    }
+}
+
+denpa_macros::net! {
+    network C1 {
+        input img: [1, 8, 8]
+        target t: [10]
+        c1 = relu(conv(img, 16, 3, padding = 1))
+        p1 = max_pool(c1, 2)
+        c2 = relu(conv(p1, 32, 3, padding = 1))
+        p2 = max_pool(c2, 2)
+        output y = softmax(dense(flatten(p2), 10))
+        loss = cross_entropy(y, t)
+        train sgd(lr = 0.05)
+    }
+}
+
+denpa_macros::net! {
+    network C2 {
+        input img: [1, 28, 28]
+        target t: [10]
+        c1 = relu(conv(img, 8, 3, padding = 1))
+        p1 = max_pool(c1, 2)
+        c2 = relu(conv(p1, 16, 3, padding = 1))
+        p2 = max_pool(c2, 2)
+        output y = softmax(dense(flatten(p2), 10))
         loss = cross_entropy(y, t)
         train sgd(lr = 0.05)
     }
@@ -273,6 +310,30 @@ fn main() {
         },
         || hand.train_step(black_box(x.view()), t.view()),
     );
+
+    // C1 and C2: the same images for both sides, `[B, 1, h, w]` for denpa
+    // and rows of h·w pixels for the hand network.
+    for (group, side, k) in [
+        ("C1 conv 8x8 16-32 train batch 64", 8, [16, 32]),
+        ("C2 conv 28x28 8-16 train batch 64", 28, [8, 16]),
+    ] {
+        let (x, t) = (batch(64, side * side, 11), one_hot(64, 10));
+        let img = x.view().into_shape_with_order((64, 1, side, side)).unwrap();
+        let mut hand = hand_cnn::HandCnn::new(64, (1, side, side), k, 0.05);
+        let mut c1 = C1::new();
+        let mut c2 = C2::new();
+        let mut step = || {
+            let loss = if side == 8 {
+                c1.train_step(img, t.view())
+            } else {
+                c2.train_step(img, t.view())
+            };
+            black_box(loss.unwrap());
+        };
+        compare(&mut c, &mut paired, group, &mut step, || {
+            hand.train_step(black_box(x.view()), t.view())
+        });
+    }
 
     // The step against the GEMM peak, in alternating rounds too: each round
     // times the W3 step and a 512³ product by both GEMMs, and its fraction

@@ -7,7 +7,7 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-use super::plan::{physical_rank, Emitter};
+use super::plan::{is_leaf, physical_rank, Emitter};
 use super::tiny::{dim, Tiny};
 use crate::ir::{NodeId, Op};
 use crate::lang::{literal, Prec, Type};
@@ -360,17 +360,55 @@ impl Emitter<'_> {
             return quote!(#out.fill(#expr););
         }
         let names: Vec<Ident> = leaves.iter().map(|l| self.ident(*l)).collect();
-        let mut chain = quote!(::denpa::ndarray::Zip::from(&mut #out));
-        for l in &leaves {
-            let p = self.producer(*l, &ty);
+        // Images with a value per channel: Zip's inner loop would run along
+        // one row of the image (broadcasting stops it merging axes), so each
+        // image is viewed with its rows merged into one, [B, c, 1, h·w],
+        // when every image of the loop is a workspace array (standard
+        // layout, so the merge always succeeds).
+        let image = ty.batched && ty.shape.len() == 3;
+        let per_channel = leaves.iter().any(|l| self.g.node(*l).ty.shape.len() < 3);
+        let merged = image
+            && per_channel
+            && leaves.iter().all(|l| {
+                let n = self.g.node(*l);
+                n.ty.shape.len() < 3 || (n.ty == ty && !is_leaf(n.op))
+            });
+        let mut prologue = TokenStream::new();
+        let merge = |r: TokenStream, name: &Ident, view: TokenStream| {
+            quote! {
+                let mut #name = #r.#view();
+                #name.merge_axes(::denpa::ndarray::Axis(2), ::denpa::ndarray::Axis(3));
+            }
+        };
+        let out_name = format_ident!("out");
+        let head = if merged {
+            prologue.extend(merge(out.clone(), &out_name, quote!(view_mut)));
+            quote!(&mut out)
+        } else {
+            quote!(&mut #out)
+        };
+        let mut chain = quote!(::denpa::ndarray::Zip::from(#head));
+        for (i, l) in leaves.iter().enumerate() {
             let lt = &self.g.node(*l).ty;
+            let p = if merged && *lt == ty {
+                let rows = format_ident!("rows_{i}");
+                prologue.extend(merge(self.reference(*l), &rows, quote!(view)));
+                quote!(&#rows)
+            } else {
+                self.producer(*l, &ty)
+            };
             chain = if *lt == ty {
                 quote!(#chain.and(#p))
             } else {
                 quote!(#chain.and_broadcast(#p))
             };
         }
-        quote!(#chain.for_each(|out, #(&#names),*| *out = #expr);)
+        let body = quote!(#chain.for_each(|out, #(&#names),*| *out = #expr););
+        if merged {
+            quote!({ #prologue #body })
+        } else {
+            body
+        }
     }
 
     /// A leaf of a loop whose result has type `ty`: the array itself, or a

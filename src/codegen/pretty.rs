@@ -44,7 +44,11 @@ pub fn pretty(
             Some(rest) => Some(identifier(rest.trim_start_matches("mut "))),
             // A statement that writes into the workspace: named by the array
             // it writes (its continuation lines are indented deeper).
-            None if trimmed.starts_with("::denpa::") || trimmed.starts_with("for ") => {
+            // A block (a loop over merged views) too.
+            None if trimmed.starts_with("::denpa::")
+                || trimmed.starts_with("for ")
+                || trimmed == "{" =>
+            {
                 let rest = lines[i + 1..]
                     .iter()
                     .take_while(|l| l.len() - l.trim_start().len() > indent.len());

@@ -184,9 +184,23 @@ fn copy_len<T: NdFloat>(a: &ArrayView4<'_, T>) -> usize {
 /// `[k, B·oh·ow]`.
 fn gather<'a, T: NdFloat>(delta: ArrayView4<'_, T>, buf: &'a mut [T]) -> ArrayView2<'a, T> {
     let (b, k, oh, ow) = delta.dim();
-    let mut matrix = ArrayViewMut4::from_shape((k, b, oh, ow), &mut *buf).expect("k·B·oh·ow");
-    matrix.assign(&delta.permuted_axes([1, 0, 2, 3]));
-    ArrayView2::from_shape((k, b * oh * ow), buf).expect("k × B·oh·ow")
+    let plane = oh * ow;
+    match delta.to_slice() {
+        // Plane by plane: buf[k, b·oh·ow ..][.. oh·ow] ← δ[b, k]
+        Some(src) => {
+            for (at, planes) in src.chunks_exact(plane).enumerate() {
+                let (bb, kk) = (at / k, at % k);
+                let start = (kk * b + bb) * plane;
+                buf[start..start + plane].copy_from_slice(planes);
+            }
+        }
+        None => {
+            let mut matrix =
+                ArrayViewMut4::from_shape((k, b, oh, ow), &mut *buf).expect("k·B·oh·ow");
+            matrix.assign(&delta.permuted_axes([1, 0, 2, 3]));
+        }
+    }
+    ArrayView2::from_shape((k, b * plane), buf).expect("k × B·oh·ow")
 }
 
 /// Walks the im2col matrix `[c·r·s, B·oh·ow]` in runs along its rows, each
@@ -288,8 +302,22 @@ pub fn conv2d_into<T: NdFloat>(
     let c = ArrayViewMut2::from_shape((k, n), &mut *product).expect("k × B·oh·ow");
     gemm_with(packing, T::one(), w, columns, T::zero(), c);
     // out[b, k, i, j] ← product[k, b·oh·ow + i·ow + j]
-    let product = ArrayView4::from_shape((k, g.batch, g.oh, g.ow), &*product).expect("k·B·oh·ow");
-    out.assign(&product.permuted_axes([1, 0, 2, 3]));
+    let plane = g.oh * g.ow;
+    match out.as_slice_mut() {
+        // Plane by plane: out[b, k] ← product[k, b·oh·ow ..][.. oh·ow]
+        Some(out) => {
+            for (at, dst) in out.chunks_exact_mut(plane).enumerate() {
+                let (b, kk) = (at / k, at % k);
+                let start = (kk * g.batch + b) * plane;
+                dst.copy_from_slice(&product[start..start + plane]);
+            }
+        }
+        None => {
+            let product =
+                ArrayView4::from_shape((k, g.batch, g.oh, g.ow), &*product).expect("k·B·oh·ow");
+            out.assign(&product.permuted_axes([1, 0, 2, 3]));
+        }
+    }
 }
 
 /// [`conv2d_into`] into a new array `[B, k, oh, ow]`, with scratch space of
@@ -492,6 +520,42 @@ fn pool_plane<T: NdFloat>(
     });
 }
 
+/// The index in `plane` (rows of `w`) of the first maximum of the
+/// `size×size` window whose top left corner is at `at`, in row-major order.
+#[inline(always)]
+fn first_max_at<T: NdFloat>(plane: &[T], at: usize, w: usize, size: usize) -> usize {
+    if size == 2 {
+        // The common window, unrolled.
+        let mut best = at;
+        for candidate in [at + 1, at + w, at + w + 1] {
+            if plane[candidate] > plane[best] {
+                best = candidate;
+            }
+        }
+        return best;
+    }
+    let (mut best, mut max) = (at, plane[at]);
+    for u in 0..size {
+        let start = at + u * w;
+        let row = &plane[start..start + size];
+        for (v, &value) in row.iter().enumerate() {
+            if value > max {
+                (best, max) = (start + v, value);
+            }
+        }
+    }
+    best
+}
+
+/// The sum of the `size×size` window whose top left corner is at `at`.
+#[inline(always)]
+fn window_sum<T: NdFloat>(plane: &[T], at: usize, w: usize, size: usize) -> T {
+    (0..size).fold(T::zero(), |sum, u| {
+        let start = at + u * w;
+        plane[start..start + size].iter().fold(sum, |s, &v| s + v)
+    })
+}
+
 /// Either pool of every plane of x into `out`.
 fn pool_into<T: NdFloat>(
     x: ArrayView4<'_, T>,
@@ -500,7 +564,28 @@ fn pool_into<T: NdFloat>(
     pool: Pool,
 ) {
     assert_eq!(out.dim(), win.pooled(x.dim()), "the output's shape");
-    let w = x.dim().3;
+    let (_, _, h, w) = x.dim();
+    if let (Some(src), Some(dst)) = (x.to_slice(), out.as_slice_mut()) {
+        let (oh, ow) = (
+            (h - win.size) / win.stride + 1,
+            (w - win.size) / win.stride + 1,
+        );
+        let planes = src.chunks_exact(h * w).zip(dst.chunks_exact_mut(oh * ow));
+        let scale = win.scale::<T>();
+        for (plane, pooled) in planes {
+            for (i, row) in pooled.chunks_exact_mut(ow).enumerate() {
+                let top = i * win.stride * w;
+                for (j, o) in row.iter_mut().enumerate() {
+                    let at = top + j * win.stride;
+                    *o = match pool {
+                        Pool::Max => plane[first_max_at(plane, at, w, win.size)],
+                        Pool::Average => window_sum(plane, at, w, win.size) * scale,
+                    };
+                }
+            }
+        }
+        return;
+    }
     for (image, mut pooled) in x.outer_iter().zip(out.outer_iter_mut()) {
         for (p, o) in image.outer_iter().zip(pooled.outer_iter_mut()) {
             match p.to_slice() {
@@ -603,6 +688,23 @@ pub fn max_pool_grad_into<T: NdFloat>(
 ) {
     assert_eq!(x.dim(), out.dim(), "the gradient's shape and the input's");
     let win = Window { size, stride };
+    let mut out = out;
+    if let (Some(src), Some(d), Some(dst)) = (x.to_slice(), delta.to_slice(), out.as_slice_mut()) {
+        assert_eq!(delta.dim(), win.pooled(x.dim()), "δ's shape");
+        let (_, _, h, w) = x.dim();
+        let (_, _, oh, ow) = delta.dim();
+        dst.fill(T::zero());
+        let planes = src.chunks_exact(h * w).zip(d.chunks_exact(oh * ow));
+        for ((plane, deltas), grad) in planes.zip(dst.chunks_exact_mut(h * w)) {
+            for (i, row) in deltas.chunks_exact(ow).enumerate() {
+                let top = i * stride * w;
+                for (j, &d) in row.iter().enumerate() {
+                    grad[first_max_at(plane, top + j * stride, w, size)] += d;
+                }
+            }
+        }
+        return;
+    }
     pool_grad_planes(delta, win, out, |b, c, d, mut o| {
         let p = x.index_axis(Axis(0), b).index_axis_move(Axis(0), c);
         let add = |y, x, v| o[[y, x]] += v;
@@ -634,6 +736,28 @@ pub fn avg_pool_grad_into<T: NdFloat>(
     out: ArrayViewMut4<'_, T>,
 ) {
     let (win, none) = (Window { size, stride }, |_, _| T::zero());
+    let mut out = out;
+    let (_, _, h, w) = out.dim();
+    if let (Some(d), Some(dst)) = (delta.to_slice(), out.as_slice_mut()) {
+        assert_eq!(
+            delta.dim(),
+            win.pooled((delta.dim().0, delta.dim().1, h, w)),
+            "δ's shape"
+        );
+        let (_, _, oh, ow) = delta.dim();
+        dst.fill(T::zero());
+        let scale = win.scale::<T>();
+        for (deltas, grad) in d.chunks_exact(oh * ow).zip(dst.chunks_exact_mut(h * w)) {
+            for (n, &d) in deltas.iter().enumerate() {
+                let at = (n / ow) * stride * w + (n % ow) * stride;
+                for u in 0..size {
+                    let row = &mut grad[at + u * w..at + u * w + size];
+                    row.iter_mut().for_each(|g| *g += d * scale);
+                }
+            }
+        }
+        return;
+    }
     pool_grad_planes(delta, win, out, |_, _, d, mut o| {
         pool_grad_plane(none, |y, x, v| o[[y, x]] += v, d, win, Pool::Average);
     });
