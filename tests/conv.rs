@@ -131,7 +131,7 @@ fn kernels_round_trip_through_safetensors_in_pytorch_layout() {
     let img = Array4::from_shape_fn((1, 1, 8, 8), |(_, _, i, j)| ((i * 8 + j) % 7) as f32 - 3.0);
     let expected = torch_conv2d(&img, &kernel, &bias, 1);
     let conv = denpa::runtime::conv2d(img.view(), net.b1_c_w.view(), 1, 1)
-        + &net
+        + net
             .b1_c_b
             .view()
             .insert_axis(denpa::ndarray::Axis(1))

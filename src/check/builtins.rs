@@ -517,7 +517,7 @@ pub(super) fn window_count(
         return None;
     }
     let span_of_windows = padded - size;
-    if span_of_windows % stride != 0 {
+    if !span_of_windows.is_multiple_of(stride) {
         diagnostics.push(
             Diagnostic::error(
                 span,

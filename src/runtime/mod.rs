@@ -12,6 +12,7 @@ pub mod init;
 mod network;
 mod optim;
 mod packed;
+mod pool;
 pub mod weights;
 
 use ndarray::{
@@ -26,6 +27,7 @@ pub use init::{Rng, DEFAULT_SEED};
 pub use network::{Gradients, Network};
 pub use optim::{Adam, Momentum, Sgd};
 pub use packed::Packing;
+pub use pool::*;
 
 use crate::error::Error;
 
