@@ -36,7 +36,7 @@ pub(super) fn convolutions(
         let name = |id: NodeId| names[id.index()].clone();
         let d = letter(delta).unwrap_or_else(|| "δ".into());
         let title = format!(
-            "The chain rule of {} = {} ⋆ {}{}: one δ = {d} = ∂ℓ/∂{} serves",
+            "The chain rule of {} = {} ⋆ {}{}: one δ = {d} = ∂ℓ/∂{} serves:",
             name(z),
             name(x),
             name(w),
@@ -96,11 +96,17 @@ pub(super) fn convolutions(
             ));
         }
         out.push('\n');
-        for line in lines {
-            if md {
-                let _ = writeln!(out, "- `{line}`");
-            } else {
-                let _ = writeln!(out, "   {line}");
+        for (i, line) in lines.iter().enumerate() {
+            match (md, i) {
+                (true, 0) => {
+                    let _ = writeln!(out, "{line}\n");
+                }
+                (true, _) => {
+                    let _ = writeln!(out, "- `{}`", line.trim_start());
+                }
+                (false, _) => {
+                    let _ = writeln!(out, "   {line}");
+                }
             }
         }
     }
