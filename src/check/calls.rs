@@ -308,26 +308,18 @@ impl Checker<'_> {
                 (Some(a), builtins::Default::Count { min, .. }) => {
                     numbers.push(self.count(func, p.name, *a, min)? as f64)
                 }
-                (None, builtins::Default::Count { default, .. }) => match default {
-                    Some(usize::MAX) => {
-                        self.error(
-                            Diagnostic::error(
-                                span,
-                                format!("`{}` needs the argument `{}`", func.name, p.name),
-                            )
-                            .help(format!(
-                                "`{}({})`",
-                                func.name,
-                                names.join(", ")
-                            )),
-                        );
-                        return None;
-                    }
-                    Some(d) => numbers.push(d as f64),
-                    // The previous parameter's value (a pool's stride is its size).
-                    None => numbers.push(numbers.last().copied().unwrap_or(1.0)),
-                },
-                (None, builtins::Default::Tensor) => {
+                (
+                    None,
+                    builtins::Default::Count {
+                        default: Some(d), ..
+                    },
+                ) if d != usize::MAX => numbers.push(d as f64),
+                // The previous parameter's value (a pool's stride is its size).
+                (None, builtins::Default::Count { default: None, .. }) => {
+                    numbers.push(numbers.last().copied().unwrap_or(1.0))
+                }
+                // A required count, or a value.
+                (None, builtins::Default::Count { .. } | builtins::Default::Tensor) => {
                     self.error(
                         Diagnostic::error(
                             span,

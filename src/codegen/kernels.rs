@@ -190,16 +190,10 @@ impl Emitter<'_> {
                 quote!(#r.view())
             })
             .collect();
-        let (name, w) = match n.op {
-            Op::Conv2d(w) => ("conv2d", w),
-            Op::ConvInputGrad(w) => ("conv2d_input_grad", w),
-            Op::ConvKernelGrad(w) => ("conv2d_kernel_grad", w),
-            Op::MaxPool(w) => ("max_pool", w),
-            Op::MaxPoolGrad(w) => ("max_pool_grad", w),
-            Op::AvgPool(w) => ("avg_pool", w),
-            Op::AvgPoolGrad(w) => ("avg_pool_grad", w),
-            op => unreachable!("{} has no windows", op.mnemonic()),
-        };
+        let w = n.op.window().expect("a window op");
+        // The runtime kernel is named as the op is: `conv2d_input_grad`.
+        let mnemonic = n.op.mnemonic();
+        let name = mnemonic.split(' ').next().unwrap_or_default();
         let numbers = if w.size == 0 {
             [w.stride, w.padding]
         } else {

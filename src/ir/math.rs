@@ -335,18 +335,7 @@ pub fn derivative(f: Func, x: &str, y: &str, nt: Notation) -> String {
 /// names of the node and its arguments. `None` for every other op.
 pub fn index_form(g: &Graph, id: NodeId, name: &dyn Fn(NodeId) -> String) -> Option<String> {
     let n = g.node(id);
-    let windowed = matches!(
-        n.op,
-        Op::Conv2d(_)
-            | Op::ConvInputGrad(_)
-            | Op::ConvKernelGrad(_)
-            | Op::MaxPool(_)
-            | Op::MaxPoolGrad(_)
-            | Op::AvgPool(_)
-            | Op::AvgPoolGrad(_)
-            | Op::Reshape
-    );
-    if !windowed {
+    if n.op.window().is_none() && n.op != Op::Reshape {
         return None;
     }
     let (y, a) = (name(id), name(n.args[0]));

@@ -150,6 +150,21 @@ impl Op {
         )
     }
 
+    /// The windows of a convolution or pool op (or of its gradient); `None`
+    /// for every other op.
+    pub fn window(self) -> Option<Window> {
+        match self {
+            Op::Conv2d(w)
+            | Op::ConvInputGrad(w)
+            | Op::ConvKernelGrad(w)
+            | Op::MaxPool(w)
+            | Op::MaxPoolGrad(w)
+            | Op::AvgPool(w)
+            | Op::AvgPoolGrad(w) => Some(w),
+            _ => None,
+        }
+    }
+
     /// A short name for printing.
     pub fn mnemonic(self) -> String {
         match self {
