@@ -126,10 +126,11 @@ fn the_convolution_gradients_match_central_differences() {
 
 #[test]
 fn pools_and_their_gradients_follow_their_definitions() {
-    // Overlapping (3 by 2), tiling (2 by 2) and sliding (2 by 1) windows.
-    for (size, stride) in [(3, 2), (2, 2), (2, 1)] {
-        let x = random((2, 3, 7, 9), 6);
-        let (oh, ow) = ((7 - size) / stride + 1, (9 - size) / stride + 1);
+    // Overlapping (3 by 2), 2 by 2 (leaving a row and column out, and
+    // tiling) and sliding (2 by 1) windows.
+    for (size, stride, h, w) in [(3, 2, 7, 9), (2, 2, 7, 9), (2, 2, 8, 6), (2, 1, 7, 9)] {
+        let x = random((2, 3, h, w), 6);
+        let (oh, ow) = ((h - size) / stride + 1, (w - size) / stride + 1);
         let d = random((2, 3, oh, ow), 7);
         let (mut max_grad, mut avg_grad) = (Array4::zeros(x.dim()), Array4::zeros(x.dim()));
         let (max, avg) = (
@@ -156,7 +157,7 @@ fn pools_and_their_gradients_follow_their_definitions() {
             max_grad.view()
         ));
         assert!(close(
-            avg_pool_grad(d.view(), size, stride, (7, 9)).view(),
+            avg_pool_grad(d.view(), size, stride, (h, w)).view(),
             avg_grad.view()
         ));
     }
@@ -173,6 +174,10 @@ fn a_tied_window_routes_its_gradient_to_its_first_element() {
         .map(|((_, _, i, j), _)| (i, j))
         .collect();
     assert_eq!(firsts, [(0, 0), (0, 2), (2, 0), (2, 2)]);
+    // A tie of two of the four: the first in row-major order.
+    let pair = Array4::from_shape_vec((1, 1, 2, 2), vec![1.0, 3.0, 3.0, 2.0]).unwrap();
+    let g = max_pool_grad(pair.view(), Array4::ones((1, 1, 1, 1)).view(), 2, 2);
+    assert_eq!(g.into_raw_vec_and_offset().0, [0.0, 1.0, 0.0, 0.0]);
     // Sliding windows of 3 by 1 that all tie: each sends to its own corner.
     let d = Array4::<f64>::ones((1, 1, 2, 2));
     let g = max_pool_grad(x.view(), d.view(), 3, 1);

@@ -116,6 +116,67 @@ fn window_sum<T: NdFloat>(plane: &[T], at: usize, w: usize, size: usize) -> T {
     })
 }
 
+/// The first of the largest of four values in row-major order: the max of a
+/// 2×2 window without branches (a NaN in the first cell stays, as in
+/// [`first_max_at`]).
+#[inline(always)]
+fn max4<T: NdFloat>(a: T, b: T, c: T, d: T) -> (usize, T) {
+    let (mut at, mut m) = (0, a);
+    for (k, v) in [(1, b), (2, c), (3, d)] {
+        let larger = v > m;
+        at = if larger { k } else { at };
+        m = if larger { v } else { m };
+    }
+    (at, m)
+}
+
+/// Max pooling of planes `h×w` (standard layout) by 2×2 windows 2 apart:
+/// two input rows per output row, a pair of each per output.
+fn max_pool_2x2<T: NdFloat>(
+    src: &[T],
+    (h, w): (usize, usize),
+    dst: &mut [T],
+    (oh, ow): (usize, usize),
+) {
+    for (plane, pooled) in src.chunks_exact(h * w).zip(dst.chunks_exact_mut(oh * ow)) {
+        for (i, row) in pooled.chunks_exact_mut(ow).enumerate() {
+            let top = &plane[2 * i * w..][..2 * ow];
+            let below = &plane[(2 * i + 1) * w..][..2 * ow];
+            let pairs = top.chunks_exact(2).zip(below.chunks_exact(2));
+            for (o, (a, b)) in row.iter_mut().zip(pairs) {
+                *o = max4(a[0], a[1], b[0], b[1]).1;
+            }
+        }
+    }
+}
+
+/// The gradient of [`max_pool_2x2`] when the windows tile the plane
+/// (`h = 2·oh`, `w = 2·ow`): every cell is written, δ at its window's first
+/// maximum and zero elsewhere, with no search of a second pass.
+fn max_pool_grad_2x2<T: NdFloat>(
+    src: &[T],
+    deltas: &[T],
+    (h, w): (usize, usize),
+    dst: &mut [T],
+    (oh, ow): (usize, usize),
+) {
+    let planes = src.chunks_exact(h * w).zip(dst.chunks_exact_mut(h * w));
+    for ((plane, grad), deltas) in planes.zip(deltas.chunks_exact(oh * ow)) {
+        let rows = plane.chunks_exact(2 * w).zip(grad.chunks_exact_mut(2 * w));
+        for ((x, g), deltas) in rows.zip(deltas.chunks_exact(ow)) {
+            let (x0, x1) = x.split_at(w);
+            let (g0, g1) = g.split_at_mut(w);
+            let cells = x0.chunks_exact(2).zip(x1.chunks_exact(2));
+            let grads = g0.chunks_exact_mut(2).zip(g1.chunks_exact_mut(2));
+            for (((a, b), (ga, gb)), &d) in cells.zip(grads).zip(deltas) {
+                let (at, _) = max4(a[0], a[1], b[0], b[1]);
+                let pick = |k: usize| if at == k { d } else { T::zero() };
+                (ga[0], ga[1], gb[0], gb[1]) = (pick(0), pick(1), pick(2), pick(3));
+            }
+        }
+    }
+}
+
 /// Either pool of every plane of x into `out`.
 fn pool_into<T: NdFloat>(
     x: ArrayView4<'_, T>,
@@ -130,6 +191,9 @@ fn pool_into<T: NdFloat>(
             (h - win.size) / win.stride + 1,
             (w - win.size) / win.stride + 1,
         );
+        if let (Pool::Max, 2, 2) = (pool, win.size, win.stride) {
+            return max_pool_2x2(src, (h, w), dst, (oh, ow));
+        }
         let planes = src.chunks_exact(h * w).zip(dst.chunks_exact_mut(oh * ow));
         let scale = win.scale::<T>();
         for (plane, pooled) in planes {
@@ -253,6 +317,9 @@ pub fn max_pool_grad_into<T: NdFloat>(
         assert_eq!(delta.dim(), win.pooled(x.dim()), "δ's shape");
         let (_, _, h, w) = x.dim();
         let (_, _, oh, ow) = delta.dim();
+        if (size, stride, h, w) == (2, 2, 2 * oh, 2 * ow) {
+            return max_pool_grad_2x2(src, d, (h, w), dst, (oh, ow));
+        }
         dst.fill(T::zero());
         let planes = src.chunks_exact(h * w).zip(d.chunks_exact(oh * ow));
         for ((plane, deltas), grad) in planes.zip(dst.chunks_exact_mut(h * w)) {
