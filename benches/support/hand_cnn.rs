@@ -1,9 +1,12 @@
 //! A hand-written convolutional network for the benchmark's baseline:
 //! 3×3 convolutions with padding 1 as im2col + one GEMM over the whole batch
 //! (matrixmultiply, through ndarray), bias and ReLU fused into one pass over
-//! the product, 2×2 max pools that remember their argmax, a dense softmax
-//! layer, and SGD folded into the kernel-gradient GEMM (W ← W − η/B·δ·colsᵀ
-//! with β = 1). Every buffer is allocated once; a step allocates nothing.
+//! the product, 2×2 max pools that remember their argmax (found without
+//! branches), a dense softmax layer, and SGD folded into the kernel-gradient
+//! GEMM (W ← W − η/B·δ·colsᵀ with β = 1). Every buffer is allocated once; a
+//! step allocates nothing.
+
+use std::hint::select_unpredictable;
 
 use denpa::ndarray::linalg::general_mat_mul;
 use denpa::ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
@@ -102,14 +105,16 @@ impl Layer {
                 for i in 0..ph {
                     for j in 0..pw {
                         let at = kk * n + b * hw + 2 * i * w + 2 * j;
-                        let mut best = at;
+                        // The first maximum, by selects (no branch to
+                        // mispredict on which cell wins).
+                        let (mut best, mut max) = (at, out[at]);
                         for candidate in [at + 1, at + w, at + w + 1] {
-                            if out[candidate] > out[best] {
-                                best = candidate;
-                            }
+                            let larger = out[candidate] > max;
+                            best = select_unpredictable(larger, candidate, best);
+                            max = select_unpredictable(larger, out[candidate], max);
                         }
                         let p = ((b * k + kk) * ph + i) * pw + j;
-                        self.pooled[p] = out[best];
+                        self.pooled[p] = max;
                         self.argmax[p] = best;
                     }
                 }

@@ -318,8 +318,20 @@ impl Emitter<'_> {
             }
             Op::Conv2d(_) | Op::ConvInputGrad(_) | Op::ConvKernelGrad(_) => {
                 self.uses_conv = true;
-                let (kernel, args) = self.window_call(id);
-                let kernel = format_ident!("{kernel}_into");
+                let (kernel, mut args) = self.window_call(id);
+                // A convolution and its kernel gradient unfold the input once.
+                let kernel = match (self.kept_columns(id), n.op) {
+                    (Some(columns), Op::Conv2d(_)) => {
+                        self.columns.insert(columns.to_string());
+                        args.push(quote!(&mut ws.#columns));
+                        format_ident!("{kernel}_keeping_columns_into")
+                    }
+                    (Some(columns), _) => {
+                        args.insert(1, quote!(&ws.#columns));
+                        format_ident!("{kernel}_from_columns_into")
+                    }
+                    (None, _) => format_ident!("{kernel}_into"),
+                };
                 quote!(::denpa::runtime::#kernel(#(#args,)* &mut ws.conv_scratch, #out.view_mut());)
             }
             Op::MaxPool(_) | Op::MaxPoolGrad(_) | Op::AvgPool(_) | Op::AvgPoolGrad(_) => {

@@ -113,6 +113,12 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
     } else {
         quote!()
     };
+    let columns: Vec<Ident> = step
+        .workspace
+        .columns
+        .iter()
+        .map(|c| format_ident!("{c}"))
+        .collect();
     let ws_names: Vec<&Ident> = step.workspace.fields.iter().map(|f| &f.0).collect();
     let ws_types: Vec<&TokenStream> = step.workspace.fields.iter().map(|f| &f.1).collect();
     let ws_dims: Vec<&TokenStream> = step.workspace.fields.iter().map(|f| &f.2).collect();
@@ -205,6 +211,10 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
             batch: ::core::option::Option<usize>,
             #packing_field
             #conv_field
+            #(
+                /// The im2col matrix a convolution keeps for its kernel gradient.
+                #columns: ::denpa::runtime::Columns<#t>,
+            )*
             #(#ws_names: #ws_fields,)*
         }
 
@@ -517,6 +527,8 @@ struct Workspace {
     packing: bool,
     /// Whether a convolution keeps its columns there.
     conv: bool,
+    /// The im2col matrices kept from a convolution for its kernel gradient.
+    columns: BTreeSet<String>,
 }
 
 /// The statements of one function and the expressions of its roots (a root
@@ -542,6 +554,7 @@ fn function_body(
         }
         ws.packing |= e.uses_packing;
         ws.conv |= e.uses_conv;
+        ws.columns.extend(std::mem::take(&mut e.columns));
     }
     // Keyed by function: a `let` shared in one function may not be in another.
     comments.extend(

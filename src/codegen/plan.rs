@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::quote;
+use quote::{format_ident, quote};
 
 use super::tiny::dim;
 use crate::check::Net;
@@ -61,6 +61,9 @@ pub struct Emitter<'a> {
     /// Whether a convolution keeps its columns in the workspace
     /// (`ws.conv_scratch`).
     pub uses_conv: bool,
+    /// The workspace fields of im2col matrices a convolution keeps for its
+    /// kernel gradient (`ws.columns_<name>`), by name.
+    pub columns: std::collections::BTreeSet<String>,
     /// Whether matrix products go through `runtime::matmul` (forward, where
     /// a batch of one is common) rather than ndarray's `dot`, which reads
     /// like the math (the gradients people read).
@@ -141,6 +144,7 @@ impl<'a> Emitter<'a> {
             uses_batch_size: false,
             uses_packing: false,
             uses_conv: false,
+            columns: Default::default(),
             inference: false,
             ty,
         };
@@ -275,6 +279,37 @@ impl<'a> Emitter<'a> {
     /// A node's name as an identifier.
     pub(super) fn ident(&self, id: NodeId) -> Ident {
         Ident::new(&self.names[id.index()], Span::call_site())
+    }
+
+    /// The im2col matrix a convolution and its kernel gradient share when
+    /// this body computes both in place: the workspace field
+    /// `columns_<the convolution's name>` (for either node), else none.
+    /// They share it when they unfold the same input by the same windows.
+    pub(super) fn kept_columns(&self, id: NodeId) -> Option<Ident> {
+        let shares = |conv: NodeId, grad: NodeId| {
+            let (c, k) = (self.g.node(conv), self.g.node(grad));
+            let side = |shape: &[usize]| shape.get(2..).map(<[usize]>::to_vec);
+            matches!((c.op, k.op), (Op::Conv2d(_), Op::ConvKernelGrad(_)))
+                && self.live[conv.index()]
+                && self.live[grad.index()]
+                && c.op.window() == k.op.window()
+                && c.args[0] == k.args[0]
+                && side(&self.g.node(c.args[1]).ty.shape) == side(&k.ty.shape)
+        };
+        if !self.in_place {
+            return None;
+        }
+        let conv = match self.g.node(id).op {
+            Op::Conv2d(_) => self.g.ids().any(|k| shares(id, k)).then_some(id)?,
+            Op::ConvKernelGrad(_) => self.g.ids().find(|&c| shares(c, id))?,
+            _ => return None,
+        };
+        // Unique against the values' names (the workspace's other fields).
+        let mut name = format!("columns_{}", self.names[conv.index()]);
+        while self.names.contains(&name) {
+            name.push('_');
+        }
+        Some(format_ident!("{name}"))
     }
 
     /// How a node's value is referred to: `x`, `self.W1`, `h`.

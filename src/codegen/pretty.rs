@@ -79,16 +79,19 @@ fn identifier(text: &str) -> String {
 }
 
 /// The workspace array a statement writes: `ws.NAME.view_mut()`,
-/// `ws.NAME.rows_mut()` or `Zip::from(&mut ws.NAME)` (never the packing
-/// space), the first of them.
+/// `ws.NAME.rows_mut()` or `Zip::from(&mut ws.NAME)` (never the scratch
+/// space lent to a kernel, `&mut ws.packing, …`), the first of them.
 fn written(statement: &str) -> Option<String> {
     statement.match_indices("ws.").find_map(|(at, _)| {
         let name = identifier(&statement[at + 3..]);
         let after = &statement[at + 3 + name.len()..];
+        // `Zip::from(&mut ws.h)` writes h; `&mut ws.packing,` lends a
+        // kernel its scratch space.
         let writes = after.starts_with(".view_mut()")
             || after.starts_with(".rows_mut()")
-            || statement[..at].ends_with("&mut ");
-        (writes && name != "packing" && name != "conv_scratch").then_some(name)
+            || (statement[..at].ends_with("&mut ")
+                && after.trim_start_matches(',').trim_start().starts_with(')'));
+        writes.then_some(name)
     })
 }
 
@@ -109,6 +112,12 @@ mod tests {
         let both = "::denpa::runtime::softmax_rows_and_cross_entropy_into(ws.z_y.view(), \
                     t.view(), ws.y.view_mut(), ws.sample_loss.view_mut());";
         assert_eq!(written(both).as_deref(), Some("y"));
+        // Scratch space lent to a kernel is not what it writes.
+        let conv = "::denpa::runtime::conv2d_keeping_columns_into(x.view(), self.w.view(), 1, 1, \
+                    &mut ws.columns_h, &mut ws.conv_scratch, ws.h.view_mut());";
+        assert_eq!(written(conv).as_deref(), Some("h"));
+        let long = "::denpa::ndarray::Zip::from(\n    &mut ws.delta_z_h,\n)\n.and(&ws.h)";
+        assert_eq!(written(long).as_deref(), Some("delta_z_h"));
         // Updates of parameters write no workspace array.
         let fold =
             "::denpa::runtime::add_column_sums(descent, ws.delta.view(), 1.0, self.b1.view_mut());";

@@ -281,3 +281,75 @@ fn a_second_call_with_the_same_shapes_grows_no_buffer() {
         )
     );
 }
+
+#[test]
+fn kept_columns_give_the_kernel_gradient_of_unfolding_again() {
+    // 16 kernels of one channel: the product runs transposed; 3 kernels of
+    // 4 channels: as written.
+    for (k, c) in [(16, 1), (3, 4)] {
+        assert_eq!(transpose_kernel_grad(k, c * 9), k == 16);
+        for (stride, padding) in [(1, 1), (2, 0)] {
+            let (x, w) = (random((3, c, 7, 7), 20), random((k, c, 3, 3), 21));
+            let side = (7 + 2 * padding - 3) / stride + 1;
+            let d = random((3, k, side, side), 22);
+            let (mut scratch, mut columns) = (ConvScratch::default(), Columns::default());
+            let mut out = Array4::zeros(d.dim());
+            conv2d_keeping_columns_into(
+                x.view(),
+                w.view(),
+                stride,
+                padding,
+                &mut columns,
+                &mut scratch,
+                out.view_mut(),
+            );
+            assert!(close(
+                out.view(),
+                naive_conv(&x, &w, stride, padding).view()
+            ));
+            let mut kept = Array4::zeros(w.dim());
+            conv2d_kernel_grad_from_columns_into(
+                x.view(),
+                &columns,
+                d.view(),
+                stride,
+                padding,
+                &mut scratch,
+                kept.view_mut(),
+            );
+            let again = conv2d_kernel_grad(x.view(), d.view(), stride, padding, (3, 3));
+            assert!(
+                close(kept.view(), again.view()),
+                "{k}×{c} /{stride} +{padding}"
+            );
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "columns kept from a convolution of other shapes")]
+fn columns_of_other_shapes_are_refused() {
+    let (x, w) = (random((2, 1, 6, 6), 23), random((4, 1, 3, 3), 24));
+    let (mut scratch, mut columns) = (ConvScratch::default(), Columns::default());
+    let mut out = Array4::zeros((2, 4, 6, 6));
+    conv2d_keeping_columns_into(
+        x.view(),
+        w.view(),
+        1,
+        1,
+        &mut columns,
+        &mut scratch,
+        out.view_mut(),
+    );
+    // The same images, but no padding: other columns.
+    let (d, mut grad) = (random((2, 4, 4, 4), 25), Array4::zeros(w.dim()));
+    conv2d_kernel_grad_from_columns_into(
+        x.view(),
+        &columns,
+        d.view(),
+        1,
+        0,
+        &mut scratch,
+        grad.view_mut(),
+    );
+}

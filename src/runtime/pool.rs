@@ -121,11 +121,12 @@ fn window_sum<T: NdFloat>(plane: &[T], at: usize, w: usize, size: usize) -> T {
 /// [`first_max_at`]).
 #[inline(always)]
 fn max4<T: NdFloat>(a: T, b: T, c: T, d: T) -> (usize, T) {
+    use std::hint::select_unpredictable as select;
     let (mut at, mut m) = (0, a);
     for (k, v) in [(1, b), (2, c), (3, d)] {
         let larger = v > m;
-        at = if larger { k } else { at };
-        m = if larger { v } else { m };
+        at = select(larger, k, at);
+        m = select(larger, v, m);
     }
     (at, m)
 }
@@ -151,8 +152,9 @@ fn max_pool_2x2<T: NdFloat>(
 }
 
 /// The gradient of [`max_pool_2x2`] when the windows tile the plane
-/// (`h = 2·oh`, `w = 2·ow`): every cell is written, δ at its window's first
-/// maximum and zero elsewhere, with no search of a second pass.
+/// (`h = 2·oh`, `w = 2·ow`): each pair of rows zeroed, then each δ stored at
+/// its window's first maximum, found by selects, at an address computed
+/// from it (no branch on which cell won).
 fn max_pool_grad_2x2<T: NdFloat>(
     src: &[T],
     deltas: &[T],
@@ -164,14 +166,13 @@ fn max_pool_grad_2x2<T: NdFloat>(
     for ((plane, grad), deltas) in planes.zip(deltas.chunks_exact(oh * ow)) {
         let rows = plane.chunks_exact(2 * w).zip(grad.chunks_exact_mut(2 * w));
         for ((x, g), deltas) in rows.zip(deltas.chunks_exact(ow)) {
+            g.fill(T::zero());
             let (x0, x1) = x.split_at(w);
-            let (g0, g1) = g.split_at_mut(w);
             let cells = x0.chunks_exact(2).zip(x1.chunks_exact(2));
-            let grads = g0.chunks_exact_mut(2).zip(g1.chunks_exact_mut(2));
-            for (((a, b), (ga, gb)), &d) in cells.zip(grads).zip(deltas) {
-                let (at, _) = max4(a[0], a[1], b[0], b[1]);
-                let pick = |k: usize| if at == k { d } else { T::zero() };
-                (ga[0], ga[1], gb[0], gb[1]) = (pick(0), pick(1), pick(2), pick(3));
+            for (j, ((a, b), &d)) in cells.zip(deltas).enumerate() {
+                // Cell k of the window: row k / 2, column 2j + k % 2.
+                let (k, _) = max4(a[0], a[1], b[0], b[1]);
+                g[(k >> 1) * w + 2 * j + (k & 1)] = d;
             }
         }
     }
