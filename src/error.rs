@@ -47,6 +47,15 @@ pub enum Error {
         /// What does not fit.
         problem: String,
     },
+    /// A network could not be exported to ONNX: an op with no faithful
+    /// ONNX form, or weights that do not fit it.
+    #[error("{network}: cannot export to ONNX: {problem}")]
+    Export {
+        /// The network's name.
+        network: String,
+        /// What stands in the way.
+        problem: String,
+    },
     /// Training met a loss or gradient that is NaN or infinite.
     #[error("{network}: {what} is not finite ({value}); the parameters were left unchanged")]
     NonFinite {

@@ -120,8 +120,49 @@ macro_rules! fixtures {
             fn train_step_agrees_with_gradients() {
                 super::check_train_step::<$net>();
             }
+
+            /// The model in f64 and in f32, with denpa's outputs on a batch.
+            pub fn onnx_cases(dir: &std::path::Path) -> Vec<super::onnx::Case> {
+                super::onnx_cases::<$net>(dir, stringify!($test))
+            }
         }
-    )*};
+    )*
+
+        /// Every fixture's network, exported, checked by ONNX's checker and
+        /// run in ONNX Runtime, gives the outputs of its own `forward`.
+        #[test]
+        fn every_fixture_runs_in_onnx_runtime() {
+            let dir = std::env::temp_dir().join(format!("denpa-onnx-fixtures-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("a temporary directory");
+            let mut cases = Vec::new();
+            $(cases.extend($test::onnx_cases(&dir));)*
+            onnx::check(&dir, &cases);
+            std::fs::remove_dir_all(&dir).ok();
+        }
+    };
+}
+
+#[path = "common/onnx.rs"]
+mod onnx;
+
+/// A fixture's ONNX cases: its f64 model, checked to 1e-9, and its f32
+/// export (the weights rounded to f32), to 1e-5 of denpa's f64 outputs;
+/// the float one also runs what ONNX Runtime has no double kernel for.
+fn onnx_cases<N: Network<Scalar = f64>>(dir: &std::path::Path, name: &str) -> Vec<onnx::Case> {
+    let net = N::with_seed(3);
+    let inputs = onnx::inputs::<N>(4);
+    let float = format!("{name}.f32");
+    let mut double = onnx::case(dir, &format!("{name}.f64"), &net, None, &inputs, 1e-9);
+    double.float_twin = Some(float.clone());
+    let single = onnx::case(
+        dir,
+        &float,
+        &net,
+        Some(denpa::lang::Dtype::F32),
+        &inputs,
+        1e-5,
+    );
+    vec![double, single]
 }
 
 fixtures! {

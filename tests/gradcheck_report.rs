@@ -40,6 +40,8 @@ impl Network for Corrupted {
     const NAME: &'static str = "Corrupted";
     const INPUTS: &'static [(&'static str, &'static [usize])] = Mlp::INPUTS;
     const TARGETS: &'static [(&'static str, &'static [usize])] = Mlp::TARGETS;
+    const OUTPUTS: &'static [(&'static str, &'static [usize])] = <Mlp as Network>::OUTPUTS;
+    const SOURCE: &'static str = Mlp::SOURCE;
 
     fn with_seed(seed: u64) -> Self {
         Corrupted(Mlp::with_seed(seed))
@@ -55,6 +57,12 @@ impl Network for Corrupted {
     }
     fn optimizer_state_mut(&mut self) -> (&mut u64, Vec<(&'static str, ArrayViewMutD<'_, f64>)>) {
         self.0.optimizer_state_mut()
+    }
+    fn forward_dyn(
+        &self,
+        inputs: &[ArrayViewD<'_, f64>],
+    ) -> Result<Vec<(&'static str, ArrayD<f64>)>, denpa::Error> {
+        self.0.forward_dyn(inputs)
     }
     fn loss_dyn(
         &self,

@@ -92,6 +92,33 @@ Several networks get one table each, one after another, each headed `Network NAM
         #[command(flatten)]
         networks: Networks,
     },
+    /// Export a network's forward pass with trained weights as an ONNX model,
+    /// for ONNX Runtime, PyTorch or a serving stack.
+    #[command(after_help = "\
+The model uses ONNX's default operator set 21 (IR version 10). Inputs and outputs are
+named as in the .nn file, each with a symbolic first dimension `batch`; the parameters
+are initializers under their .nn names; the metadata holds the .nn source
+(`denpa.source`), the network's name and denpa's version. An output that needs an op
+with no faithful ONNX form is an error naming it. A file with several networks needs
+`--network NAME`.")]
+    Export {
+        /// The `.nn` file.
+        file: PathBuf,
+        /// The trained parameters: a safetensors file written by `save` (or `denpa`'s
+        /// examples), one tensor per parameter under its `.nn` name.
+        #[arg(long, value_name = "W.safetensors")]
+        weights: PathBuf,
+        /// Where to write the model.
+        #[arg(short, long, value_name = "MODEL.onnx")]
+        output: PathBuf,
+        /// The network to export (needed when the file has several).
+        #[arg(long, value_name = "NAME")]
+        network: Option<String>,
+        /// The model's element type (default: the network's `dtype`): `f32`
+        /// exports an f64 network as a float model.
+        #[arg(long, value_enum)]
+        dtype: Option<DtypeArg>,
+    },
     /// Check files for errors and warnings without generating code.
     #[command(after_help = "Every network of every file is checked.")]
     Check {
@@ -102,6 +129,12 @@ Several networks get one table each, one after another, each headed `Network NAM
         #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
         message_format: MessageFormat,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DtypeArg {
+    F32,
+    F64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -146,6 +179,19 @@ fn main() -> ExitCode {
             files,
             message_format,
         } => return check(&files, message_format, color),
+        Command::Export {
+            file,
+            weights,
+            output,
+            network,
+            dtype,
+        } => {
+            let dtype = dtype.map(|d| match d {
+                DtypeArg::F32 => denpa::lang::Dtype::F32,
+                DtypeArg::F64 => denpa::lang::Dtype::F64,
+            });
+            return export(&file, &weights, &output, network.as_deref(), dtype, color);
+        }
     };
     show(&networks, view, color)
 }
@@ -199,6 +245,58 @@ fn show(args: &Networks, view: View, color: bool) -> ExitCode {
         }
         eprintln!("wrote {}", path.display());
     }
+    ExitCode::SUCCESS
+}
+
+/// `denpa export`: one network with its weights as an ONNX model, written
+/// atomically (a failed export leaves any old model whole).
+fn export(
+    file: &Path,
+    weights: &Path,
+    output: &Path,
+    network: Option<&str>,
+    dtype: Option<denpa::lang::Dtype>,
+    color: bool,
+) -> ExitCode {
+    let (bytes, weight_bytes) = match (read(file), read(weights)) {
+        (Ok(b), Ok(w)) => (b, w),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    let name = file.display().to_string();
+    let source = match denpa::source_text(&bytes) {
+        Ok(text) => text,
+        Err((text, error)) => {
+            eprint!("{}", error.render(&name, &text, color));
+            return ExitCode::from(1);
+        }
+    };
+    let model = match denpa::export_onnx(source, network, &weight_bytes, dtype) {
+        Ok(model) => model,
+        Err(denpa::ExportError::Command(CommandError::Source(d))) => {
+            eprint!("{}", d.render(&name, source, color));
+            return ExitCode::from(1);
+        }
+        Err(denpa::ExportError::Command(CommandError::Selection(d))) => {
+            eprint!("{}", Diagnostics::from(d).render(&name, source, color));
+            return ExitCode::from(2);
+        }
+        Err(denpa::ExportError::Export(e)) => {
+            let e = match e {
+                denpa::Error::Weights { problem, .. } => denpa::Error::Weights {
+                    path: weights.display().to_string(),
+                    problem,
+                },
+                e => e,
+            };
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    if let Err(e) = denpa::runtime::weights::write_atomically(output, &model) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    eprintln!("wrote {}", output.display());
     ExitCode::SUCCESS
 }
 

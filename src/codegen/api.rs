@@ -54,6 +54,8 @@ pub(super) struct Api {
     pub target_dims: Vec<Vec<TokenStream>>,
     /// The `…_dyn` functions' arguments, checked out of their slices.
     pub dyn_args: TokenStream,
+    /// The same for the inputs alone (`forward_dyn`).
+    pub dyn_inputs: TokenStream,
 }
 
 impl Api {
@@ -173,6 +175,7 @@ impl Api {
         for (i, d) in net.inputs.iter().enumerate() {
             dyn_args.extend(dyn_arg(quote!(inputs), i, d));
         }
+        let dyn_inputs = dyn_args.clone();
         for (i, d) in net.targets.iter().enumerate() {
             dyn_args.extend(dyn_arg(quote!(targets), i, d));
         }
@@ -224,6 +227,7 @@ impl Api {
             input_dims: dims_of(&net.inputs),
             target_dims: dims_of(&net.targets),
             dyn_args,
+            dyn_inputs,
             t,
         }
     }

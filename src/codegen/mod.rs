@@ -119,6 +119,33 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
         .iter()
         .map(|c| format_ident!("{c}"))
         .collect();
+    // forward_dyn: each output as a dynamic-rank array (a scalar one as
+    // rank 0), under its name.
+    let output_vars: Vec<Ident> = (0..g.outputs.len())
+        .map(|k| format_ident!("output_{k}"))
+        .collect();
+    let output_strs: Vec<&str> = g.outputs.iter().map(|o| o.0.as_str()).collect();
+    let output_dyn: Vec<TokenStream> = g
+        .outputs
+        .iter()
+        .zip(&output_vars)
+        .map(|((_, id), v)| {
+            if plan::physical_rank(&g.node(*id).ty) == 0 {
+                quote!(::denpa::ndarray::arr0(#v).into_dyn())
+            } else {
+                quote!(#v.into_dyn())
+            }
+        })
+        .collect();
+    let output_pattern = match output_vars.as_slice() {
+        [one] => quote!(#one),
+        all => quote!((#(#all),*)),
+    };
+    let output_dims: Vec<Vec<TokenStream>> = g
+        .outputs
+        .iter()
+        .map(|(_, id)| g.node(*id).ty.shape.iter().map(|d| tiny::dim(*d)).collect())
+        .collect();
     let ws_names: Vec<&Ident> = step.workspace.fields.iter().map(|f| &f.0).collect();
     let ws_types: Vec<&TokenStream> = step.workspace.fields.iter().map(|f| &f.1).collect();
     let ws_dims: Vec<&TokenStream> = step.workspace.fields.iter().map(|f| &f.2).collect();
@@ -172,6 +199,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
         input_dims,
         target_dims,
         dyn_args,
+        dyn_inputs,
         ..
     } = &api;
     let InPlace {
@@ -454,6 +482,18 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
 
             const INPUTS: &'static [(&'static str, &'static [usize])] = &[#((#input_strs, &[#(#input_dims),*])),*];
             const TARGETS: &'static [(&'static str, &'static [usize])] = &[#((#target_strs, &[#(#target_dims),*])),*];
+
+            const OUTPUTS: &'static [(&'static str, &'static [usize])] = &[#((#output_strs, &[#(#output_dims),*])),*];
+            const SOURCE: &'static str = #name::SOURCE;
+
+            fn forward_dyn(
+                &self,
+                inputs: &[::denpa::ndarray::ArrayViewD<'_, #t>],
+            ) -> ::core::result::Result<::std::vec::Vec<(&'static str, ::denpa::ndarray::ArrayD<#t>)>, ::denpa::Error> {
+                #dyn_inputs
+                let #output_pattern = self.forward(#(#input_names),*)?;
+                Ok(::std::vec![#((#output_strs, #output_dyn)),*])
+            }
 
             fn loss_dyn(
                 &self,

@@ -42,6 +42,18 @@ pub trait Network {
     const INPUTS: &'static [(&'static str, &'static [usize])];
     /// The targets' names and per-sample shapes, in declaration order.
     const TARGETS: &'static [(&'static str, &'static [usize])];
+    /// The outputs' names and per-sample shapes, in declaration order.
+    const OUTPUTS: &'static [(&'static str, &'static [usize])];
+    /// The `.nn` source text the network was compiled from (every network
+    /// of its file).
+    const SOURCE: &'static str;
+    /// `forward` with dynamic-rank inputs (one row per sample); the outputs
+    /// come back by name, in declaration order, a scalar output as rank 0.
+    #[allow(clippy::type_complexity)] // [(name, output)]
+    fn forward_dyn(
+        &self,
+        inputs: &[ndarray::ArrayViewD<'_, Self::Scalar>],
+    ) -> Result<Vec<(&'static str, ndarray::ArrayD<Self::Scalar>)>, crate::Error>;
     /// `loss` with its arguments as dynamic-rank arrays (inputs, then
     /// targets, each one row per sample), for tools that work on any network.
     fn loss_dyn(

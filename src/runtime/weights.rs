@@ -258,6 +258,39 @@ fn read_tensors<N: Network>(
         .iter()
         .map(|(n, v)| (n.clone(), v.shape().to_vec()))
         .collect();
+    read_checked(N::NAME, file, &expected)
+}
+
+/// The parameters of a weights file for a network that is not compiled in
+/// (`denpa export`): every one of `expected` (name, shape), in that order,
+/// as f64 (f32 values widen exactly), checked as [`load_into`] checks them
+/// against a network of the dtype `f64` says.
+pub fn read_parameters(
+    network: &str,
+    bytes: &[u8],
+    expected: &[(String, Vec<usize>)],
+    f64: bool,
+) -> Result<Vec<Vec<f64>>, Error> {
+    let file = SafeTensors::deserialize(bytes)
+        .map_err(|e| problem(format!("not a safetensors file: {e}")))?;
+    if f64 {
+        read_checked::<f64>(network, &file, expected)
+    } else {
+        let values = read_checked::<f32>(network, &file, expected)?;
+        Ok(values
+            .into_iter()
+            .map(|v| v.into_iter().map(f64::from).collect())
+            .collect())
+    }
+}
+
+/// Every expected tensor's values, checked by name, dtype and shape (and
+/// no tensor the network does not have).
+fn read_checked<T: Element>(
+    network: &str,
+    file: &SafeTensors<'_>,
+    expected: &[(String, Vec<usize>)],
+) -> Result<Vec<Vec<T>>, Error> {
     let mut names: Vec<String> = file.names().into_iter().map(String::from).collect();
     names.sort();
     let extra: Vec<String> = names
@@ -268,20 +301,20 @@ fn read_tensors<N: Network>(
     if !extra.is_empty() {
         return Err(problem(format!(
             "the file has tensors that `{}` does not: {}",
-            N::NAME,
+            network,
             extra.join(", ")
         )));
     }
     let mut values = Vec::new();
     for (name, shape) in expected {
         let tensor = file
-            .tensor(&name)
+            .tensor(name)
             .map_err(|_| problem(format!("the parameter `{name}` is missing from the file")))?;
-        if tensor.dtype() != N::Scalar::DTYPE {
+        if tensor.dtype() != T::DTYPE {
             return Err(problem(format!(
                 "the parameter `{name}` has dtype {:?} in the file, the network uses {:?}",
                 tensor.dtype(),
-                N::Scalar::DTYPE
+                T::DTYPE
             )));
         }
         if tensor.shape() != shape.as_slice() {
@@ -291,14 +324,8 @@ fn read_tensors<N: Network>(
                 shape
             )));
         }
-        let size = std::mem::size_of::<N::Scalar>();
-        values.push(
-            tensor
-                .data()
-                .chunks_exact(size)
-                .map(N::Scalar::read_le)
-                .collect(),
-        );
+        let size = std::mem::size_of::<T>();
+        values.push(tensor.data().chunks_exact(size).map(T::read_le).collect());
     }
     Ok(values)
 }

@@ -1,0 +1,191 @@
+//! ONNX cases for `tests/onnx/check.py`: a network's exported model beside a
+//! batch and the outputs denpa's own `forward` computed for it, and the run
+//! of the checker over a list of them in ONNX Runtime.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use denpa::lang::Dtype;
+use denpa::ndarray::{ArrayD, IxDyn};
+use denpa::runtime::weights::Element;
+use denpa::Network;
+
+/// One exported model and its data, as the checker's manifest lists it.
+pub struct Case {
+    /// Unique in the manifest.
+    pub name: String,
+    /// The network's name.
+    pub network: String,
+    /// The model file.
+    pub model: PathBuf,
+    /// The safetensors file of `input.NAME` and `output.NAME` tensors.
+    pub data: PathBuf,
+    /// Largest error allowed, relative (absolute below 1).
+    pub tolerance: f64,
+    /// The float export of the same network, for a double model ONNX
+    /// Runtime has no kernel for.
+    pub float_twin: Option<String>,
+}
+
+/// Deterministic values in [0.1, 1.0), as the fixtures' gradient checks use.
+pub fn data<T: Element>(shape: &[usize], salt: usize) -> ArrayD<T> {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64 ^ (salt as u64).wrapping_mul(0x2545_f491_4f6c_dd1d);
+    ArrayD::from_shape_simple_fn(IxDyn(shape), || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        T::from(0.1 + 0.9 * ((state >> 11) as f64 / (1u64 << 53) as f64)).expect("a float")
+    })
+}
+
+/// A batch of `batch` samples for each of the network's inputs.
+pub fn inputs<N: Network>(batch: usize) -> Vec<ArrayD<N::Scalar>> {
+    N::INPUTS
+        .iter()
+        .enumerate()
+        .map(|(i, (_, per_sample))| {
+            let mut shape = vec![batch];
+            shape.extend_from_slice(per_sample);
+            data(&shape, 40 + i)
+        })
+        .collect()
+}
+
+/// Exports `net` (as `dtype`, or its own) into `dir` with `inputs` and the
+/// outputs of its own forward pass on them: the case `name`.
+pub fn case<N: Network>(
+    dir: &Path,
+    name: &str,
+    net: &N,
+    dtype: Option<Dtype>,
+    inputs: &[ArrayD<N::Scalar>],
+    tolerance: f64,
+) -> Case {
+    let model = dir.join(format!("{name}.onnx"));
+    let bytes = denpa::onnx::to_bytes_as(net, dtype).unwrap_or_else(|e| panic!("{name}: {e}"));
+    std::fs::write(&model, bytes).expect("the model is written");
+    let views: Vec<_> = inputs.iter().map(|a| a.view()).collect();
+    let outputs = net.forward_dyn(&views).expect("denpa's forward pass");
+    let single = dtype == Some(Dtype::F32) || std::mem::size_of::<N::Scalar>() == 4;
+    // Inputs in the model's element type; denpa's outputs as they are.
+    let mut tensors: Vec<(String, Vec<usize>, safetensors::Dtype, Vec<u8>)> = Vec::new();
+    for ((input, _), array) in N::INPUTS.iter().zip(inputs) {
+        let (dtype, bytes) = le_bytes(array, single);
+        tensors.push((
+            format!("input.{input}"),
+            array.shape().to_vec(),
+            dtype,
+            bytes,
+        ));
+    }
+    for (output, array) in &outputs {
+        let (dtype, bytes) = le_bytes(array, std::mem::size_of::<N::Scalar>() == 4);
+        tensors.push((
+            format!("output.{output}"),
+            array.shape().to_vec(),
+            dtype,
+            bytes,
+        ));
+    }
+    let views = tensors.iter().map(|(name, shape, dtype, bytes)| {
+        let view = safetensors::tensor::TensorView::new(*dtype, shape.clone(), bytes)
+            .expect("shape and bytes agree");
+        (name.clone(), view)
+    });
+    let data = dir.join(format!("{name}.safetensors"));
+    std::fs::write(
+        &data,
+        safetensors::serialize(views, None).expect("serialized"),
+    )
+    .expect("the data is written");
+    Case {
+        name: name.into(),
+        network: N::NAME.into(),
+        model,
+        data,
+        tolerance,
+        float_twin: None,
+    }
+}
+
+fn le_bytes<T: Element>(array: &ArrayD<T>, single: bool) -> (safetensors::Dtype, Vec<u8>) {
+    let mut bytes = Vec::new();
+    for v in array.iter() {
+        let v = v.to_f64().expect("a float");
+        if single {
+            bytes.extend_from_slice(&(v as f32).to_le_bytes());
+        } else {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    let dtype = if single {
+        safetensors::Dtype::F32
+    } else {
+        safetensors::Dtype::F64
+    };
+    (dtype, bytes)
+}
+
+/// The Python with onnx and onnxruntime: `DENPA_PYTHON`, or the environment
+/// `tests/onnx/setup` makes (and makes now if it is missing).
+pub fn python() -> PathBuf {
+    if let Some(python) = std::env::var_os("DENPA_PYTHON") {
+        return python.into();
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let setup = Command::new("bash")
+        .arg(root.join("tests/onnx/setup"))
+        .output()
+        .expect("bash runs");
+    assert!(
+        setup.status.success(),
+        "the ONNX tests need Python 3 with the packages of tests/onnx/requirements.txt \
+         (numpy, onnx, onnxruntime); `bash tests/onnx/setup` installs them into \
+         target/onnx-venv from PyPI, or set DENPA_PYTHON to a Python that has them.\n\
+         The setup said:\n{}{}",
+        String::from_utf8_lossy(&setup.stdout),
+        String::from_utf8_lossy(&setup.stderr)
+    );
+    let printed = String::from_utf8_lossy(&setup.stdout);
+    PathBuf::from(
+        printed
+            .lines()
+            .last()
+            .expect("the setup prints its python")
+            .trim(),
+    )
+}
+
+/// Runs `tests/onnx/check.py` over the cases; panics with its report unless
+/// every case passes.
+pub fn check(dir: &Path, cases: &[Case]) {
+    let cases: Vec<serde_json::Value> = cases
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "name": c.name,
+                "network": c.network,
+                "model": c.model,
+                "data": c.data,
+                "tolerance": c.tolerance,
+                "float_twin": c.float_twin,
+            })
+        })
+        .collect();
+    let manifest = dir.join("manifest.json");
+    let text = serde_json::json!({ "cases": cases }).to_string();
+    std::fs::write(&manifest, text).expect("the manifest is written");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/onnx/check.py");
+    let out = Command::new(python())
+        .arg(script)
+        .arg(&manifest)
+        .output()
+        .expect("python runs");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{report}");
+    assert!(out.status.success(), "ONNX check failed:\n{report}");
+}
