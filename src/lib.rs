@@ -352,8 +352,12 @@ pub fn export_onnx(
     dtype: Option<lang::Dtype>,
 ) -> Result<Vec<u8>, ExportError> {
     let command = ExportError::Command;
-    let Checked { nets, names, .. } =
-        checked(source).map_err(|d| command(CommandError::Source(d)))?;
+    let Checked {
+        nets,
+        names,
+        blocks,
+        ..
+    } = checked(source).map_err(|d| command(CommandError::Source(d)))?;
     let selected: Vec<&check::Net> = match network {
         Some(name) => nets.iter().filter(|n| n.name == name).collect(),
         None => nets.iter().collect(),
@@ -391,7 +395,10 @@ pub fn export_onnx(
             values,
         })
         .collect();
-    onnx::model_bytes(net, source, &weights, dtype).map_err(ExportError::Export)
+    // The metadata's source is the generated `SOURCE`: the network's own
+    // text after the file's blocks.
+    let own = format!("{blocks}{}", &source[net.span.range()]);
+    onnx::model_bytes(net, &own, &weights, dtype).map_err(ExportError::Export)
 }
 
 /// `network` names none of the file's networks.

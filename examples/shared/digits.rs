@@ -1,6 +1,6 @@
 //! What the two digits examples share: the command line, the training loop
-//! with its progress bar, the confusion matrix, the saved weights and the
-//! plot. `examples/digits.rs` (the multilayer perceptron) and
+//! with its progress bar, the confusion matrix, the saved weights, the ONNX
+//! model and the plot. `examples/digits.rs` (the multilayer perceptron) and
 //! `examples/digits_cnn.rs` (the convolutional network) differ only in the
 //! network and the shape it reads the images in.
 
@@ -37,6 +37,8 @@ pub trait Classifier: Sized {
     fn save(&self, path: &Path) -> Result<(), denpa::Error>;
     /// Loads weights saved by [`Classifier::save`].
     fn load(path: &Path) -> Result<Self, denpa::Error>;
+    /// Exports the forward pass as an ONNX model.
+    fn to_onnx(&self, path: &Path) -> Result<(), denpa::Error>;
 }
 
 /// Rows of 64 pixels as a batch of one-channel 8×8 images `[B, 1, 8, 8]`:
@@ -265,6 +267,13 @@ pub fn run<N: Classifier>(options: &Options) -> Result<(), Box<dyn Error>> {
         "saved the weights to {} (and loaded them back)",
         weights.display()
     );
+    let model = options.out.join(format!("{}.onnx", N::FILE));
+    net.to_onnx(&model)?;
+    println!(
+        "exported the forward pass to {} (ONNX, opset {})",
+        model.display(),
+        denpa::onnx::OPSET
+    );
 
     if history.loss.is_empty() {
         println!("no epochs, no plot");
@@ -391,6 +400,9 @@ macro_rules! classifier {
             }
             fn load(path: &::std::path::Path) -> Result<Self, ::denpa::Error> {
                 $net::load(path)
+            }
+            fn to_onnx(&self, path: &::std::path::Path) -> Result<(), ::denpa::Error> {
+                $net::to_onnx(self, path)
             }
         }
     };

@@ -412,6 +412,15 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
                 ::denpa::runtime::weights::save(self, path.as_ref())
             }
 
+            /// Exports the forward pass (every output) with the current
+            /// parameters as an ONNX model (opset 21), for ONNX Runtime,
+            /// PyTorch or a serving stack: inputs and outputs named as in the
+            /// `.nn` file with a symbolic batch dimension, the `.nn` source in
+            /// the metadata (see [`denpa::onnx`](::denpa::onnx)). The write is atomic.
+            pub fn to_onnx(&self, path: impl ::core::convert::AsRef<::std::path::Path>) -> ::core::result::Result<(), ::denpa::Error> {
+                ::denpa::onnx::save(self, path.as_ref())
+            }
+
             /// Loads parameters saved by [`Self::save`], refusing any name,
             /// shape or dtype that does not match. The optimizer starts afresh.
             pub fn load(path: impl ::core::convert::AsRef<::std::path::Path>) -> ::core::result::Result<Self, ::denpa::Error> {

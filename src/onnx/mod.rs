@@ -28,6 +28,11 @@
 //! them nothing they could run: train with denpa, deploy the forward model.
 
 mod graph;
+/// ONNX's protobuf messages: prost-build's output for `onnx.proto` (ONNX
+/// 1.23.2's own, Apache-2.0), committed so that building denpa needs no
+/// protobuf compiler; `tests/onnx_proto.rs` checks it is exactly what
+/// prost-build makes of it (`DENPA_REGENERATE=1` rewrites it).
+#[rustfmt::skip]
 #[allow(clippy::all, missing_docs, rustdoc::all)]
 mod proto;
 

@@ -2,6 +2,8 @@
 //! batch and the outputs denpa's own `forward` computed for it, and the run
 //! of the checker over a list of them in ONNX Runtime.
 
+#![allow(dead_code)] // each test binary uses part of it
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -25,6 +27,19 @@ pub struct Case {
     /// The float export of the same network, for a double model ONNX
     /// Runtime has no kernel for.
     pub float_twin: Option<String>,
+    /// For a classifier: the output whose largest element is the class, and
+    /// how many of the data file's `labels` denpa's forward pass got right
+    /// (ONNX Runtime must get the same count).
+    pub accuracy: Option<(String, usize)>,
+}
+
+/// The repository's root: where `tests/onnx/` is, from any of its crates.
+fn root() -> PathBuf {
+    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    while !dir.join("tests/onnx/check.py").exists() {
+        assert!(dir.pop(), "tests/onnx/check.py is in an ancestor directory");
+    }
+    dir
 }
 
 /// Deterministic values in [0.1, 1.0), as the fixtures' gradient checks use.
@@ -105,7 +120,25 @@ pub fn case<N: Network>(
         data,
         tolerance,
         float_twin: None,
+        accuracy: None,
     }
+}
+
+/// Adds `labels` (one class per sample) to a case's data file.
+pub fn add_labels(case: &Case, labels: &[usize]) {
+    let bytes = std::fs::read(&case.data).expect("the data file");
+    let file = safetensors::SafeTensors::deserialize(&bytes).expect("safetensors");
+    let mut tensors: Vec<(String, safetensors::tensor::TensorView<'_>)> = file.tensors();
+    let values: Vec<u8> = labels
+        .iter()
+        .flat_map(|&l| (l as f64).to_le_bytes())
+        .collect();
+    let view =
+        safetensors::tensor::TensorView::new(safetensors::Dtype::F64, vec![labels.len()], &values)
+            .expect("labels");
+    tensors.push(("labels".into(), view));
+    let out = safetensors::serialize(tensors, None).expect("serialized");
+    std::fs::write(&case.data, out).expect("the data file is written");
 }
 
 fn le_bytes<T: Element>(array: &ArrayD<T>, single: bool) -> (safetensors::Dtype, Vec<u8>) {
@@ -132,7 +165,7 @@ pub fn python() -> PathBuf {
     if let Some(python) = std::env::var_os("DENPA_PYTHON") {
         return python.into();
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = root();
     let setup = Command::new("bash")
         .arg(root.join("tests/onnx/setup"))
         .output()
@@ -169,13 +202,16 @@ pub fn check(dir: &Path, cases: &[Case]) {
                 "data": c.data,
                 "tolerance": c.tolerance,
                 "float_twin": c.float_twin,
+                "accuracy": c.accuracy.as_ref().map(|(output, correct)| {
+                    serde_json::json!({ "output": output, "correct": correct })
+                }),
             })
         })
         .collect();
     let manifest = dir.join("manifest.json");
     let text = serde_json::json!({ "cases": cases }).to_string();
     std::fs::write(&manifest, text).expect("the manifest is written");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/onnx/check.py");
+    let script = root().join("tests/onnx/check.py");
     let out = Command::new(python())
         .arg(script)
         .arg(&manifest)

@@ -10,7 +10,9 @@ compute in ONNX Runtime the outputs denpa computed: for every element,
 |onnx - denpa| <= tolerance * max(|denpa|, 1) (relative, absolute below 1).
 
 The data file is safetensors (read here with numpy alone): "input.NAME" for
-each input and "output.NAME" for each output of denpa's forward pass.
+each input and "output.NAME" for each output of denpa's forward pass, and
+for a classifier ("accuracy": {"output", "correct"}) the "labels": ONNX
+Runtime's predictions must get exactly as many of them right as denpa's.
 
 ONNX Runtime's CPU provider has no double-precision Conv or AveragePool
 kernel. A double model that uses them is checked but not run; its case must
@@ -99,7 +101,20 @@ def check(case, names):
             worst = max(worst, float(np.max(error)))
     if not worst <= case["tolerance"]:
         raise AssertionError(f"error {worst:.3g} above {case['tolerance']:.0e}")
-    return f"ran: largest error {worst:.2g} (≤ {case['tolerance']:.0e})"
+    report = f"ran: largest error {worst:.2g} (≤ {case['tolerance']:.0e})"
+    accuracy = case.get("accuracy")
+    if accuracy:
+        outputs = dict(zip(order, session.run(order, feeds)))
+        predicted = np.argmax(outputs[accuracy["output"]], axis=1)
+        labels = tensors["labels"].astype(np.int64)
+        correct = int(np.sum(predicted == labels))
+        if correct != accuracy["correct"]:
+            raise AssertionError(
+                f"ONNX Runtime classifies {correct} of {len(labels)} right, "
+                f"denpa {accuracy['correct']}"
+            )
+        report += f"; held-out accuracy {100 * correct / len(labels):.1f}% as in denpa"
+    return report
 
 
 def main():
