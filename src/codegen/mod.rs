@@ -416,7 +416,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
             /// parameters as an ONNX model (opset 21), for ONNX Runtime,
             /// PyTorch or a serving stack: inputs and outputs named as in the
             /// `.nn` file with a symbolic batch dimension, the `.nn` source in
-            /// the metadata (see [`denpa::onnx`](::denpa::onnx)). The write is atomic.
+            /// the metadata (see `denpa::onnx`). The write is atomic.
             pub fn to_onnx(&self, path: impl ::core::convert::AsRef<::std::path::Path>) -> ::core::result::Result<(), ::denpa::Error> {
                 ::denpa::onnx::save(self, path.as_ref())
             }

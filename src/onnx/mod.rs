@@ -91,7 +91,7 @@ pub fn to_bytes_as<N: Network>(net: &N, dtype: Option<Dtype>) -> Result<Vec<u8>,
                 .collect(),
         })
         .collect();
-    let unreadable = |d: crate::Diagnostics| {
+    let unreadable = |d: crate::diagnostics::Diagnostics| {
         let first = d.iter().next().map_or(String::new(), |d| d.message.clone());
         problem(N::NAME, format!("its `SOURCE` does not compile: {first}"))
     };

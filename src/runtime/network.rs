@@ -53,7 +53,7 @@ pub trait Network {
     fn forward_dyn(
         &self,
         inputs: &[ndarray::ArrayViewD<'_, Self::Scalar>],
-    ) -> Result<Vec<(&'static str, ndarray::ArrayD<Self::Scalar>)>, crate::Error>;
+    ) -> Result<Vec<(&'static str, ndarray::ArrayD<Self::Scalar>)>, crate::error::Error>;
     /// `loss` with its arguments as dynamic-rank arrays (inputs, then
     /// targets, each one row per sample), for tools that work on any network.
     fn loss_dyn(
