@@ -61,13 +61,13 @@ fn the_examples_and_image_networks_run_in_onnx_runtime() {
 #[test]
 fn denpa_export_writes_the_model_of_a_weights_file() {
     let dir = temp("cli");
-    let net = DigitsCnn::with_seed(7);
+    let net = Digits::with_seed(7);
     let weights = dir.join("w.safetensors");
     net.save(&weights).unwrap();
-    let model = dir.join("cnn.onnx");
+    let model = dir.join("digits.onnx");
     let out = common::run(&[
         "export",
-        "examples/digits_cnn.nn",
+        "examples/digits.nn",
         "--weights",
         weights.to_str().unwrap(),
         "-o",
@@ -78,11 +78,12 @@ fn denpa_export_writes_the_model_of_a_weights_file() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // The same bytes as the network's own export.
+    // The same bytes as the network's own export (its doc comments, in
+    // the model's doc string, included).
     let own = denpa::onnx::to_bytes(&net).unwrap();
     assert_eq!(std::fs::read(&model).unwrap(), own);
     // And a case the checker runs: the model of the file, denpa's outputs.
-    let mut from_file = onnx::case(&dir, "cnn", &net, None, &onnx::inputs::<DigitsCnn>(3), 1e-5);
+    let mut from_file = onnx::case(&dir, "digits", &net, None, &onnx::inputs::<Digits>(3), 1e-5);
     from_file.model = model;
     onnx::check(&dir, &[from_file]);
     std::fs::remove_dir_all(&dir).ok();
