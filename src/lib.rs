@@ -287,16 +287,7 @@ pub fn documents(
     let Checked {
         nets, names, texts, ..
     } = checked(source).map_err(CommandError::Source)?;
-    let selected: Vec<&check::Net> = match network {
-        Some(name) => nets.iter().filter(|n| n.name == name).collect(),
-        None => nets.iter().collect(),
-    };
-    if selected.is_empty() {
-        return Err(CommandError::Selection(no_such_network(
-            &names,
-            network.unwrap_or_default(),
-        )));
-    }
+    let selected = select(&nets, &names, network)?;
     if selected.len() > 1 && destination == Destination::Stream && !view.holds_several() {
         return Err(CommandError::Selection(several_networks(&names, view)));
     }
@@ -373,16 +364,9 @@ pub fn export_onnx(
     let Checked {
         nets, names, texts, ..
     } = checked(source).map_err(|d| command(CommandError::Source(d)))?;
-    let selected: Vec<&check::Net> = match network {
-        Some(name) => nets.iter().filter(|n| n.name == name).collect(),
-        None => nets.iter().collect(),
-    };
+    let selected = select(&nets, &names, network).map_err(command)?;
     let net = match selected.as_slice() {
         [one] => *one,
-        [] => {
-            let d = no_such_network(&names, network.unwrap_or_default());
-            return Err(command(CommandError::Selection(d)));
-        }
         _ => {
             let first = names.first().map_or("NAME", |n| n.name.as_str());
             let d = with_networks(
@@ -412,6 +396,24 @@ pub fn export_onnx(
         .collect();
     // The metadata's source is the generated `SOURCE`.
     onnx::model_bytes(net, own(&texts, net), &weights, dtype).map_err(ExportError::Export)
+}
+
+/// The networks a command covers: the one `network` names, or every one;
+/// a name that is none of them is an error listing them.
+fn select<'a>(
+    nets: &'a [check::Net],
+    names: &[syntax::ast::Ident],
+    network: Option<&str>,
+) -> Result<Vec<&'a check::Net>, CommandError> {
+    let selected: Vec<&check::Net> = match network {
+        Some(name) => nets.iter().filter(|n| n.name == name).collect(),
+        None => nets.iter().collect(),
+    };
+    if selected.is_empty() {
+        let d = no_such_network(names, network.unwrap_or_default());
+        return Err(CommandError::Selection(d));
+    }
+    Ok(selected)
 }
 
 /// `network` names none of the file's networks.

@@ -3,19 +3,13 @@
 //! differences in f64.
 #![deny(warnings)]
 
-use denpa::ndarray::{ArrayD, IxDyn};
+use denpa::ndarray::ArrayD;
 use denpa::Network;
 
 /// Deterministic values in [0.1, 1.0): positive, so `log` and `sqrt` of
 /// inputs are defined, and targets are valid probabilities.
 fn data(shape: &[usize], salt: usize) -> ArrayD<f64> {
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64 ^ (salt as u64).wrapping_mul(0x2545_f491_4f6c_dd1d);
-    ArrayD::from_shape_simple_fn(IxDyn(shape), || {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        0.1 + 0.9 * ((state >> 11) as f64 / (1u64 << 53) as f64)
-    })
+    onnx::data(shape, salt)
 }
 
 fn batch(args: &[(&str, &[usize])], batch: usize, salt: usize) -> Vec<ArrayD<f64>> {

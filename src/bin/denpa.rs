@@ -281,13 +281,7 @@ fn export(
             return ExitCode::from(2);
         }
         Err(denpa::ExportError::Export(e)) => {
-            let e = match e {
-                denpa::Error::Weights { problem, .. } => denpa::Error::Weights {
-                    path: weights.display().to_string(),
-                    problem,
-                },
-                e => e,
-            };
+            let e = denpa::runtime::weights::with_path(weights, e);
             eprintln!("error: {e}");
             return ExitCode::from(1);
         }

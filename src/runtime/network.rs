@@ -44,8 +44,8 @@ pub trait Network {
     const TARGETS: &'static [(&'static str, &'static [usize])];
     /// The outputs' names and per-sample shapes, in declaration order.
     const OUTPUTS: &'static [(&'static str, &'static [usize])];
-    /// The `.nn` source text the network was compiled from (every network
-    /// of its file).
+    /// The `.nn` source text of the network: its file's blocks, then its own
+    /// doc comments and text (a text that compiles on its own to it).
     const SOURCE: &'static str;
     /// `forward` with dynamic-rank inputs (one row per sample); the outputs
     /// come back by name, in declaration order, a scalar output as rank 0.

@@ -192,7 +192,9 @@ fn temporary_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
-fn with_path(path: &Path, e: Error) -> Error {
+/// A weights error of bytes read from `path`, with the path in it (other
+/// errors as they are).
+pub fn with_path(path: &Path, e: Error) -> Error {
     match e {
         Error::Weights { problem, .. } => Error::Weights {
             path: path.display().to_string(),
@@ -219,8 +221,7 @@ pub fn load_checkpoint_into<N: Network>(net: &mut N, path: &Path) -> Result<(), 
 /// Loads parameters from safetensors bytes into `net`; on error `net` is
 /// unchanged.
 pub fn from_bytes<N: Network>(net: &mut N, bytes: &[u8]) -> Result<(), Error> {
-    let file = SafeTensors::deserialize(bytes)
-        .map_err(|e| problem(format!("not a safetensors file: {e}")))?;
+    let file = deserialize(bytes)?;
     let values = read_tensors(net, &file, false)?;
     store(net, values, None);
     Ok(())
@@ -231,8 +232,7 @@ pub fn from_bytes<N: Network>(net: &mut N, bytes: &[u8]) -> Result<(), Error> {
 pub fn checkpoint_from_bytes<N: Network>(net: &mut N, bytes: &[u8]) -> Result<(), Error> {
     let (_, metadata) = SafeTensors::read_metadata(bytes)
         .map_err(|e| problem(format!("not a safetensors file: {e}")))?;
-    let file = SafeTensors::deserialize(bytes)
-        .map_err(|e| problem(format!("not a safetensors file: {e}")))?;
+    let file = deserialize(bytes)?;
     let info = metadata.metadata().clone().unwrap_or_default();
     if info.get("format").map(String::as_str) != Some("denpa checkpoint") {
         return Err(problem(
@@ -271,8 +271,7 @@ pub fn read_parameters(
     expected: &[(String, Vec<usize>)],
     f64: bool,
 ) -> Result<Vec<Vec<f64>>, Error> {
-    let file = SafeTensors::deserialize(bytes)
-        .map_err(|e| problem(format!("not a safetensors file: {e}")))?;
+    let file = deserialize(bytes)?;
     if f64 {
         read_checked::<f64>(network, &file, expected)
     } else {
@@ -282,6 +281,11 @@ pub fn read_parameters(
             .map(|v| v.into_iter().map(f64::from).collect())
             .collect())
     }
+}
+
+/// The tensors of safetensors bytes, or the error that they are none.
+fn deserialize(bytes: &[u8]) -> Result<SafeTensors<'_>, Error> {
+    SafeTensors::deserialize(bytes).map_err(|e| problem(format!("not a safetensors file: {e}")))
 }
 
 /// Every expected tensor's values, checked by name, dtype and shape (and

@@ -42,7 +42,8 @@ fn root() -> PathBuf {
     dir
 }
 
-/// Deterministic values in [0.1, 1.0), as the fixtures' gradient checks use.
+/// Deterministic values in [0.1, 1.0) (the fixtures' batches, and the ONNX
+/// cases').
 pub fn data<T: Element>(shape: &[usize], salt: usize) -> ArrayD<T> {
     let mut state = 0x9e37_79b9_7f4a_7c15_u64 ^ (salt as u64).wrapping_mul(0x2545_f491_4f6c_dd1d);
     ArrayD::from_shape_simple_fn(IxDyn(shape), || {
