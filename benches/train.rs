@@ -7,7 +7,9 @@
 //! `cargo bench --bench train` (add `-- --quick` for a short run).
 //!
 //! Workloads (issue 7):
-//! - W1: XOR 2-2-1, sigmoid, sse, batch 1, sgd 0.5
+//! - W1: XOR 2-2-1, sigmoid, sse, batch 1, sgd 0.5, against the fully
+//!   scalar program of `support/hand_xor.rs` (issue 15), which first must
+//!   agree with denpa on the losses and updates to 1e-6
 //! - W2: digits 64-32-10, sigmoid, softmax + cross-entropy, batch 32, sgd 0.1
 //! - W3: 784-128-64-10, relu, softmax + cross-entropy, batch 64, sgd 0.05
 //! - W3 inference at batch 1 and batch 64
@@ -29,9 +31,12 @@ use criterion::Criterion;
 use denpa::ndarray::linalg::general_mat_mul;
 use denpa::ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
 use denpa::runtime::Rng;
+use denpa::Network;
 
 #[path = "support/hand_cnn.rs"]
 mod hand_cnn;
+#[path = "support/hand_xor.rs"]
+mod hand_xor;
 
 denpa_macros::net! {
     network W1 {
@@ -251,6 +256,43 @@ impl Hand {
     }
 }
 
+/// The scalar XOR program with the network's current weights.
+fn hand_xor(net: &W1) -> hand_xor::HandXor {
+    let params = net.parameters();
+    let slices: Vec<&[f32]> = params
+        .iter()
+        .map(|(_, p)| p.as_slice().expect("standard layout"))
+        .collect();
+    hand_xor::HandXor::new([slices[0], slices[1], slices[2], slices[3]], 0.5)
+}
+
+/// Panics unless the scalar XOR program and denpa's W1 give the same
+/// losses and parameters, to 1e-6, over a few steps on batches of 1 and 4.
+fn agree_on_xor(net: &W1, x: ArrayView2<f32>, t: ArrayView2<f32>) {
+    let (x4, t4) = (batch(4, 2, 3), batch(4, 1, 4));
+    let batches = [(x.view(), t.view()), (x4.view(), t4.view())];
+    for (x, t) in batches {
+        let mut net = net.clone();
+        let mut hand = hand_xor(&net);
+        for step in 0..3 {
+            let ours = net.train_step(x, t).unwrap();
+            let theirs = hand.train_step(
+                x.as_slice().expect("standard layout"),
+                t.as_slice().expect("standard layout"),
+            );
+            assert!(
+                (ours - theirs).abs() <= 1e-6,
+                "W1 step {step}: loss {ours} vs {theirs}"
+            );
+            for ((name, p), h) in net.parameters().iter().zip(hand.parameters()) {
+                for (a, b) in p.iter().zip(&h) {
+                    assert!((a - b).abs() <= 1e-6, "W1 step {step}: {name} {a} vs {b}");
+                }
+            }
+        }
+    }
+}
+
 fn batch(rows: usize, cols: usize, seed: u64) -> Array2<f32> {
     denpa::runtime::init::uniform(&mut Rng::new(seed), (rows, cols), 0.0, 1.0)
 }
@@ -269,10 +311,12 @@ fn main() {
         .measurement_time(Duration::from_secs(2));
     let mut paired = Vec::new();
 
-    // W1
+    // W1, against the fully scalar hand program, from the same weights;
+    // both sides agree on the losses and the updates first.
     let (x, t) = (batch(1, 2, 1), batch(1, 1, 2));
     let mut net = W1::new();
-    let mut hand = Hand::new(&[2, 2, 1], 1, true, false, 0.5);
+    let mut hand = hand_xor(&net);
+    agree_on_xor(&net, x.view(), t.view());
     compare(
         &mut c,
         &mut paired,
@@ -280,7 +324,10 @@ fn main() {
         || {
             black_box(net.train_step(x.view(), t.view()).unwrap());
         },
-        || hand.train_step(black_box(x.view()), t.view()),
+        || {
+            let x = black_box(x.as_slice().expect("standard layout"));
+            black_box(hand.train_step(x, t.as_slice().expect("standard layout")));
+        },
     );
 
     // W2

@@ -132,7 +132,7 @@ fn checked(source: &str) -> Result<Checked, Diagnostics> {
         .map(|n| {
             // The span starts at `network`: the doc comments are written
             // back before it as they were read.
-            let docs: String = n.docs.iter().map(|d| format!("///{d}\n")).collect();
+            let docs: String = n.docs.iter().map(|d| format!("/// {d}\n")).collect();
             let text = format!("{blocks}{docs}{}", &source[n.span.range()]);
             (n.name.name.clone(), text)
         })

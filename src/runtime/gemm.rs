@@ -108,8 +108,25 @@ fn loops<T: NdFloat>(
     }
     match layout {
         Loops::RowsOfB(a, b) => {
+            // One row of a (a batch of one): four rows of b scaled into c in
+            // one pass, so that c is read and written once per four rows
+            // instead of once per row; the rest one by one. (Several rows
+            // keep the order of the additions one row at a time.)
+            let whole = if m == 1 { k - k % 4 } else { 0 };
+            let (b4, b_rest) = b.split_at(whole * n);
             for (a_row, c_row) in a.chunks_exact(k).zip(cs.chunks_exact_mut(n)) {
-                for (&a_ip, b_row) in a_row.iter().zip(b.chunks_exact(n)) {
+                let (a4, a_rest) = a_row.split_at(whole);
+                for (a, b) in a4.chunks_exact(4).zip(b4.chunks_exact(4 * n)) {
+                    let s = [alpha * a[0], alpha * a[1], alpha * a[2], alpha * a[3]];
+                    let (b0, rest) = b.split_at(n);
+                    let (b1, rest) = rest.split_at(n);
+                    let (b2, b3) = rest.split_at(n);
+                    let rows = b0.iter().zip(b1).zip(b2).zip(b3);
+                    for (c, (((&x0, &x1), &x2), &x3)) in c_row.iter_mut().zip(rows) {
+                        *c += s[0] * x0 + s[1] * x1 + s[2] * x2 + s[3] * x3;
+                    }
+                }
+                for (&a_ip, b_row) in a_rest.iter().zip(b_rest.chunks_exact(n)) {
                     let s = alpha * a_ip;
                     c_row.iter_mut().zip(b_row).for_each(|(c, &b)| *c += s * b);
                 }
