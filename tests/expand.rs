@@ -38,3 +38,32 @@ fn expand_is_what_the_macro_compiles() {
         prettyplease::unparse(&tokens).trim()
     );
 }
+
+/// Which pass fixtures' `train_step` takes the scalar form of tiny networks
+/// (SGD, every value tiny): the list is reviewed like any snapshot, and each
+/// of them is checked against the general form in `tests/fixtures.rs`
+/// (`an_sgd_step_is_w_minus_lr_g`).
+#[test]
+fn the_fixtures_that_take_the_scalar_form() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pass");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut lines = Vec::new();
+    for file in files {
+        let source = std::fs::read_to_string(&file).unwrap();
+        let (outputs, _) = denpa::compile(&source).unwrap();
+        for output in outputs {
+            let form = if output.scalar_step {
+                "scalar"
+            } else {
+                "general"
+            };
+            let file = file.file_name().unwrap().to_string_lossy();
+            lines.push(format!("{form:8} {file}: {}", output.name));
+        }
+    }
+    insta::assert_snapshot!(lines.join("\n"));
+}

@@ -99,6 +99,44 @@ fn check_train_step<N: Network<Scalar = f64> + Clone>() {
     }
 }
 
+/// With SGD, `train_step` (in the scalar form where the network takes it,
+/// else the general form) moves every parameter to W − η·g exactly, g from
+/// `gradients` (the general, allocating form): the same numbers to round-off,
+/// whichever way the step computed them.
+fn check_sgd_step<N: Network<Scalar = f64> + Clone>() {
+    let (file, _) = denpa::syntax::parse_recovering(N::SOURCE);
+    let (nets, _) = denpa::check::check(&file).unwrap();
+    let net = nets.iter().find(|n| n.name == N::NAME).unwrap();
+    let denpa::check::Optimizer::Sgd { lr } = net.optimizer else {
+        return;
+    };
+    let mut net = N::with_seed(1);
+    let inputs = batch(N::INPUTS, 3, 10);
+    let targets = batch(N::TARGETS, 3, 20);
+    let inputs: Vec<_> = inputs.iter().map(|a| a.view()).collect();
+    let targets: Vec<_> = targets.iter().map(|a| a.view()).collect();
+    let (loss, grads) = net.gradients_dyn(&inputs, &targets).unwrap();
+    let before: Vec<_> = net
+        .parameters()
+        .into_iter()
+        .map(|(_, p)| p.to_owned())
+        .collect();
+    let stepped = net.train_step_dyn(&inputs, &targets).unwrap();
+    assert!((stepped - loss).abs() <= 1e-12 * loss.abs().max(1.0));
+    for ((_, after), (before, (name, g))) in
+        net.parameters().into_iter().zip(before.iter().zip(&grads))
+    {
+        for ((a, b), g) in after.iter().zip(before.iter()).zip(g.iter()) {
+            let expected = b - lr * g;
+            assert!(
+                (a - expected).abs() <= 1e-12 * b.abs().max(1.0),
+                "{}: `{name}` is {a} after the step, not W − ηg = {expected}",
+                N::NAME
+            );
+        }
+    }
+}
+
 macro_rules! fixtures {
     ($($test:ident: $net:ident = $file:tt;)*) => {$(
         #[allow(non_snake_case)]
@@ -113,6 +151,11 @@ macro_rules! fixtures {
             #[test]
             fn train_step_agrees_with_gradients() {
                 super::check_train_step::<$net>();
+            }
+
+            #[test]
+            fn an_sgd_step_is_w_minus_lr_g() {
+                super::check_sgd_step::<$net>();
             }
 
             /// The model in f64 and in f32, with denpa's outputs on a batch.

@@ -1,7 +1,8 @@
 //! The fused losses stay finite where the textbook formulas would not: logits
 //! of ±1000 give a finite loss and a finite, correct gradient.
 
-use denpa::ndarray::array;
+use denpa::ndarray::{array, ArrayD};
+use denpa::Network;
 
 denpa_macros::net! {
     network Softmax {
@@ -73,27 +74,49 @@ denpa_macros::net! {
     }
 }
 
+// The same with 20 hidden units: too wide for the scalar form.
+denpa_macros::net! {
+    network MaskedWide {
+        input x: [3]
+        target t: [2]
+        h = relu(dense(x, 20))
+        output y = softmax(dense(h, 2))
+        loss = cross_entropy(y, t)
+        train sgd(lr = 0.1)
+    }
+}
+
 /// relu(NaN) is 0, so a NaN in the input can vanish from the loss; it would
-/// still reach W ← W − η·xᵀδ, which SGD folds into one product. The step
-/// checks its factors first (x through x·W, which any NaN in x spoils) and
-/// refuses, leaving every parameter as it was.
-#[test]
-fn a_nan_that_relu_hides_from_the_loss_still_stops_the_step() {
-    let mut net = Masked::new();
-    let x = array![[0.5f32, f32::NAN, 1.0], [1.0, 0.0, -1.0]];
-    let t = array![[1.0f32, 0.0], [0.0, 1.0]];
-    assert!(net.loss(x.view(), t.view()).unwrap().is_finite());
+/// still reach W ← W − η·xᵀδ. The general form folds that update into one
+/// product and checks its factors first (x through x·W, which any NaN in x
+/// spoils); the scalar form checks the gradient sums in its locals. Either
+/// refuses, leaving every parameter as it was; `refused` is what it names.
+fn a_nan_hidden_by_relu_stops<N>(refused: &str)
+where
+    N: Network<Scalar = f32> + Clone + PartialEq + std::fmt::Debug,
+{
+    let mut net = N::with_seed(0);
+    let t = array![[1.0f32, 0.0], [0.0, 1.0]].into_dyn();
+    let step = |net: &mut N, x: ArrayD<f32>| net.train_step_dyn(&[x.view()], &[t.view()]);
+    let x = array![[0.5f32, f32::NAN, 1.0], [1.0, 0.0, -1.0]].into_dyn();
+    assert!(net.loss_dyn(&[x.view()], &[t.view()]).unwrap().is_finite());
     let before = net.clone();
-    let err = net.train_step(x.view(), t.view()).unwrap_err();
+    let err = step(&mut net, x).unwrap_err();
     assert!(matches!(err, denpa::Error::NonFinite { .. }), "{err}");
-    assert!(err.to_string().contains("standing for x"), "{err}");
+    assert!(err.to_string().contains(refused), "{err}");
     assert_eq!(net, before);
     // An infinite input is refused the same way.
-    let x = array![[0.5f32, f32::INFINITY, 1.0], [1.0, 0.0, -1.0]];
-    assert!(net.train_step(x.view(), t.view()).is_err());
+    let x = array![[0.5f32, f32::INFINITY, 1.0], [1.0, 0.0, -1.0]].into_dyn();
+    assert!(step(&mut net, x).is_err());
     assert_eq!(net, before);
     // And a finite batch trains.
-    let x = array![[0.5f32, 0.2, 1.0], [1.0, 0.0, -1.0]];
-    net.train_step(x.view(), t.view()).unwrap();
+    let x = array![[0.5f32, 0.2, 1.0], [1.0, 0.0, -1.0]].into_dyn();
+    step(&mut net, x).unwrap();
     assert_ne!(net, before);
+}
+
+#[test]
+fn a_nan_that_relu_hides_from_the_loss_still_stops_the_step() {
+    a_nan_hidden_by_relu_stops::<Masked>("the gradient of h_w");
+    a_nan_hidden_by_relu_stops::<MaskedWide>("x, a factor of the gradient of h_w");
 }

@@ -505,10 +505,24 @@ impl Emitter<'_> {
     /// precedence. Arrays read by the loop are its closure's parameters, named
     /// as the arrays are.
     fn scalar(&mut self, id: NodeId, top: bool) -> (TokenStream, Prec) {
+        self.element(id, top, &|e, id| {
+            let name = e.ident(id);
+            quote!(#name)
+        })
+    }
+
+    /// The scalar expression of an elementwise node, with its precedence;
+    /// `read` writes one value it reads (a bound one): a loop's closure
+    /// parameter, or an element of a local array in the scalar form.
+    pub(super) fn element(
+        &mut self,
+        id: NodeId,
+        top: bool,
+        read: &dyn Fn(&Self, NodeId) -> TokenStream,
+    ) -> (TokenStream, Prec) {
         let n = self.g.node(id).clone();
         if !top && !self.is_inlined(id) {
-            let name = self.ident(id);
-            return (quote!(#name), Prec::Atom);
+            return (read(self, id), Prec::Atom);
         }
         match n.op {
             Op::Const(c) => literal(c),
@@ -523,30 +537,32 @@ impl Emitter<'_> {
                     Op::Mul => (Prec::Mul, quote!(*)),
                     _ => (Prec::Mul, quote!(/)),
                 };
-                let a = self.scalar(n.args[0], false);
-                let b = self.scalar(n.args[1], false);
+                let a = self.element(n.args[0], false, read);
+                let b = self.element(n.args[1], false, read);
                 let a = wrap(a, |p| p > level);
                 let b = wrap(b, |p| p >= level);
                 (quote!(#a #sym #b), level)
             }
             Op::Neg => {
-                let a = wrap(self.scalar(n.args[0], false), |p| p >= Prec::Unary);
+                let a = wrap(self.element(n.args[0], false, read), |p| p >= Prec::Unary);
                 (quote!(-#a), Prec::Unary)
             }
             Op::Map(f) => {
-                let x = wrap(self.scalar(n.args[0], false), |p| p > f.value_argument());
+                let x = wrap(self.element(n.args[0], false, read), |p| {
+                    p > f.value_argument()
+                });
                 f.value(&x)
             }
             Op::Deriv(f) => {
                 let x = if f.derivative_uses_x() {
-                    wrap(self.scalar(n.args[0], false), |p| {
+                    wrap(self.element(n.args[0], false, read), |p| {
                         p > f.derivative_argument()
                     })
                 } else {
                     quote!(_)
                 };
                 let y = if f.derivative_uses_y() {
-                    wrap(self.scalar(n.args[1], false), |p| {
+                    wrap(self.element(n.args[1], false, read), |p| {
                         p > f.derivative_argument()
                     })
                 } else {
@@ -554,11 +570,8 @@ impl Emitter<'_> {
                 };
                 f.derivative(&x, &y)
             }
-            Op::Broadcast => self.scalar(n.args[0], false),
-            _ => {
-                let name = self.ident(id);
-                (quote!(#name), Prec::Atom)
-            }
+            Op::Broadcast => self.element(n.args[0], false, read),
+            _ => (read(self, id), Prec::Atom),
         }
     }
 }

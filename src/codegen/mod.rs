@@ -12,6 +12,7 @@ mod kernels;
 mod optimizer;
 mod plan;
 pub mod pretty;
+mod scalar;
 mod tiny;
 mod train;
 
@@ -39,6 +40,9 @@ pub struct Output {
     /// Comment lines for each `let` in the generated functions, keyed
     /// `function/name` (`gradients/delta_z_h`).
     pub comments: BTreeMap<String, Vec<String>>,
+    /// Whether `train_step` takes the scalar form of tiny networks
+    /// (`scalar.rs`): every value a local, one loop over the batch.
+    pub scalar_step: bool,
 }
 
 /// Emits the items of one network. `source` is the network's own text, kept
@@ -83,8 +87,10 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
     let grads_loss = &grads_ret[0];
     let grads_values = &grads_ret[1..];
 
-    // train_step, gradients_into and forward_into, in one workspace
+    // train_step, gradients_into and forward_into, in one workspace; for a
+    // tiny network, train_step in the scalar form instead
     let step = InPlace::plan(net, g, &names, t, &api.param_idents, &mut comments);
+    let scalar_step = scalar::train_step(net, g, &names, &train::train_roots(g), &mut comments);
     let gradients_into_doc: Vec<String> = format!(
         " [`Self::gradients`] into a gradients struct the caller owns (start from\n [`{}Grads::zeros`]), with the intermediates in a workspace the caller keeps:\n no allocation once the workspace has seen the batch size. Returns the loss.",
         net.name
@@ -217,6 +223,54 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
         ..
     } = &step;
 
+    let train_step_fns = match &scalar_step {
+        Some(body) => quote! {
+            /// One step of training: forward, backward, and the optimizer's
+            /// update. Returns the loss before the update. If the loss or a
+            /// gradient is not finite, returns an error and changes nothing.
+            ///
+            /// In the scalar form of tiny networks: each sample's forward and
+            /// backward pass in locals, one loop over the batch; the
+            /// parameters read once and written back once.
+            #(#[doc = #args_doc])*
+            pub fn train_step(&mut self, #(#input_args,)* #(#target_args),*) -> ::core::result::Result<#t, ::denpa::Error> {
+                let mut shapes = ::denpa::runtime::Batch::new(#net_name);
+                #(#input_checks)*
+                #(#target_checks)*
+                shapes.require_samples()?;
+                #body
+            }
+        },
+        None => quote! {
+            /// One step of training: forward, backward, and the optimizer's
+            /// update. Returns the loss before the update. If the loss or a
+            /// gradient is not finite, returns an error and changes nothing.
+            #(#[doc = #args_doc])*
+            pub fn train_step(&mut self, #(#input_args,)* #(#target_args),*) -> ::core::result::Result<#t, ::denpa::Error> {
+                // The workspace is lent out while the step computes into it
+                // (taking the box moves a pointer; the first step makes it).
+                let mut ws = self.workspace.0.take().unwrap_or_default();
+                let result = self.step_with(&mut ws, #(#input_names,)* #(#target_names),*);
+                self.workspace.0 = Some(ws);
+                result
+            }
+
+            /// `train_step` with the workspace given.
+            fn step_with(&mut self, ws: &mut #workspace_name, #(#input_args,)* #(#target_args),*) -> ::core::result::Result<#t, ::denpa::Error> {
+                let (loss, samples) = self.gradient_sums(ws, #(#input_names,)* #(#target_names),*)?;
+                // Nothing changes unless the loss and every gradient are finite.
+                ::denpa::runtime::ensure_finite(#net_name, "the loss", loss)?;
+                #(::denpa::runtime::ensure_all_finite(#net_name, #sum_names, &#sum_grads)?;)*
+                #(::denpa::runtime::ensure_all_finite(#net_name, #factor_names, &#factor_refs)?;)*
+                // ∂E/∂W = (1/N) Σ_b ∂ℓ_b/∂W: the sums, scaled in the update.
+                let scale = 1.0 / samples as #t;
+                #optimizer_update
+                Ok(loss)
+            }
+
+        },
+    };
+
     let tokens = quote! {
         #(#[doc = #net_docs])*
         #[derive(Debug, Clone, PartialEq)]
@@ -286,7 +340,11 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
         // Folded constants can equal π or ln 2 to the last digit.
         #[allow(non_snake_case, clippy::too_many_arguments, clippy::type_complexity, clippy::approx_constant,
             // The code follows the network's arithmetic as written (`-1 * x`, `x * 1`).
-            clippy::neg_multiply, clippy::identity_op, clippy::erasing_op)]
+            clippy::neg_multiply, clippy::identity_op, clippy::erasing_op,
+            // The scalar form's array literals of products (`[x[0] * w[0]]`):
+            // every generated token has the macro call's span, which clippy
+            // reads as an operator on another line than its operand.
+            clippy::possible_missing_comma)]
         impl #name {
             /// The network's `.nn` source text.
             pub const SOURCE: &'static str = #source_lit;
@@ -345,31 +403,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
                 Ok((#grads_loss, #grads_name { #(#param_idents: #grads_values),* }))
             }
 
-            /// One step of training: forward, backward, and the optimizer's
-            /// update. Returns the loss before the update. If the loss or a
-            /// gradient is not finite, returns an error and changes nothing.
-            #(#[doc = #args_doc])*
-            pub fn train_step(&mut self, #(#input_args,)* #(#target_args),*) -> ::core::result::Result<#t, ::denpa::Error> {
-                // The workspace is lent out while the step computes into it
-                // (taking the box moves a pointer; the first step makes it).
-                let mut ws = self.workspace.0.take().unwrap_or_default();
-                let result = self.step_with(&mut ws, #(#input_names,)* #(#target_names),*);
-                self.workspace.0 = Some(ws);
-                result
-            }
-
-            /// `train_step` with the workspace given.
-            fn step_with(&mut self, ws: &mut #workspace_name, #(#input_args,)* #(#target_args),*) -> ::core::result::Result<#t, ::denpa::Error> {
-                let (loss, samples) = self.gradient_sums(ws, #(#input_names,)* #(#target_names),*)?;
-                // Nothing changes unless the loss and every gradient are finite.
-                ::denpa::runtime::ensure_finite(#net_name, "the loss", loss)?;
-                #(::denpa::runtime::ensure_all_finite(#net_name, #sum_names, &#sum_grads)?;)*
-                #(::denpa::runtime::ensure_all_finite(#net_name, #factor_names, &#factor_refs)?;)*
-                // ∂E/∂W = (1/N) Σ_b ∂ℓ_b/∂W: the sums, scaled in the update.
-                let scale = 1.0 / samples as #t;
-                #optimizer_update
-                Ok(loss)
-            }
+            #train_step_fns
 
             /// The loss and, in the workspace, each parameter's gradient summed
             /// over the batch; also the number of samples.
@@ -545,6 +579,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
         name: net.name.clone(),
         tokens,
         comments,
+        scalar_step: scalar_step.is_some(),
     }
 }
 

@@ -260,6 +260,11 @@ impl<'a> Emitter<'a> {
         physical_rank(&self.g.node(id).ty)
     }
 
+    /// Whether the roots need a node.
+    pub(super) fn is_live(&self, id: NodeId) -> bool {
+        self.live[id.index()]
+    }
+
     /// Whether a node gets its own `let` in this body.
     pub fn is_bound(&self, id: NodeId) -> bool {
         self.live[id.index()] && !self.inline[id.index()] && !is_leaf(self.g.node(id).op)
@@ -343,16 +348,22 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// Every `let` the roots need, in order, with comments.
-    pub fn statements(&mut self) -> Body {
-        let mut out = TokenStream::new();
-        let mut notes = BTreeMap::new();
+    /// The bound nodes that read each node, in order.
+    pub(super) fn readers(&self) -> Vec<Vec<NodeId>> {
         let mut readers: Vec<Vec<NodeId>> = vec![Vec::new(); self.g.nodes.len()];
         for id in self.g.ids().filter(|id| self.is_bound(*id)) {
             for r in self.reads(id) {
                 readers[r.index()].push(id);
             }
         }
+        readers
+    }
+
+    /// Every `let` the roots need, in order, with comments.
+    pub fn statements(&mut self) -> Body {
+        let mut out = TokenStream::new();
+        let mut notes = BTreeMap::new();
+        let readers = self.readers();
         let (together, skip) = self.softmax_with_loss();
         for id in self.g.ids() {
             if !self.is_bound(id) {

@@ -55,14 +55,7 @@ impl InPlace {
     ) -> InPlace {
         // train_step: the gradients as sums over the batch, updated in place.
         let output_ids: Vec<NodeId> = g.outputs.iter().map(|o| o.1).collect();
-        let mut train_roots = vec![g.loss];
-        for (param, gradient) in g.param_nodes(g.gradients.len()).iter().zip(&g.gradients) {
-            train_roots.push(
-                param
-                    .and_then(|id| g.adjoints.get(&id).copied())
-                    .unwrap_or(*gradient),
-            );
-        }
+        let train_roots = train_roots(g);
         // The products whose update SGD folds in: they are left out of
         // gradient_sums, which computes their operands instead.
         let folds: Vec<Option<Fold>> = train_roots[1..]
@@ -252,6 +245,21 @@ impl InPlace {
             workspace,
         }
     }
+}
+
+/// What `train_step` computes: the loss, then each parameter's gradient
+/// summed over the batch (the adjoint of its node; the gradient itself, a
+/// constant zero, where the loss does not depend on it).
+pub(super) fn train_roots(g: &Graph) -> Vec<NodeId> {
+    let mut roots = vec![g.loss];
+    for (param, gradient) in g.param_nodes(g.gradients.len()).iter().zip(&g.gradients) {
+        roots.push(
+            param
+                .and_then(|id| g.adjoints.get(&id).copied())
+                .unwrap_or(*gradient),
+        );
+    }
+    roots
 }
 
 /// An SGD update folded into the last product of a gradient:

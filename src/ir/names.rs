@@ -37,6 +37,7 @@ pub fn names(net: &Net, g: &Graph) -> Vec<String> {
         "conv_scratch",
         "descent",
         "sgd",
+        "sample",
     ] {
         taken.insert(reserved.into());
     }

@@ -13,6 +13,7 @@ mod network;
 mod optim;
 mod packed;
 mod pool;
+mod sample;
 pub mod weights;
 
 use ndarray::{
@@ -28,6 +29,7 @@ pub use network::{Gradients, Network};
 pub use optim::{Adam, Momentum, Sgd};
 pub use packed::Packing;
 pub use pool::*;
+pub use sample::*;
 
 use crate::error::Error;
 
@@ -66,6 +68,7 @@ impl Batch {
     }
 
     /// Checks one argument: a batch of per-sample values of shape `per_sample`.
+    #[inline]
     pub fn check(
         &mut self,
         argument: &'static str,
@@ -73,27 +76,36 @@ impl Batch {
         per_sample: &[usize],
     ) -> Result<(), Error> {
         let rows = actual.first().copied();
-        let fits = actual.len() == per_sample.len() + 1 && actual[1..] == *per_sample;
+        // Element by element: a tiny network's step is short enough that a
+        // call to memcmp shows.
+        let fits = actual.len() == per_sample.len() + 1
+            && actual[1..].iter().zip(per_sample).all(|(a, b)| a == b);
         let rows_agree = match (self.rows, rows) {
             (Some(expected), Some(got)) => expected == got,
             _ => true,
         };
         if !fits || !rows_agree {
-            let batch = match self.rows {
-                Some(n) => n.to_string(),
-                None => "batch".to_string(),
-            };
-            let mut expected: Vec<String> = vec![batch];
-            expected.extend(per_sample.iter().map(usize::to_string));
-            return Err(Error::Shape {
-                network: self.network,
-                argument,
-                expected: format!("[{}]", expected.join(", ")),
-                actual: format!("{actual:?}"),
-            });
+            return Err(self.mismatch(argument, actual, per_sample));
         }
         self.rows = rows;
         Ok(())
+    }
+
+    /// The error of an argument that [`Batch::check`] refused.
+    #[cold]
+    fn mismatch(&self, argument: &'static str, actual: &[usize], per_sample: &[usize]) -> Error {
+        let batch = match self.rows {
+            Some(n) => n.to_string(),
+            None => "batch".to_string(),
+        };
+        let mut expected: Vec<String> = vec![batch];
+        expected.extend(per_sample.iter().map(usize::to_string));
+        Error::Shape {
+            network: self.network,
+            argument,
+            expected: format!("[{}]", expected.join(", ")),
+            actual: format!("{actual:?}"),
+        }
     }
 
     /// Checks an output array the caller owns: one row per sample of the
@@ -470,6 +482,7 @@ fn per_row_into<T: NdFloat>(
 }
 
 /// An error unless `value` is finite.
+#[inline]
 pub fn ensure_finite<T: NdFloat>(network: &'static str, what: &str, value: T) -> Result<(), Error> {
     if value.is_finite() {
         Ok(())
