@@ -40,9 +40,9 @@ fn expand_is_what_the_macro_compiles() {
 }
 
 /// Which pass fixtures' `train_step` takes the scalar form of tiny networks
-/// (SGD, every value tiny): the list is reviewed like any snapshot, and each
-/// of them is checked against the general form in `tests/fixtures.rs`
-/// (`an_sgd_step_is_w_minus_lr_g`).
+/// (every value tiny): the list is reviewed like any snapshot, and each of
+/// them is checked against the general form in `tests/fixtures.rs`
+/// (`the_first_step_is_the_optimizers_formula`).
 #[test]
 fn the_fixtures_that_take_the_scalar_form() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pass");

@@ -99,16 +99,19 @@ fn check_train_step<N: Network<Scalar = f64> + Clone>() {
     }
 }
 
-/// With SGD, `train_step` (in the scalar form where the network takes it,
-/// else the general form) moves every parameter to W − η·g exactly, g from
-/// `gradients` (the general, allocating form): the same numbers to round-off,
-/// whichever way the step computed them.
-fn check_sgd_step<N: Network<Scalar = f64> + Clone>() {
+/// `train_step`'s first update (in the scalar form where the network takes
+/// it, else the general form) is the optimizer's formula exactly, with g
+/// from `gradients` (the general, allocating form): W − η·g for SGD and for
+/// momentum (v starts at 0, so v = g), W − η·g/(|g| + ε) for Adam (m̂ = g,
+/// v̂ = g²). The same numbers to round-off, whichever way the step computed them.
+fn check_first_step<N: Network<Scalar = f64> + Clone>() {
+    use denpa::check::Optimizer;
     let (file, _) = denpa::syntax::parse_recovering(N::SOURCE);
     let (nets, _) = denpa::check::check(&file).unwrap();
     let net = nets.iter().find(|n| n.name == N::NAME).unwrap();
-    let denpa::check::Optimizer::Sgd { lr } = net.optimizer else {
-        return;
+    let step: Box<dyn Fn(f64, f64) -> f64> = match net.optimizer {
+        Optimizer::Sgd { lr } | Optimizer::Momentum { lr, .. } => Box::new(move |w, g| w - lr * g),
+        Optimizer::Adam { lr, eps, .. } => Box::new(move |w, g| w - lr * g / (g.abs() + eps)),
     };
     let mut net = N::with_seed(1);
     let inputs = batch(N::INPUTS, 3, 10);
@@ -127,10 +130,10 @@ fn check_sgd_step<N: Network<Scalar = f64> + Clone>() {
         net.parameters().into_iter().zip(before.iter().zip(&grads))
     {
         for ((a, b), g) in after.iter().zip(before.iter()).zip(g.iter()) {
-            let expected = b - lr * g;
+            let expected = step(*b, *g);
             assert!(
                 (a - expected).abs() <= 1e-12 * b.abs().max(1.0),
-                "{}: `{name}` is {a} after the step, not W − ηg = {expected}",
+                "{}: `{name}` is {a} after the first step, not {expected}",
                 N::NAME
             );
         }
@@ -154,8 +157,8 @@ macro_rules! fixtures {
             }
 
             #[test]
-            fn an_sgd_step_is_w_minus_lr_g() {
-                super::check_sgd_step::<$net>();
+            fn the_first_step_is_the_optimizers_formula() {
+                super::check_first_step::<$net>();
             }
 
             /// The model in f64 and in f32, with denpa's outputs on a batch.

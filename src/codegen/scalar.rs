@@ -15,8 +15,10 @@ use std::collections::BTreeMap;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
+use super::optimizer::optimizer;
 use super::plan::Emitter;
 use super::tiny::dim;
+use super::train::StepGradient;
 use crate::check::{Net, Optimizer};
 use crate::ir::{Graph, NodeId, Op};
 use crate::lang::{literal, LossKind};
@@ -40,7 +42,7 @@ enum Phase {
 }
 
 /// `train_step`'s body after the batch checks, in the scalar form, if the
-/// network takes it: SGD, and every live value tiny and of a supported op.
+/// network takes it: every live value tiny and of a supported op.
 /// `roots` are the loss and each parameter's gradient sum (or a constant
 /// zero); `comments` gains the body's.
 pub(super) fn train_step(
@@ -50,9 +52,6 @@ pub(super) fn train_step(
     roots: &[NodeId],
     comments: &mut BTreeMap<String, Vec<String>>,
 ) -> Option<TokenStream> {
-    let Optimizer::Sgd { lr } = net.optimizer else {
-        return None;
-    };
     let mut e = Emitter::new(net, g, names, roots);
     let phases = phases(&e)?;
     let readers = e.readers();
@@ -121,36 +120,8 @@ pub(super) fn train_step(
             }
         }
     }
-    // The update: each parameter written back once, if its gradient sum and
-    // the loss are finite.
     let loss = e.ident(roots[0]);
-    let mut checks = Vec::new();
-    let mut updates = Vec::new();
-    for (p, root) in net.params.iter().zip(&roots[1..]) {
-        if matches!(g.node(*root).op, Op::Const(_)) {
-            continue; // no gradient: W − η·0 is W
-        }
-        let (param, sum) = (format_ident!("{}", p.name), e.ident(*root));
-        let what = format!("the gradient of {}", p.name);
-        checks.push(match p.shape.len() {
-            0 => quote!((#what, ::core::slice::from_ref(&#sum))),
-            1 => quote!((#what, &#sum[..])),
-            _ => quote!((#what, #sum.as_flattened())),
-        });
-        for idx in indices(&p.shape) {
-            let (at, local) = (index_tuple(&idx), element_index(&idx));
-            updates.push(quote!(self.#param[#at] = #param #local + descent * #sum #local;));
-        }
-    }
-    let finite = match checks.is_empty() {
-        true => quote!(),
-        false => quote!(::denpa::runtime::ensure_finite_groups(#net_name, &[#(#checks),*])?;),
-    };
-    let lr = literal(lr).0;
-    notes.insert(
-        "descent".into(),
-        vec!["descent = −η/N: SGD's step; W ← W + descent·Σ_b ∂ℓ_b/∂W, each element once".into()],
-    );
+    let (finite, update) = update(net, &e, &roots[1..], &mut notes);
     comments.extend(
         notes
             .into_iter()
@@ -167,11 +138,91 @@ pub(super) fn train_step(
         // Nothing changes unless the loss and every gradient are finite.
         ::denpa::runtime::ensure_finite(#net_name, "the loss", #loss)?;
         #finite
-        let descent: #t = -#lr / batch_size;
-        #(#updates)*
-        self.optimizer.step += 1;
+        #update
         Ok(#loss)
     })
+}
+
+/// The finite checks of the gradient sums in locals, and the optimizer's
+/// update from them: for SGD each element written back once, W ← W +
+/// descent·Σ; for the others the general form's update, on views of the
+/// locals. `sums` are each parameter's gradient sum (a constant zero where
+/// the loss does not depend on it).
+fn update(
+    net: &Net,
+    e: &Emitter<'_>,
+    sums: &[NodeId],
+    notes: &mut BTreeMap<String, Vec<String>>,
+) -> (TokenStream, TokenStream) {
+    let t = &e.ty;
+    let net_name = &net.name;
+    let mut checks = Vec::new();
+    let mut views = Vec::new();
+    let mut updates = Vec::new();
+    for (p, root) in net.params.iter().zip(sums) {
+        let (param, sum) = (format_ident!("{}", p.name), e.ident(*root));
+        let rank = p.shape.len();
+        if matches!(e.g.node(*root).op, Op::Const(_)) {
+            // No gradient: W − η·0 is W; a stateful optimizer still steps.
+            let zeros = array_of(&p.shape, &mut |_| quote!(0.0));
+            views.push(view(rank, quote!(&#zeros)));
+            continue;
+        }
+        views.push(view(rank, quote!(&#sum)));
+        let what = format!("the gradient of {}", p.name);
+        checks.push(match rank {
+            0 => quote!((#what, ::core::slice::from_ref(&#sum))),
+            1 => quote!((#what, &#sum[..])),
+            _ => quote!((#what, #sum.as_flattened())),
+        });
+        for idx in indices(&p.shape) {
+            let (at, local) = (index_tuple(&idx), element_index(&idx));
+            updates.push(quote!(self.#param[#at] = #param #local + descent * #sum #local;));
+        }
+    }
+    let finite = match checks.is_empty() {
+        true => quote!(),
+        false => quote!(::denpa::runtime::ensure_finite_groups(#net_name, &[#(#checks),*])?;),
+    };
+    let update = match net.optimizer {
+        Optimizer::Sgd { lr } => {
+            let lr = literal(lr).0;
+            notes.insert(
+                "descent".into(),
+                vec![
+                    "descent = −η/N: SGD's step; W ← W + descent·Σ_b ∂ℓ_b/∂W, each element once"
+                        .into(),
+                ],
+            );
+            quote! {
+                let descent: #t = -#lr / batch_size;
+                #(#updates)*
+                self.optimizer.step += 1;
+            }
+        }
+        _ => {
+            notes.insert(
+                "scale".into(),
+                vec![
+                    "scale = 1/N: ∂E/∂W = (1/N) Σ_b ∂ℓ_b/∂W, the sums scaled in the update".into(),
+                ],
+            );
+            let grads: Vec<StepGradient<'_>> = views.iter().map(Ok).collect();
+            let update = optimizer(net, t, &grads).update;
+            quote! {
+                let scale: #t = 1.0 / batch_size;
+                #update
+            }
+        }
+    };
+    (finite, update)
+}
+
+/// An array view of a local array (`aview2(&grad_W1_sum)`), for the
+/// optimizers' updates.
+fn view(rank: usize, local: TokenStream) -> TokenStream {
+    let f = format_ident!("aview{rank}");
+    quote!(::denpa::ndarray::#f(#local))
 }
 
 /// The phase of every live node, if the network takes the scalar form:

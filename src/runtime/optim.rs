@@ -8,7 +8,7 @@
 //! - Adam: m ← β₁ m + (1 − β₁) g; v ← β₂ v + (1 − β₂) g²;
 //!   W ← W − η (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)
 
-use ndarray::{Array, Dimension, NdFloat, Zip};
+use ndarray::{Array, ArrayBase, Data, Dimension, NdFloat, Zip};
 
 /// Subnormal numbers become 0. Weight decay drives weights that nothing else
 /// moves (a pixel that is always blank, a dead unit) towards 0 geometrically;
@@ -32,7 +32,12 @@ pub struct Sgd<T> {
 
 impl<T: NdFloat> Sgd<T> {
     /// W ← W − η g, with g = scale · grad
-    pub fn update<D: Dimension>(&self, param: &mut Array<T, D>, grad: &Array<T, D>, scale: T) {
+    pub fn update<S: Data<Elem = T>, D: Dimension>(
+        &self,
+        param: &mut Array<T, D>,
+        grad: &ArrayBase<S, D>,
+        scale: T,
+    ) {
         let step = -self.lr * scale;
         Zip::from(param)
             .and(grad)
@@ -51,10 +56,10 @@ pub struct Momentum<T> {
 
 impl<T: NdFloat> Momentum<T> {
     /// v ← β v + g; W ← W − η v, with g = scale · grad
-    pub fn update<D: Dimension>(
+    pub fn update<S: Data<Elem = T>, D: Dimension>(
         &self,
         param: &mut Array<T, D>,
-        grad: &Array<T, D>,
+        grad: &ArrayBase<S, D>,
         scale: T,
         velocity: &mut Array<T, D>,
     ) {
@@ -84,11 +89,11 @@ pub struct Adam<T> {
 
 impl<T: NdFloat> Adam<T> {
     /// One update at step `step` (counted from 1).
-    pub fn update<D: Dimension>(
+    pub fn update<S: Data<Elem = T>, D: Dimension>(
         &self,
         step: u64,
         param: &mut Array<T, D>,
-        grad: &Array<T, D>,
+        grad: &ArrayBase<S, D>,
         scale: T,
         (m, v): (&mut Array<T, D>, &mut Array<T, D>),
     ) {
