@@ -10,6 +10,9 @@
 //! - W1: XOR 2-2-1, sigmoid, sse, batch 1, sgd 0.5, against the fully
 //!   scalar program of `support/hand_xor.rs` (issue 15), which first must
 //!   agree with denpa on the losses and updates to 1e-6
+//! - W0: iris-sized 4-8-3, sigmoid, softmax + cross-entropy, batch 16, sgd
+//!   0.1: the scalar form at its largest values, against the ndarray hand
+//!   network below
 //! - W2: digits 64-32-10, sigmoid, softmax + cross-entropy, batch 32, sgd 0.1
 //! - W3: 784-128-64-10, relu, softmax + cross-entropy, batch 64, sgd 0.05
 //! - W3 inference at batch 1 and batch 64
@@ -50,6 +53,21 @@ denpa_macros::net! {
         output y = sigmoid(h @ W2 + b2)
         loss = sse(y, t)
         train sgd(lr = 0.5)
+    }
+}
+
+denpa_macros::net! {
+    network W0 {
+        input x: [4]
+        target t: [3]
+        param W1: [4, 8] = normal(0, 0.5)
+        param b1: [8]
+        param W2: [8, 3] = normal(0, 0.5)
+        param b2: [3]
+        h = sigmoid(x @ W1 + b1)
+        output y = softmax(h @ W2 + b2)
+        loss = cross_entropy(y, t)
+        train sgd(lr = 0.1)
     }
 }
 
@@ -328,6 +346,20 @@ fn main() {
             let x = black_box(x.as_slice().expect("standard layout"));
             black_box(hand.train_step(x, t.as_slice().expect("standard layout")));
         },
+    );
+
+    // W0: iris-sized, at the largest values the scalar form takes.
+    let (x, t) = (batch(16, 4, 3), one_hot(16, 3));
+    let mut net = W0::new();
+    let mut hand = Hand::new(&[4, 8, 3], 16, true, true, 0.1);
+    compare(
+        &mut c,
+        &mut paired,
+        "W0 iris 4-8-3 train batch 16",
+        || {
+            black_box(net.train_step(x.view(), t.view()).unwrap());
+        },
+        || hand.train_step(black_box(x.view()), t.view()),
     );
 
     // W2

@@ -56,7 +56,6 @@ pub(super) fn train_step(
     let phases = phases(&e)?;
     let readers = e.readers();
     let t = e.ty.clone();
-    let net_name = &net.name;
     let (mut before, mut inside, mut after) = (Vec::new(), Vec::new(), Vec::new());
     let mut notes: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let live: Vec<NodeId> = g.ids().filter(|id| e.is_live(*id)).collect();
@@ -121,7 +120,7 @@ pub(super) fn train_step(
         }
     }
     let loss = e.ident(roots[0]);
-    let (finite, update) = update(net, &e, &roots[1..], &mut notes);
+    let (finite, update) = update(net, &e, roots, &mut notes);
     comments.extend(
         notes
             .into_iter()
@@ -136,27 +135,28 @@ pub(super) fn train_step(
         }
         #(#after)*
         // Nothing changes unless the loss and every gradient are finite.
-        ::denpa::runtime::ensure_finite(#net_name, "the loss", #loss)?;
         #finite
         #update
         Ok(#loss)
     })
 }
 
-/// The finite checks of the gradient sums in locals, and the optimizer's
-/// update from them: for SGD each element written back once, W ← W +
-/// descent·Σ; for the others the general form's update, on views of the
-/// locals. `sums` are each parameter's gradient sum (a constant zero where
-/// the loss does not depend on it).
+/// The finite check of the loss and the gradient sums in locals (one pass,
+/// one branch), and the optimizer's update from them: for SGD each element
+/// written back once, W ← W + descent·Σ; for the others the general form's
+/// update, on views of the locals. `roots` are the loss, then each
+/// parameter's gradient sum (a constant zero where the loss does not depend
+/// on it).
 fn update(
     net: &Net,
     e: &Emitter<'_>,
-    sums: &[NodeId],
+    roots: &[NodeId],
     notes: &mut BTreeMap<String, Vec<String>>,
 ) -> (TokenStream, TokenStream) {
     let t = &e.ty;
     let net_name = &net.name;
-    let mut checks = Vec::new();
+    let (loss, sums) = (e.ident(roots[0]), &roots[1..]);
+    let mut checks = vec![quote!(("the loss", ::core::slice::from_ref(&#loss)))];
     let mut views = Vec::new();
     let mut updates = Vec::new();
     for (p, root) in net.params.iter().zip(sums) {
@@ -180,10 +180,7 @@ fn update(
             updates.push(quote!(self.#param[#at] = #param #local + descent * #sum #local;));
         }
     }
-    let finite = match checks.is_empty() {
-        true => quote!(),
-        false => quote!(::denpa::runtime::ensure_finite_groups(#net_name, &[#(#checks),*])?;),
-    };
+    let finite = quote!(::denpa::runtime::ensure_finite_groups(#net_name, &[#(#checks),*])?;);
     let update = match net.optimizer {
         Optimizer::Sgd { lr } => {
             let lr = literal(lr).0;

@@ -38,8 +38,8 @@ pub fn ensure_finite_values<T: NdFloat>(
     what: &str,
     values: &[T],
 ) -> Result<(), Error> {
-    // Σ 0·v is 0 for finite values and NaN once any is not: no branch per value.
-    if values.iter().fold(T::zero(), |s, &v| s + v * T::zero()) == T::zero() {
+    // `&`, not `&&`: no branch per value.
+    if values.iter().fold(true, |ok, v| ok & v.is_finite()) {
         return Ok(());
     }
     match values.iter().find(|v| !v.is_finite()) {
@@ -51,17 +51,30 @@ pub fn ensure_finite_values<T: NdFloat>(
 /// An error unless every value of every group is finite, naming the first
 /// group with one that is not: each parameter's gradient summed in locals,
 /// checked in one pass with one branch for all of them.
-#[inline]
+// Inlined whole, so that the groups (a constant list of locals) unroll.
+#[inline(always)]
 pub fn ensure_finite_groups<T: NdFloat>(
     network: &'static str,
     groups: &[(&str, &[T])],
 ) -> Result<(), Error> {
-    let probe = groups.iter().fold(T::zero(), |s, (_, values)| {
-        values.iter().fold(s, |s, &v| s + v * T::zero())
+    // `&`, not `&&`: no branch per value, and no chain of float additions
+    // whose latency a short step would wait for.
+    let finite = groups.iter().fold(true, |ok, (_, values)| {
+        values.iter().fold(ok, |ok, v| ok & v.is_finite())
     });
-    if probe == T::zero() {
+    if finite {
         return Ok(());
     }
+    first_not_finite(network, groups)
+}
+
+/// The error of the first group with a value that is not finite.
+#[cold]
+#[inline(never)]
+fn first_not_finite<T: NdFloat>(
+    network: &'static str,
+    groups: &[(&str, &[T])],
+) -> Result<(), Error> {
     for (what, values) in groups {
         ensure_finite_values(network, what, values)?;
     }
