@@ -57,12 +57,13 @@ pub fn ensure_finite_groups<T: NdFloat>(
     network: &'static str,
     groups: &[(&str, &[T])],
 ) -> Result<(), Error> {
-    // `&`, not `&&`: no branch per value, and no chain of float additions
-    // whose latency a short step would wait for.
-    let finite = groups.iter().fold(true, |ok, (_, values)| {
-        values.iter().fold(ok, |ok, v| ok & v.is_finite())
+    // The sum of finite values is finite unless it overflows (then the slow
+    // path finds every value finite after all); one NaN or ±∞ makes it NaN
+    // or ±∞. Each group summed on its own, so the additions overlap.
+    let sum = groups.iter().fold(T::zero(), |s, (_, values)| {
+        s + values.iter().fold(T::zero(), |a, &v| a + v)
     });
-    if finite {
+    if sum.is_finite() {
         return Ok(());
     }
     first_not_finite(network, groups)
@@ -115,5 +116,10 @@ mod tests {
         let err = ensure_finite_groups("N", &groups).unwrap_err();
         assert!(err.to_string().contains('b'), "{err}");
         assert!(ensure_finite_groups("N", &groups[..1]).is_ok());
+        // Finite values whose sum overflows are finite all the same.
+        let huge: [(&str, &[f64]); 1] = [("a", &[f64::MAX, f64::MAX])];
+        assert!(ensure_finite_groups("N", &huge).is_ok());
+        let opposite: [(&str, &[f64]); 1] = [("a", &[f64::INFINITY, f64::NEG_INFINITY])];
+        assert!(ensure_finite_groups("N", &opposite).is_err());
     }
 }
