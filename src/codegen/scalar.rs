@@ -79,9 +79,13 @@ pub(super) fn train_step(
                 );
             }
             Op::Input(_) | Op::Target(_) => {
+                // This sample's row: x[[sample, 0]], or x[sample] for a scalar.
                 let value = array_of(&n.ty.shape, &mut |idx| {
-                    let at = index_tuple(&[&[usize::MAX], idx].concat());
-                    quote!(#name[#at])
+                    let idx = idx.iter().map(|i| dim(*i));
+                    match n.ty.shape.len() {
+                        0 => quote!(#name[sample]),
+                        _ => quote!(#name[[sample, #(#idx),*]]),
+                    }
                 });
                 inside.push(quote!(let #name: #ty = #value;));
             }
@@ -91,7 +95,7 @@ pub(super) fn train_step(
                 match (phase, n.op) {
                     (Phase::Summed, Op::BatchMean) => {
                         let sum = unique(&format!("{}_sum", e.name(id)), names);
-                        let l = e.ident(n.args[0]);
+                        let l = read(&e, n.args[0], &[]);
                         before.push(quote!(let mut #sum: #t = 0.0;));
                         inside.push(quote!(#sum += #l;));
                         after.push(quote!(let #name: #t = #sum / batch_size;));
@@ -493,19 +497,9 @@ fn element_index(idx: &[usize]) -> TokenStream {
     quote!(#([#idx])*)
 }
 
-/// `[[i, j]]` (or `[i]`, `[()]`): an element of an ndarray array; the batch
-/// axis, marked `usize::MAX`, is the loop's `sample`.
+/// `[[i, j]]` (or `[i]`, `[()]`): an element of an ndarray array.
 fn index_tuple(idx: &[usize]) -> TokenStream {
-    let parts: Vec<TokenStream> = idx
-        .iter()
-        .map(|&i| {
-            if i == usize::MAX {
-                quote!(sample)
-            } else {
-                dim(i)
-            }
-        })
-        .collect();
+    let parts: Vec<TokenStream> = idx.iter().map(|i| dim(*i)).collect();
     match parts.as_slice() {
         [] => quote!(()),
         [one] => quote!(#one),
