@@ -42,11 +42,10 @@ fn check<N: Network<Scalar = f64> + Clone>() {
     }
 }
 
-/// `train_step` (which computes in place, in its workspace) agrees with
-/// `gradients` (which allocates): the same loss, and a first update along
-/// the gradient — W − ηg for sgd and momentum (Δ/g the same everywhere),
-/// W − η·g/(|g| + ε) for Adam (|Δ| the same wherever |g| ≫ ε).
-fn check_train_step<N: Network<Scalar = f64> + Clone>() {
+/// One `train_step` of the network from seed 1 on the fixtures' batch of 3,
+/// after `gradients` on the same batch; the loss is checked to agree. Every
+/// parameter element: (parameter, before, after, its gradient).
+fn first_step<N: Network<Scalar = f64> + Clone>() -> Vec<(&'static str, f64, f64, f64)> {
     let mut net = N::with_seed(1);
     let inputs = batch(N::INPUTS, 3, 10);
     let targets = batch(N::TARGETS, 3, 20);
@@ -64,24 +63,36 @@ fn check_train_step<N: Network<Scalar = f64> + Clone>() {
         "{}: train_step's loss {stepped} ≠ {loss}",
         N::NAME
     );
-    let mut ratios = Vec::new();
-    let mut sizes = Vec::new();
+    let mut elements = Vec::new();
     for ((_, after), (before, (name, g))) in
         net.parameters().into_iter().zip(before.iter().zip(&grads))
     {
         for ((a, b), g) in after.iter().zip(before.iter()).zip(g.iter()) {
-            let delta = a - b;
-            // Adam's step is −η·g/(|g| + ε): the same size everywhere to
-            // 1e-4 where |g| > 1e-4 = 10⁴ ε.
-            if g.abs() > 1e-4 {
-                assert!(
-                    delta * g < 0.0,
-                    "{}: `{name}` moved along the gradient",
-                    N::NAME
-                );
-                ratios.push(delta / g);
-                sizes.push(delta.abs());
-            }
+            elements.push((*name, *b, *a, *g));
+        }
+    }
+    elements
+}
+
+/// `train_step` (which computes in place, in its workspace) agrees with
+/// `gradients` (which allocates): the same loss, and a first update along
+/// the gradient — W − ηg for sgd and momentum (Δ/g the same everywhere),
+/// W − η·g/(|g| + ε) for Adam (|Δ| the same wherever |g| ≫ ε).
+fn check_train_step<N: Network<Scalar = f64> + Clone>() {
+    let mut ratios = Vec::new();
+    let mut sizes = Vec::new();
+    for (name, b, a, g) in first_step::<N>() {
+        let delta = a - b;
+        // Adam's step is −η·g/(|g| + ε): the same size everywhere to
+        // 1e-4 where |g| > 1e-4 = 10⁴ ε.
+        if g.abs() > 1e-4 {
+            assert!(
+                delta * g < 0.0,
+                "{}: `{name}` moved along the gradient",
+                N::NAME
+            );
+            ratios.push(delta / g);
+            sizes.push(delta.abs());
         }
     }
     let spread = |v: &[f64]| {
@@ -113,30 +124,13 @@ fn check_first_step<N: Network<Scalar = f64> + Clone>() {
         Optimizer::Sgd { lr } | Optimizer::Momentum { lr, .. } => Box::new(move |w, g| w - lr * g),
         Optimizer::Adam { lr, eps, .. } => Box::new(move |w, g| w - lr * g / (g.abs() + eps)),
     };
-    let mut net = N::with_seed(1);
-    let inputs = batch(N::INPUTS, 3, 10);
-    let targets = batch(N::TARGETS, 3, 20);
-    let inputs: Vec<_> = inputs.iter().map(|a| a.view()).collect();
-    let targets: Vec<_> = targets.iter().map(|a| a.view()).collect();
-    let (loss, grads) = net.gradients_dyn(&inputs, &targets).unwrap();
-    let before: Vec<_> = net
-        .parameters()
-        .into_iter()
-        .map(|(_, p)| p.to_owned())
-        .collect();
-    let stepped = net.train_step_dyn(&inputs, &targets).unwrap();
-    assert!((stepped - loss).abs() <= 1e-12 * loss.abs().max(1.0));
-    for ((_, after), (before, (name, g))) in
-        net.parameters().into_iter().zip(before.iter().zip(&grads))
-    {
-        for ((a, b), g) in after.iter().zip(before.iter()).zip(g.iter()) {
-            let expected = step(*b, *g);
-            assert!(
-                (a - expected).abs() <= 1e-12 * b.abs().max(1.0),
-                "{}: `{name}` is {a} after the first step, not {expected}",
-                N::NAME
-            );
-        }
+    for (name, b, a, g) in first_step::<N>() {
+        let expected = step(b, g);
+        assert!(
+            (a - expected).abs() <= 1e-12 * b.abs().max(1.0),
+            "{}: `{name}` is {a} after the first step, not {expected}",
+            N::NAME
+        );
     }
 }
 

@@ -310,11 +310,10 @@ impl<'a> Emitter<'a> {
             _ => return None,
         };
         // Unique against the values' names (the workspace's other fields).
-        let mut name = format!("columns_{}", self.names[conv.index()]);
-        while self.names.contains(&name) {
-            name.push('_');
-        }
-        Some(format_ident!("{name}"))
+        Some(unique(
+            &format!("columns_{}", self.names[conv.index()]),
+            self.names,
+        ))
     }
 
     /// How a node's value is referred to: `x`, `self.W1`, `h`.
@@ -454,6 +453,16 @@ impl<'a> Emitter<'a> {
 /// target or a parameter.
 pub(super) fn is_leaf(op: Op) -> bool {
     matches!(op, Op::Input(_) | Op::Target(_) | Op::Param(_))
+}
+
+/// `base`, made unique against the values' names by trailing underscores:
+/// a local or field the generated code adds beside them.
+pub(super) fn unique(base: &str, names: &[String]) -> Ident {
+    let mut name = base.to_owned();
+    while names.contains(&name) {
+        name.push('_');
+    }
+    format_ident!("{name}")
 }
 
 /// The rank of a node's array: its per-sample rank, plus one if batched.

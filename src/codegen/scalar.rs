@@ -12,11 +12,11 @@
 
 use std::collections::BTreeMap;
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::optimizer::optimizer;
-use super::plan::Emitter;
+use super::plan::{unique, Emitter};
 use super::tiny::dim;
 use super::train::StepGradient;
 use crate::check::{Net, Optimizer};
@@ -505,13 +505,4 @@ fn index_tuple(idx: &[usize]) -> TokenStream {
         [one] => quote!(#one),
         _ => quote!([#(#parts),*]),
     }
-}
-
-/// `base`, made unique against the values' names.
-fn unique(base: &str, names: &[String]) -> Ident {
-    let mut name = base.to_owned();
-    while names.contains(&name) {
-        name.push('_');
-    }
-    format_ident!("{name}")
 }
