@@ -15,6 +15,37 @@ pub enum Error {
         /// The shape it got.
         actual: String,
     },
+    /// An argument of indices holds one outside its range: nothing was
+    /// computed, nothing changed.
+    #[error(
+        "{network}: the argument `{argument}` holds the index {value} at sample {sample}{}, outside its range 0..{range}",
+        position.map(|p| format!(", position {p}")).unwrap_or_default()
+    )]
+    Index {
+        /// The network's name.
+        network: &'static str,
+        /// The argument's name in the `.nn` source.
+        argument: &'static str,
+        /// The sample (row of the batch).
+        sample: usize,
+        /// The position within the sample, for a sequence of indices.
+        position: Option<usize>,
+        /// The index found.
+        value: usize,
+        /// The end V of the range `0..V`.
+        range: usize,
+    },
+    /// A dynamic call got an array of numbers where the network takes
+    /// indices, or the other way round.
+    #[error("{network}: the argument `{argument}` takes {expected}")]
+    ArgumentKind {
+        /// The network's name.
+        network: &'static str,
+        /// The argument's name in the `.nn` source.
+        argument: &'static str,
+        /// "indices in 0..27", "numbers".
+        expected: String,
+    },
     /// A dynamic call got too few arrays.
     #[error("{network}: expected at least {expected} arrays, got {actual}")]
     Arguments {

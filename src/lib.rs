@@ -34,7 +34,7 @@ pub mod syntax;
 pub use diagnostics::{Diagnostic, Diagnostics};
 pub use error::Error;
 pub use ndarray;
-pub use runtime::{Gradients, Network};
+pub use runtime::{Arg, Gradients, Network};
 
 use codegen::Output;
 

@@ -2,6 +2,7 @@
 //! a correct network and catches a wrong gradient.
 
 use denpa::ndarray::{array, ArrayD, ArrayViewD, ArrayViewMutD};
+use denpa::runtime::AsArg;
 use denpa::Network;
 
 denpa_macros::net! {
@@ -41,6 +42,8 @@ impl Network for Corrupted {
     const INPUTS: &'static [(&'static str, &'static [usize])] = Mlp::INPUTS;
     const TARGETS: &'static [(&'static str, &'static [usize])] = Mlp::TARGETS;
     const OUTPUTS: &'static [(&'static str, &'static [usize])] = <Mlp as Network>::OUTPUTS;
+    const INPUT_RANGES: &'static [Option<usize>] = Mlp::INPUT_RANGES;
+    const TARGET_RANGES: &'static [Option<usize>] = Mlp::TARGET_RANGES;
     const SOURCE: &'static str = Mlp::SOURCE;
 
     fn with_seed(seed: u64) -> Self {
@@ -58,30 +61,30 @@ impl Network for Corrupted {
     fn optimizer_state_mut(&mut self) -> (&mut u64, Vec<(&'static str, ArrayViewMutD<'_, f64>)>) {
         self.0.optimizer_state_mut()
     }
-    fn forward_dyn(
+    fn forward_dyn<'a, A: AsArg<'a, f64>>(
         &self,
-        inputs: &[ArrayViewD<'_, f64>],
+        inputs: &[A],
     ) -> Result<Vec<(&'static str, ArrayD<f64>)>, denpa::Error> {
         self.0.forward_dyn(inputs)
     }
-    fn loss_dyn(
+    fn loss_dyn<'a, 'b, A: AsArg<'a, f64>, B: AsArg<'b, f64>>(
         &self,
-        inputs: &[ArrayViewD<'_, f64>],
-        targets: &[ArrayViewD<'_, f64>],
+        inputs: &[A],
+        targets: &[B],
     ) -> Result<f64, denpa::Error> {
         self.0.loss_dyn(inputs, targets)
     }
-    fn train_step_dyn(
+    fn train_step_dyn<'a, 'b, A: AsArg<'a, f64>, B: AsArg<'b, f64>>(
         &mut self,
-        inputs: &[ArrayViewD<'_, f64>],
-        targets: &[ArrayViewD<'_, f64>],
+        inputs: &[A],
+        targets: &[B],
     ) -> Result<f64, denpa::Error> {
         self.0.train_step_dyn(inputs, targets)
     }
-    fn gradients_dyn(
+    fn gradients_dyn<'a, 'b, A: AsArg<'a, f64>, B: AsArg<'b, f64>>(
         &self,
-        inputs: &[ArrayViewD<'_, f64>],
-        targets: &[ArrayViewD<'_, f64>],
+        inputs: &[A],
+        targets: &[B],
     ) -> Result<(f64, Vec<(&'static str, ArrayD<f64>)>), denpa::Error> {
         let (loss, mut grads) = self.0.gradients_dyn(inputs, targets)?;
         grads[0].1[[1, 2]] *= 1.01;

@@ -20,7 +20,7 @@
 pub mod rules;
 
 use crate::ir::{Graph, Node, NodeId, Op, Role};
-use crate::lang::Type;
+use crate::lang::{aligned, Type};
 
 /// Appends the backward pass to a forward graph.
 pub fn derive(mut g: Graph) -> Graph {
@@ -135,19 +135,31 @@ fn sum(g: &mut Graph, parts: &[NodeId]) -> NodeId {
 /// Makes a contribution the type of the value it belongs to: summed over
 /// the axes it was broadcast along, or broadcast where the rule left it
 /// smaller (the adjoint of `sum(x)` is the same for every element of x).
+/// Shapes are aligned as elementwise operations align them
+/// (`lang::aligned`): `[T, 1]` against `[T, d]`, `[d]` against `[T, d]`,
+/// `[c]` against `[c, h, w]` per channel.
 fn fit(g: &mut Graph, part: NodeId, ty: Type) -> NodeId {
     let have = g.node(part).ty.clone();
-    if have == ty {
+    if have.shape == ty.shape && have.batched == ty.batched {
         return part;
     }
-    let middle = Type {
-        batched: have.batched && ty.batched,
-        shape: if have.shape.len() > ty.shape.len() {
-            ty.shape.clone()
-        } else {
-            have.shape.clone()
-        },
+    let rank = have.shape.len().max(ty.shape.len());
+    let (h, t) = (aligned(&have.shape, rank), aligned(&ty.shape, rank));
+    // What both reach: per aligned axis, the smaller length (an axis one of
+    // them lacks, or has as 1, is summed).
+    let both: Vec<usize> = h.iter().zip(&t).map(|(a, b)| *a.min(b)).collect();
+    // Written in the smaller of the two ranks, as that side stands.
+    let (small, small_rank) = if have.shape.len() > ty.shape.len() {
+        (&ty.shape, ty.shape.len())
+    } else {
+        (&have.shape, have.shape.len())
     };
+    let positions = own_axes(small_rank, rank);
+    let middle = Type::new(
+        positions.iter().map(|&p| both[p]).collect(),
+        have.batched && ty.batched,
+    );
+    debug_assert!(middle.shape.len() == small.len());
     let reduced = if middle != have {
         push(g, Op::Reduce, vec![part], middle.clone())
     } else {
@@ -157,5 +169,16 @@ fn fit(g: &mut Graph, part: NodeId, ty: Type) -> NodeId {
         push(g, Op::Broadcast, vec![reduced], ty)
     } else {
         reduced
+    }
+}
+
+/// Where the axes of a shape of rank `own` stand among `rank` aligned axes
+/// (see `lang::aligned`): the last ones, or the first of an image's three for
+/// a vector applying per channel.
+fn own_axes(own: usize, rank: usize) -> Vec<usize> {
+    if own == 1 && rank == 3 {
+        vec![0]
+    } else {
+        (rank - own..rank).collect()
     }
 }

@@ -22,6 +22,13 @@ pub fn adjoint(g: &mut Graph, v: NodeId, k: usize, delta: NodeId) -> Option<Node
         Op::ConvInputGrad(_) | Op::ConvKernelGrad(_) | Op::MaxPoolGrad(_) | Op::AvgPoolGrad(_) => {
             return None
         }
+        Op::ScatterAdd | Op::PlaceRow(_) | Op::BatchOuter | Op::CausalMask | Op::Slice { .. } => {
+            return None
+        }
+        // Indices carry no gradient: neither the index of a gather nor a
+        // one-hot target.
+        Op::OneHot => return None,
+        Op::Gather if k == 1 => return None,
 
         // ∂(a + b)/∂a = 1, ∂(a + b)/∂b = 1
         Op::Add => delta,
@@ -106,25 +113,18 @@ pub fn adjoint(g: &mut Graph, v: NodeId, k: usize, delta: NodeId) -> Option<Node
             let ty = g.node(arg(0)).ty.clone();
             push(g, Op::Reshape, vec![delta], ty)
         }
-        // y = softmax(z): ∂ℓ/∂z = y ⊙ (δ − Σ(δ ⊙ y)), reusing the forward y.
+        // y = softmax(z): ∂ℓ/∂z = y ⊙ (δ − Σ(δ ⊙ y)), reusing the forward y;
+        // of each row of a matrix, with Σ along the row.
         Op::Softmax => {
             let dy = mul(g, delta, v);
-            let per_sample = Type {
-                shape: vec![],
-                batched: node.ty.batched,
-            };
-            let s = push(g, Op::Sum, vec![dy], per_sample);
+            let s = row_sum(g, dy);
             let centered = sub(g, delta, s);
             mul(g, v, centered)
         }
         // y = log_softmax(z) = z − ln Σ eᶻ: ∂ℓ/∂z = δ − softmax(z)·Σδ, with
         // softmax(z) = e^y from the forward y.
         Op::LogSoftmax => {
-            let per_sample = Type {
-                shape: vec![],
-                batched: node.ty.batched,
-            };
-            let s = push(g, Op::Sum, vec![delta], per_sample);
+            let s = row_sum(g, delta);
             let e = push(g, Op::Map(Func::Exp), vec![v], node.ty.clone());
             let es = mul(g, e, s);
             sub(g, delta, es)
@@ -137,6 +137,53 @@ pub fn adjoint(g: &mut Graph, v: NodeId, k: usize, delta: NodeId) -> Option<Node
             let n = constant(g, n, Type::scalar());
             div(g, delta, n)
         }
+        // y[…, 0, …] = Σ_j x[…, j, …] along axis a: ∂y/∂x = 1, δ broadcast
+        // back along the axis (by `fit`).
+        Op::SumAxis(_) => delta,
+        // the mean along axis a: ∂y/∂x = 1/n, n the axis's length
+        Op::MeanAxis(a) => {
+            let n = g.node(arg(0)).ty.shape[a] as f64;
+            let n = constant(g, n, Type::scalar());
+            div(g, delta, n)
+        }
+        // y = E[i]: ∂ℓ/∂E[r] = Σ of δ[p] over the positions p with i[p] = r,
+        // a scatter-add (a row read twice gets both δ's; over the batch too,
+        // for a table the same for every sample).
+        Op::Gather => {
+            let ty = g.node(arg(0)).ty.clone();
+            push(g, Op::ScatterAdd, vec![arg(1), delta], ty)
+        }
+        // y = x[r]: ∂ℓ/∂x is δ in row r, 0 in every other row. (Of each
+        // sample, where δ is; `fit` sums over the batch for a parameter.)
+        Op::Row(r) => {
+            let ty = shaped_as(g, arg(0), delta);
+            push(g, Op::PlaceRow(r), vec![delta], ty)
+        }
+        // y = xᵀ: ∂ℓ/∂x = δᵀ
+        Op::Transpose => {
+            let ty = shaped_as(g, arg(0), delta);
+            push(g, Op::Transpose, vec![delta], ty)
+        }
+        // y = causal(s) = s, with −∞ above the diagonal: ∂y/∂s is 1 on and
+        // below the diagonal, 0 above it — δ passes where column ≤ row.
+        Op::Causal => {
+            let ty = shaped_as(g, arg(0), delta);
+            push(g, Op::CausalMask, vec![delta], ty)
+        }
+        // y = concat(a₀, a₁, …): ∂ℓ/∂aₖ is aₖ's columns of δ.
+        Op::Concat => {
+            let start = node.args[..k]
+                .iter()
+                .map(|a| last_dim(g, *a))
+                .sum::<usize>();
+            let len = last_dim(g, arg(k));
+            let ty = shaped_as(g, arg(k), delta);
+            push(g, Op::Slice { start, len }, vec![delta], ty)
+        }
+        // C = op(A)·op(B) for each sample: ∂/∂A is δ·op(B)ᵀ, ∂/∂B is op(A)ᵀ·δ
+        // (outer products for vectors); an operand the same for every
+        // sample gets them summed over the batch.
+        Op::BatchMatMul { ta, tb } => batch_product(g, &node, k, delta, ta, tb),
         // sse = ½ Σ (y − t)²: ∂/∂y = y − t, ∂/∂t = t − y
         Op::Loss(LossKind::Sse) => {
             let (y, t) = if k == 0 {
@@ -193,9 +240,11 @@ pub fn adjoint(g: &mut Graph, v: NodeId, k: usize, delta: NodeId) -> Option<Node
             let d = mul(g, delta, arg(0));
             neg(g, d)
         }
-        // cross_entropy = −Σ t ln y: ∂/∂y = −t / y
+        // cross_entropy = −Σ t ln y: ∂/∂y = −t / y (on rows, the mean over
+        // the T rows: each row's term divided by T)
         Op::Loss(LossKind::CrossEntropy) if k == 0 => {
             let q = div(g, arg(1), arg(0));
+            let q = per_row(g, arg(0), q);
             let dq = mul(g, delta, q);
             neg(g, dq)
         }
@@ -207,21 +256,26 @@ pub fn adjoint(g: &mut Graph, v: NodeId, k: usize, delta: NodeId) -> Option<Node
                 vec![arg(0)],
                 g.node(arg(0)).ty.clone(),
             );
+            let ln_y = per_row(g, arg(0), ln_y);
             let d = mul(g, delta, ln_y);
+            neg(g, d)
+        }
+        // nll = −Σ t · lp: ∂/∂lp = −t, ∂/∂t = −lp (on rows, divided by T)
+        Op::Loss(LossKind::Nll) => {
+            let other = per_row(g, arg(0), arg(1 - k));
+            let d = mul(g, delta, other);
             neg(g, d)
         }
         // −Σ t ln softmax(z): ∂/∂z = softmax(z)·Σt − t (= softmax(z) − t for
         // one-hot targets). The stable form: no division by y.
+        // On rows, the mean over the T rows: each row's term divided by T.
         Op::SoftmaxCrossEntropy if k == 0 => {
             let (z, t) = (arg(0), arg(1));
             let y = push(g, Op::Softmax, vec![z], g.node(z).ty.clone());
-            let per_sample = Type {
-                shape: vec![],
-                batched: g.node(t).ty.batched,
-            };
-            let sum_t = push(g, Op::Sum, vec![t], per_sample);
+            let sum_t = row_sum(g, t);
             let scaled = mul(g, y, sum_t);
             let d = sub(g, scaled, t);
+            let d = per_row(g, z, d);
             mul(g, delta, d)
         }
         // ∂/∂t = −ln softmax(z)
@@ -229,27 +283,105 @@ pub fn adjoint(g: &mut Graph, v: NodeId, k: usize, delta: NodeId) -> Option<Node
             let z = arg(0);
             let y = push(g, Op::Softmax, vec![z], g.node(z).ty.clone());
             let ln_y = push(g, Op::Map(Func::Log), vec![y], g.node(z).ty.clone());
+            let ln_y = per_row(g, z, ln_y);
             let d = mul(g, delta, ln_y);
             neg(g, d)
         }
     })
 }
 
+/// The rank of a node's array as a `MatMul` operand: a batched matrix of
+/// each sample `[B, T, d]` is one matrix of all the samples' rows, `[B·T, d]`.
 fn physical_rank(g: &Graph, id: NodeId) -> usize {
     let ty = &g.node(id).ty;
-    ty.shape.len() + usize::from(ty.batched)
+    (ty.shape.len() + usize::from(ty.batched)).min(2)
 }
 
-/// The type of an elementwise result: the larger shape, batched if either is.
+/// The type of an elementwise result: the shapes broadcast, batched if either is.
 fn joint(g: &Graph, a: NodeId, b: NodeId) -> Type {
     let (ta, tb) = (&g.node(a).ty, &g.node(b).ty);
-    Type {
-        shape: if ta.shape.len() >= tb.shape.len() {
+    let shape = crate::lang::broadcast(&ta.shape, &tb.shape).unwrap_or_else(|| {
+        if ta.shape.len() >= tb.shape.len() {
             ta.shape.clone()
         } else {
             tb.shape.clone()
-        },
-        batched: ta.batched || tb.batched,
+        }
+    });
+    Type::new(shape, ta.batched || tb.batched)
+}
+
+/// The type of a contribution to x's adjoint computed from δ alone: x's
+/// shape, batched where δ is (`fit` then sums it over the batch for a value
+/// the same for every sample).
+fn shaped_as(g: &Graph, x: NodeId, delta: NodeId) -> Type {
+    Type::new(g.node(x).ty.shape.clone(), g.node(delta).ty.batched)
+}
+
+/// The last dimension of a node's per-sample shape.
+fn last_dim(g: &Graph, id: NodeId) -> usize {
+    g.node(id).ty.shape.last().copied().unwrap_or(1)
+}
+
+/// Σ along each row of x: of a vector, its sum (a scalar per sample); of a
+/// matrix of rows `[T, n]`, each row's sum `[T, 1]`.
+fn row_sum(g: &mut Graph, x: NodeId) -> NodeId {
+    let ty = g.node(x).ty.clone();
+    if ty.shape.len() >= 2 {
+        let mut shape = ty.shape.clone();
+        let last = shape.len() - 1;
+        shape[last] = 1;
+        push(g, Op::SumAxis(last), vec![x], Type::new(shape, ty.batched))
+    } else {
+        push(g, Op::Sum, vec![x], Type::new(Vec::new(), ty.batched))
+    }
+}
+
+/// A loss's local derivative `d` on a prediction `y` of each sample's rows
+/// `[T, n]`, whose loss is the mean over its rows: d / T. Unchanged for a
+/// vector, or a matrix the same for every sample (a sum over all elements).
+fn per_row(g: &mut Graph, y: NodeId, d: NodeId) -> NodeId {
+    let ty = &g.node(y).ty;
+    if ty.batched && ty.shape.len() == 2 && ty.shape[0] > 1 {
+        let rows = ty.shape[0] as f64;
+        let rows = constant(g, rows, Type::scalar());
+        div(g, d, rows)
+    } else {
+        d
+    }
+}
+
+/// The adjoint of argument k of C = op(A)·op(B), a product of each sample's
+/// matrices (or a matrix and a vector).
+fn batch_product(
+    g: &mut Graph,
+    node: &crate::ir::Node,
+    k: usize,
+    delta: NodeId,
+    ta: bool,
+    tb: bool,
+) -> NodeId {
+    let (a, b) = (node.args[0], node.args[1]);
+    let ty = g.node(node.args[k]).ty.clone();
+    let ranks = (g.node(a).ty.shape.len(), g.node(b).ty.shape.len());
+    let product =
+        |g: &mut Graph, ta, tb, x, y| push(g, Op::BatchMatMul { ta, tb }, vec![x, y], ty.clone());
+    let outer = |g: &mut Graph, x, y| push(g, Op::BatchOuter, vec![x, y], ty.clone());
+    match (ranks, k) {
+        // ∂/∂A = δ·op(B)ᵀ, written for A as stored
+        ((2, 2), 0) if !ta => product(g, false, !tb, delta, b),
+        ((2, 2), 0) => product(g, tb, true, b, delta),
+        // ∂/∂B = op(A)ᵀ·δ, written for B as stored
+        ((2, 2), _) if !tb => product(g, !ta, false, a, delta),
+        ((2, 2), _) => product(g, true, ta, delta, a),
+        // c = op(A)·b: ∂/∂A = δ ⊗ b (as stored), ∂/∂b = op(A)ᵀ·δ
+        ((2, 1), 0) if !ta => outer(g, delta, b),
+        ((2, 1), 0) => outer(g, b, delta),
+        ((2, 1), _) => product(g, !ta, false, a, delta),
+        // c = a·op(B): ∂/∂a = op(B)·δ, ∂/∂B = a ⊗ δ (as stored)
+        ((1, 2), 0) => product(g, tb, false, b, delta),
+        ((1, 2), _) if !tb => outer(g, a, delta),
+        ((1, 2), _) => outer(g, delta, a),
+        _ => unreachable!("a product per sample has a matrix on one side"),
     }
 }
 

@@ -680,5 +680,9 @@ fn remap(kind: &ExprKind, map: &BTreeMap<u32, ExprId>) -> ExprKind {
                 .collect(),
         },
         ExprKind::Array(items) => ExprKind::Array(items.iter().map(m).collect()),
+        ExprKind::Index { value, index } => ExprKind::Index {
+            value: m(value),
+            index: index.iter().map(m).collect(),
+        },
     }
 }

@@ -56,6 +56,17 @@ pub enum Builtin {
     },
     /// `flatten(x)`: the elements in row-major order, as a vector
     Flatten,
+    /// `sum(x, axis = a)`: Σ along one axis of the sample, kept with length 1
+    /// (the axis as written: it may count from the end)
+    SumAxis(f64),
+    /// `mean(x, axis = a)`: the mean along one axis, kept with length 1
+    MeanAxis(f64),
+    /// `transpose(x)`: a matrix's rows as columns
+    Transpose,
+    /// `causal(s)`: −∞ above the diagonal of a square matrix
+    Causal,
+    /// `concat(a, b, ...)`: values joined along their last axis
+    Concat,
 }
 
 /// The default of a parameter of a built-in function.
@@ -115,6 +126,16 @@ const fn count(name: &'static str, min: usize, default: Option<usize>) -> ParamS
     }
 }
 
+/// `sum(x, axis = a)`, `mean(x, axis = a)`: without `axis` (NaN), over
+/// every element.
+const AXIS: &[ParamSig] = &[
+    X,
+    ParamSig {
+        name: "axis",
+        default: Default::Number(f64::NAN),
+    },
+];
+
 /// A required whole number.
 const REQUIRED: Option<usize> = Some(usize::MAX);
 
@@ -173,12 +194,53 @@ pub fn signature(name: &str) -> Option<Signature> {
             make: |_| Builtin::Dense,
         },
         "sum" => Signature {
-            params: &[X],
-            make: |_| Builtin::Sum,
+            params: AXIS,
+            make: |n| {
+                if n[0].is_nan() {
+                    Builtin::Sum
+                } else {
+                    Builtin::SumAxis(n[0])
+                }
+            },
         },
         "mean" => Signature {
+            params: AXIS,
+            make: |n| {
+                if n[0].is_nan() {
+                    Builtin::Mean
+                } else {
+                    Builtin::MeanAxis(n[0])
+                }
+            },
+        },
+        "transpose" => Signature {
             params: &[X],
-            make: |_| Builtin::Mean,
+            make: |_| Builtin::Transpose,
+        },
+        "causal" => Signature {
+            params: &[ParamSig {
+                name: "s",
+                default: Default::Tensor,
+            }],
+            make: |_| Builtin::Causal,
+        },
+        // Any number of values: the checker matches them itself.
+        "concat" => Signature {
+            params: &[],
+            make: |_| Builtin::Concat,
+        },
+        "nll" => Signature {
+            params: &[
+                ParamSig {
+                    name: "lp",
+                    default: Default::Tensor,
+                },
+                ParamSig {
+                    name: "t",
+                    default: Default::Tensor,
+                },
+            ],
+            make: |_| Builtin::Loss(LossKind::Nll),
         },
         "conv2d" => Signature {
             params: CONV2D,
@@ -249,7 +311,8 @@ fn map_by_name(name: &str) -> fn(&[f64]) -> Builtin {
     by_name!(
         "sigmoid" => Func::Sigmoid, "tanh" => Func::Tanh, "relu" => Func::Relu,
         "softplus" => Func::Softplus, "exp" => Func::Exp, "log" => Func::Log,
-        "sqrt" => Func::Sqrt, "square" => Func::Square, "abs" => Func::Abs
+        "sqrt" => Func::Sqrt, "square" => Func::Square, "abs" => Func::Abs,
+        "gelu" => Func::Gelu
     )
 }
 
@@ -280,6 +343,11 @@ pub fn callable() -> impl Iterator<Item = &'static str> {
         "max_pool",
         "avg_pool",
         "flatten",
+        "transpose",
+        "concat",
+        "causal",
+        "gelu",
+        "nll",
     ])
 }
 
@@ -317,43 +385,29 @@ pub fn result_type(
     builtin: Builtin,
     args: &[Type],
     ids: &[ExprId],
+    numbers: &[Span],
     span: Span,
     exprs: &Exprs,
     diagnostics: &mut Diagnostics,
 ) -> Option<Type> {
     let arg_span = |i: usize| exprs.get(ids[i]).span;
+    let site = super::sequences::Site {
+        args,
+        ids,
+        numbers,
+        span,
+        exprs,
+    };
     match builtin {
         Builtin::Map(_) => Some(args[0].clone()),
-        Builtin::Softmax | Builtin::LogSoftmax => {
-            let name = if builtin == Builtin::Softmax {
-                "softmax"
-            } else {
-                "log_softmax"
-            };
-            if args[0].shape.len() != 1 {
-                diagnostics.push(
-                    Diagnostic::error(arg_span(0), format!("`{name}` takes a vector"))
-                        .help("softmax normalizes a vector to probabilities; of one number it is always 1 (use `sigmoid` for one probability)")
-                        .label(format!("this has shape {}", args[0].shape_text())),
-                );
-                return None;
-            }
-            Some(args[0].clone())
-        }
-        Builtin::Sum | Builtin::Mean | Builtin::Loss(_)
-            if args.iter().any(|a| a.batched && a.shape.len() > 1) =>
-        {
-            let i = args
-                .iter()
-                .position(|a| a.batched && a.shape.len() > 1)
-                .unwrap_or(0);
-            diagnostics.push(
-                Diagnostic::error(arg_span(i), format!("`{}` takes vectors", name(builtin)))
-                    .label(format!("this has shape {}", args[i].shape_text()))
-                    .help("make an image a vector first: `flatten(x)`"),
-            );
-            None
-        }
+        Builtin::Softmax
+        | Builtin::LogSoftmax
+        | Builtin::SumAxis(_)
+        | Builtin::MeanAxis(_)
+        | Builtin::Transpose
+        | Builtin::Causal
+        | Builtin::Concat
+        | Builtin::Loss(_) => site.result(builtin, name(builtin), diagnostics),
         Builtin::Conv { .. } | Builtin::Dense => {
             unreachable!("the checker types dense and conv, which declare their parameters")
         }
@@ -396,49 +450,20 @@ pub fn result_type(
             }
             let oh = window_count(x[1], r, stride, padding, "height", span, diagnostics)?;
             let ow = window_count(x[2], s, stride, padding, "width", span, diagnostics)?;
-            Some(Type {
-                shape: vec![k, oh, ow],
-                batched: true,
-            })
+            Some(Type::new(vec![k, oh, ow], true))
         }
         Builtin::MaxPool { size, stride } | Builtin::AvgPool { size, stride } => {
             let what = name(builtin);
             let x = image(&args[0], what, arg_span(0), diagnostics)?;
             let oh = window_count(x[1], size, stride, 0, "height", span, diagnostics)?;
             let ow = window_count(x[2], size, stride, 0, "width", span, diagnostics)?;
-            Some(Type {
-                shape: vec![x[0], oh, ow],
-                batched: true,
-            })
+            Some(Type::new(vec![x[0], oh, ow], true))
         }
-        Builtin::Flatten => Some(Type {
-            shape: vec![args[0].shape.iter().product()],
-            batched: args[0].batched,
-        }),
-        Builtin::Sum | Builtin::Mean => Some(Type {
-            shape: Vec::new(),
-            batched: args[0].batched,
-        }),
-        Builtin::Loss(kind) => {
-            if args[0].shape != args[1].shape {
-                diagnostics.push(
-                    Diagnostic::error(
-                        span,
-                        format!(
-                            "`{}` needs a prediction and a target of the same shape",
-                            kind.name()
-                        ),
-                    )
-                    .also(arg_span(0), format!("shape {}", args[0].shape_text()))
-                    .also(arg_span(1), format!("shape {}", args[1].shape_text())),
-                );
-                return None;
-            }
-            Some(Type {
-                shape: Vec::new(),
-                batched: args[0].batched || args[1].batched,
-            })
-        }
+        Builtin::Flatten => Some(Type::new(
+            vec![args[0].shape.iter().product()],
+            args[0].batched,
+        )),
+        Builtin::Sum | Builtin::Mean => Some(Type::new(Vec::new(), args[0].batched)),
     }
 }
 
@@ -457,6 +482,11 @@ fn name(builtin: Builtin) -> &'static str {
         Builtin::MaxPool { .. } => "max_pool",
         Builtin::AvgPool { .. } => "avg_pool",
         Builtin::Flatten => "flatten",
+        Builtin::SumAxis(_) => "sum",
+        Builtin::MeanAxis(_) => "mean",
+        Builtin::Transpose => "transpose",
+        Builtin::Causal => "causal",
+        Builtin::Concat => "concat",
     }
 }
 

@@ -117,12 +117,21 @@ impl Checker<'_> {
         }
         let width = width as usize;
         let (xt, target) = self.ty(x)?;
-        let [n] = xt.shape[..] else {
-            self.error(
-                Diagnostic::error(self.network.exprs.get(x).span, "`dense` takes a vector")
-                    .label(format!("this has shape {}", xt.shape_text())),
-            );
-            return None;
+        self.numbers(&[x], "`dense`")?;
+        let (rows, n) = match xt.shape[..] {
+            [n] => (None, n),
+            [t, n] => (Some(t), n),
+            _ => {
+                self.error(
+                    Diagnostic::error(
+                        self.network.exprs.get(x).span,
+                        "`dense` takes a vector, or a matrix of rows",
+                    )
+                    .label(format!("this has shape {}", xt.shape_text()))
+                    .help("`flatten(x)` makes an image a vector"),
+                );
+                return None;
+            }
         };
         let [w, b] = self.layer(
             span,
@@ -132,11 +141,15 @@ impl Checker<'_> {
                 (vec![width], Init::Zeros, "biases"),
             ],
         )?;
-        let ty = Type {
-            shape: vec![width],
-            batched: xt.batched,
+        let shape = match rows {
+            Some(t) => vec![t, width],
+            None => vec![width],
         };
-        Some((Meaning::Dense(x, w, b), Some(ty), target))
+        Some((
+            Meaning::Dense(x, w, b),
+            Some(Type::new(shape, xt.batched)),
+            target,
+        ))
     }
 
     /// The parameters `h_w` and `h_b` that a layer (`dense`, `conv`) in the
@@ -223,6 +236,7 @@ impl Checker<'_> {
                 padding,
             },
             values,
+            _,
         ) = self.call(span, func, args)?
         else {
             unreachable!("`conv` resolves to Builtin::Conv")
@@ -244,10 +258,7 @@ impl Checker<'_> {
                 (vec![k], Init::Zeros, "biases"),
             ],
         )?;
-        let ty = Type {
-            shape: vec![k, oh, ow],
-            batched: true,
-        };
+        let ty = Type::new(vec![k, oh, ow], true);
         Some((Meaning::Conv(x, w, b, stride, padding), Some(ty), target))
     }
 
@@ -283,7 +294,7 @@ impl Checker<'_> {
         span: Span,
         func: &ast::Ident,
         args: &[ast::Arg],
-    ) -> Option<(Builtin, Vec<ExprId>)> {
+    ) -> Option<(Builtin, Vec<ExprId>, Vec<Span>)> {
         let Some(sig) = builtins::signature(&func.name) else {
             let d = Diagnostic::error(func.span, format!("unknown function `{}`", func.name))
                 .label("not a built-in function");
@@ -294,11 +305,33 @@ impl Checker<'_> {
             self.error(d);
             return None;
         };
+        if sig.params.is_empty() {
+            // `concat(a, b, ...)`: any number of values, by position.
+            if let Some(key) = args.iter().find_map(|a| a.name.as_ref()) {
+                self.error(
+                    Diagnostic::error(
+                        key.span,
+                        format!("`{}` takes no keyword arguments", func.name),
+                    )
+                    .help(format!("`{}(a, b, ...)`", func.name)),
+                );
+                return None;
+            }
+            return Some((
+                (sig.make)(&[]),
+                args.iter().map(|a| a.value).collect(),
+                Vec::new(),
+            ));
+        }
         let names: Vec<&str> = sig.params.iter().map(|p| p.name).collect();
         let slots = self.match_args(func, args, &names)?;
         let mut values = Vec::new();
         let mut numbers = Vec::new();
+        let mut spans = Vec::new();
         for (slot, p) in slots.iter().zip(sig.params.iter()) {
+            if !matches!(p.default, builtins::Default::Tensor) {
+                spans.push(slot.map_or(span, |a| self.network.exprs.get(a).span));
+            }
             match (slot, p.default) {
                 (Some(a), builtins::Default::Tensor) => values.push(*a),
                 (Some(a), builtins::Default::Number(_)) => {
@@ -335,6 +368,6 @@ impl Checker<'_> {
                 }
             }
         }
-        Some(((sig.make)(&numbers), values))
+        Some(((sig.make)(&numbers), values, spans))
     }
 }

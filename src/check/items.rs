@@ -26,24 +26,19 @@ impl Checker<'_> {
         for item in &network.items {
             self.calls = &item.calls;
             match &item.kind {
-                ItemKind::Input { name, shape } | ItemKind::Target { name, shape } => {
+                ItemKind::Input { name, shape, range }
+                | ItemKind::Target { name, shape, range } => {
                     let is_input = matches!(item.kind, ItemKind::Input { .. });
                     let what = if is_input { "an input" } else { "a target" };
-                    let shape = match self.shape(shape, 3, what) {
-                        Some(s) if s.len() == 2 => {
-                            let (ItemKind::Input { shape: written, .. }
-                            | ItemKind::Target { shape: written, .. }) = &item.kind
-                            else {
-                                unreachable!()
-                            };
-                            self.error(
-                                Diagnostic::error(written.span, format!("{what} cannot be a matrix"))
-                                    .label("a sample of rank 2")
-                                    .help("a sample is a scalar `[]`, a vector `[n]` or an image `[c, h, w]`; write `[1, h, w]` for one channel"),
-                            );
-                            None
-                        }
-                        other => other,
+                    let written = shape;
+                    let shape = self.shape(shape, 3, what);
+                    let range = match (range, &shape) {
+                        (Some(r), Some(s)) => self.range(r, written, s, what),
+                        _ => Some(None),
+                    };
+                    let (shape, range) = match (shape, range) {
+                        (Some(s), Some(r)) => (Some(s), r),
+                        _ => (None, None),
                     };
                     if shape.is_none() {
                         self.poisoned.insert(name.name.clone());
@@ -51,6 +46,7 @@ impl Checker<'_> {
                     let decl = Decl {
                         name: name.name.clone(),
                         shape: shape.unwrap_or_default(),
+                        range,
                         docs: item.docs.clone(),
                         span: item.span,
                         name_span: name.span,
@@ -228,6 +224,7 @@ impl Checker<'_> {
                 }
             }
         }
+        self.causal_only_in_softmax();
         for i in 0..self.bindings.len() {
             let b = &self.bindings[i];
             if b.output && self.uses_target[b.value.0 as usize] {
@@ -326,6 +323,80 @@ impl Checker<'_> {
         self.names.insert(name.name.clone(), (symbol, name.span));
     }
 
+    /// `causal(s)` is only the argument of `softmax` or `log_softmax`:
+    /// directly, or through a binding used only there. (Its −∞ entries are
+    /// meant to become exact zeros; anywhere else they would spread.)
+    fn causal_only_in_softmax(&mut self) {
+        let exprs = &self.network.exprs;
+        let mut parent: Vec<Option<ExprId>> = vec![None; exprs.len()];
+        for (id, e) in exprs.iter() {
+            let children: Vec<ExprId> = match &e.kind {
+                ExprKind::Neg(a) => vec![*a],
+                ExprKind::Binary { lhs, rhs, .. } => vec![*lhs, *rhs],
+                ExprKind::Call { args, .. } => args.iter().map(|a| a.value).collect(),
+                ExprKind::Array(items) => items.clone(),
+                ExprKind::Index { value, index } => {
+                    let mut all = vec![*value];
+                    all.extend(index.iter().copied());
+                    all
+                }
+                ExprKind::Number(_) | ExprKind::Name(_) => vec![],
+            };
+            for c in children {
+                parent[c.0 as usize] = Some(id);
+            }
+        }
+        let in_softmax = |c: ExprId| {
+            parent[c.0 as usize].is_some_and(|p| {
+                matches!(
+                    &self.meanings[p.0 as usize],
+                    super::Meaning::Call(super::Builtin::Softmax | super::Builtin::LogSoftmax, args)
+                        if args.first() == Some(&c)
+                )
+            })
+        };
+        let mut wrong = Vec::new();
+        for (id, _) in exprs.iter() {
+            if !matches!(
+                self.meanings[id.0 as usize],
+                super::Meaning::Call(super::Builtin::Causal, _)
+            ) || in_softmax(id)
+            {
+                continue;
+            }
+            // Bound by name: every use of the name must be a softmax's argument.
+            let binding = self
+                .bindings
+                .iter()
+                .position(|b| b.value == id && !b.output);
+            let uses: Vec<ExprId> = match binding {
+                Some(b) => exprs
+                    .iter()
+                    .filter(|(u, _)| {
+                        self.meanings[u.0 as usize] == super::Meaning::Symbol(Symbol::Binding(b))
+                    })
+                    .map(|(u, _)| u)
+                    .collect(),
+                None => Vec::new(),
+            };
+            let misuse = uses.iter().find(|u| !in_softmax(**u)).copied();
+            if binding.is_none() || uses.is_empty() || misuse.is_some() {
+                wrong.push((id, misuse.or(parent[id.0 as usize])));
+            }
+        }
+        for (id, user) in wrong {
+            let mut d = Diagnostic::error(
+                exprs.get(id).span,
+                "`causal` can only be the argument of `softmax` or `log_softmax`",
+            )
+            .help("write `softmax(causal(s))`: its −∞ entries become exact zeros there, and would spread anywhere else");
+            if let Some(user) = user {
+                d = d.also(exprs.get(user).span, "used here");
+            }
+            self.error(d);
+        }
+    }
+
     /// The error for an output that depends on a target: the caret on the
     /// name that brings the target in, and where that comes from.
     pub(super) fn target_use(&self, root: ExprId, output: &str) -> Diagnostic {
@@ -345,6 +416,10 @@ impl Checker<'_> {
                 ExprKind::Binary { lhs, rhs, .. } => stack.extend([*lhs, *rhs]),
                 ExprKind::Call { args, .. } => stack.extend(args.iter().map(|a| a.value)),
                 ExprKind::Array(items) => stack.extend(items.iter().copied()),
+                ExprKind::Index { value, index } => {
+                    stack.push(*value);
+                    stack.extend(index.iter().copied());
+                }
                 ExprKind::Number(_) => {}
             }
         }
@@ -366,6 +441,61 @@ impl Checker<'_> {
                 .also(self.bindings[b].span, "which uses a target here"),
             _ => d,
         }
+    }
+
+    /// The V of `in 0..V` after an input's or target's shape: a whole number
+    /// of at least 1, from 0, on a shape of rank 0 or 1. `Some(None)`
+    /// without a range; `None` after an error.
+    fn range(
+        &mut self,
+        range: &ast::Range,
+        written: &ast::Shape,
+        shape: &[usize],
+        what: &str,
+    ) -> Option<Option<usize>> {
+        let whole = |n: &ast::Number| n.value.fract() == 0.0 && !n.text.contains(['.', 'e', 'E']);
+        if !whole(&range.start) || range.start.value != 0.0 {
+            self.error(
+                Diagnostic::error(
+                    range.start.span,
+                    format!(
+                        "a range of indices starts at 0, not at `{}`",
+                        range.start.text
+                    ),
+                )
+                .label("indices count from 0, as embeddings do in PyTorch and Keras")
+                .help(format!("write `in 0..{}`", range.end.text)),
+            );
+            return None;
+        }
+        if !whole(&range.end) || range.end.value < 1.0 || range.end.value > MAX_ELEMENTS as f64 {
+            let why = if !whole(&range.end) {
+                "the end of a range is a whole number".to_string()
+            } else if range.end.value < 1.0 {
+                "`0..0` holds no index: the end is at least 1".to_string()
+            } else {
+                format!("the largest end is {MAX_ELEMENTS} (2^28)")
+            };
+            self.error(
+                Diagnostic::error(
+                    range.end.span,
+                    format!("invalid range `{}..{}`", range.start.text, range.end.text),
+                )
+                .label(why)
+                .help("`in 0..V` holds the indices 0 to V − 1, e.g. `in 0..27` for 27 characters"),
+            );
+            return None;
+        }
+        if shape.len() > 1 {
+            self.error(
+                Diagnostic::error(written.span, format!("{what} of indices has rank 0 or 1"))
+                    .label(format!("this shape has rank {}", shape.len()))
+                    .also(range.span, "indices because of this range")
+                    .help("one index per sample is `[]`, a sequence of them `[T]`"),
+            );
+            return None;
+        }
+        Some(Some(range.end.value as usize))
     }
 
     /// Converts a written shape; `max_rank` bounds its rank.

@@ -23,9 +23,11 @@
 mod blocks;
 mod builtins;
 mod calls;
+mod indices;
 mod items;
 mod net;
 mod numbers;
+mod sequences;
 mod shapes;
 
 use std::collections::BTreeMap;

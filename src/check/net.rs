@@ -14,12 +14,25 @@ pub struct Decl {
     pub name: String,
     /// Its per-sample shape.
     pub shape: Vec<usize>,
+    /// For indices (`in 0..V`): V.
+    pub range: Option<usize>,
     /// Its doc comment lines.
     pub docs: Vec<String>,
     /// The declaration.
     pub span: Span,
     /// The name in the declaration.
     pub name_span: Span,
+}
+
+impl Decl {
+    /// Its per-sample type (batched: it comes with every sample).
+    pub fn ty(&self) -> Type {
+        Type {
+            shape: self.shape.clone(),
+            batched: true,
+            range: self.range,
+        }
+    }
 }
 
 /// How a parameter starts.
@@ -167,6 +180,10 @@ pub enum Meaning {
     /// with the indices of the parameters W and b that the binding declared,
     /// then the stride and the padding.
     Conv(ExprId, usize, usize, usize, usize),
+    /// `E[i]`: the rows of the table E chosen by the index value i.
+    Gather(ExprId, ExprId),
+    /// `x[k]`: row k of x (counted from the front), known at compile time.
+    Row(ExprId, usize),
     /// Not a value (an initializer or optimizer expression, or an error).
     None,
 }

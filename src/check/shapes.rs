@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostics::{Diagnostic, Span};
-use crate::lang::{shape_text, Type};
+use crate::lang::Type;
 use crate::syntax::ast::{BinOp, ExprId, ExprKind, ItemKind};
 
-use super::{builtins, Checker, Meaning, Symbol};
+use super::{builtins, Builtin, Checker, Meaning, Symbol};
 
 impl Checker<'_> {
     /// Types the expression `root` and everything below it. Operands have
@@ -86,51 +86,36 @@ impl Checker<'_> {
                     self.error(d);
                     return None;
                 };
-                let (shape, batched, target) = match symbol {
-                    Symbol::Input(i) => (self.inputs[i].shape.clone(), true, false),
-                    Symbol::Target(i) => (self.targets[i].shape.clone(), true, true),
-                    Symbol::Param(i) => (self.params[i].shape.clone(), false, false),
-                    Symbol::Binding(i) => {
-                        let (t, target) = self.ty(self.bindings[i].value)?;
-                        (t.shape, t.batched, target)
-                    }
+                let (ty, target) = match symbol {
+                    Symbol::Input(i) => (self.inputs[i].ty(), false),
+                    Symbol::Target(i) => (self.targets[i].ty(), true),
+                    Symbol::Param(i) => (Type::new(self.params[i].shape.clone(), false), false),
+                    Symbol::Binding(i) => self.ty(self.bindings[i].value)?,
                 };
-                Some((
-                    Meaning::Symbol(symbol),
-                    Some(Type { shape, batched }),
-                    target,
-                ))
+                Some((Meaning::Symbol(symbol), Some(ty), target))
             }
             ExprKind::Neg(a) => {
                 let (t, target) = self.ty(*a)?;
+                self.numbers(&[*a], "`-`")?;
                 Some((Meaning::Neg(*a), Some(t), target))
             }
             ExprKind::Binary { op, lhs, rhs } => {
                 let (l, lt) = self.ty(*lhs)?;
                 let (r, rt) = self.ty(*rhs)?;
+                self.numbers(&[*lhs, *rhs], &format!("`{}`", op.symbol()))?;
                 let shape = self.binary_shape(*op, *lhs, &l, *rhs, &r)?;
                 let batched = l.batched || r.batched;
-                if batched && shape.len() == 2 {
-                    self.error(
-                        Diagnostic::error(
-                            span,
-                            "this would be a different matrix for every sample",
-                        )
-                        .label(format!("shape {} per sample", shape_text(&shape)))
-                        .help("per-sample values are scalars, vectors or images [c, h, w]; matrices are parameters"),
-                    );
-                    return None;
-                }
                 Some((
                     Meaning::Binary(*op, *lhs, *rhs),
-                    Some(Type { shape, batched }),
+                    Some(Type::new(shape, batched)),
                     lt || rt,
                 ))
             }
+            ExprKind::Index { value, index } => self.index(span, *value, index),
             ExprKind::Call { func, args } if func.name == "dense" => self.dense(span, func, args),
             ExprKind::Call { func, args } if func.name == "conv" => self.conv(span, func, args),
             ExprKind::Call { func, args } => {
-                let (builtin, arg_ids) = self.call(span, func, args)?;
+                let (builtin, arg_ids, numbers) = self.call(span, func, args)?;
                 let mut types = Vec::new();
                 let mut target = false;
                 for a in &arg_ids {
@@ -138,9 +123,16 @@ impl Checker<'_> {
                     target |= at;
                     types.push(t);
                 }
+                // Only a loss's target may be an index (its one-hot vector).
+                let as_numbers = match builtin {
+                    Builtin::Loss(kind) if kind.takes_indices() => &arg_ids[..1],
+                    _ => &arg_ids[..],
+                };
+                self.numbers(as_numbers, &format!("`{}`", func.name))?;
                 let exprs = &self.network.exprs;
-                let ty = self
-                    .report(|d| builtins::result_type(builtin, &types, &arg_ids, span, exprs, d))?;
+                let ty = self.report(|d| {
+                    builtins::result_type(builtin, &types, &arg_ids, &numbers, span, exprs, d)
+                })?;
                 Some((Meaning::Call(builtin, arg_ids), Some(ty), target))
             }
             ExprKind::Array(_) => {
@@ -195,14 +187,10 @@ impl Checker<'_> {
                 ([_, k], [k2, _]) => format!("{a} has {k} columns, {b} has {k2} rows"),
                 _ => "these shapes cannot be multiplied".to_string(),
             }
-        } else if l.shape == r.shape || r.is_scalar() {
-            return Some(l.shape.clone());
-        } else if l.is_scalar() {
-            return Some(r.shape.clone());
-        } else if let Some(shape) = per_channel(op, &l.shape, &r.shape) {
+        } else if let Some(shape) = crate::lang::broadcast(&l.shape, &r.shape) {
             return Some(shape);
         } else {
-            format!("{a} is {}, {b} is {}", l.shape_text(), r.shape_text())
+            broadcast_failure(&a, &l.shape, &b, &r.shape)
         };
         let mut d = Diagnostic::error(
             ls.to(rs),
@@ -221,10 +209,13 @@ impl Checker<'_> {
         if op != BinOp::MatMul {
             let image = l.shape.len() == 3 || r.shape.len() == 3;
             d = d.help(if image {
-                "elementwise operations need equal shapes, a scalar on one side, \
-                 or (in `+`, `-`, `*`) a vector [c] beside an image [c, h, w], per channel"
+                "elementwise operations broadcast as NumPy does (aligned at the last axis, \
+                 each pair of dimensions equal or one of them 1), and a vector [c] beside \
+                 an image [c, h, w] applies per channel"
             } else {
-                "elementwise operations need equal shapes, or a scalar on one side"
+                "elementwise operations need equal shapes, a scalar on one side, or shapes \
+                 that broadcast as NumPy's do (aligned at the last axis, each pair of \
+                 dimensions equal or one of them 1)"
             });
         }
         self.error(d);
@@ -269,16 +260,41 @@ impl Checker<'_> {
     }
 }
 
-/// The shape of `a op b` when a vector `[c]` meets an image `[c, h, w]` in
-/// `+`, `-` or `*`: the vector applies per channel.
-fn per_channel(op: BinOp, l: &[usize], r: &[usize]) -> Option<Vec<usize>> {
-    if !matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul) {
-        return None;
+/// Why two shapes do not broadcast, in the user's terms.
+fn broadcast_failure(a: &str, l: &[usize], b: &str, r: &[usize]) -> String {
+    let rank = l.len().max(r.len());
+    if rank <= 1 {
+        return format!(
+            "{a} is {}, {b} is {}",
+            crate::lang::shape_text(l),
+            crate::lang::shape_text(r)
+        );
     }
-    match (l, r) {
-        ([c], [k, _, _]) | ([k, _, _], [c]) if c == k => {
-            Some(if l.len() == 3 { l.to_vec() } else { r.to_vec() })
+    let (x, y) = (crate::lang::aligned(l, rank), crate::lang::aligned(r, rank));
+    if rank == 3 && l.len() + r.len() == 4 && (l.len() == 1 || r.len() == 1) {
+        let (c, v) = if l.len() == 3 {
+            (l[0], r[0])
+        } else {
+            (r[0], l[0])
+        };
+        return format!(
+            "a vector beside an image applies per channel: it needs {c} elements, one per channel, not {v}"
+        );
+    }
+    for (i, (p, q)) in x.iter().zip(&y).enumerate().rev() {
+        if p != q && *p != 1 && *q != 1 {
+            let from_end = rank - i;
+            let which = if from_end == 1 {
+                "last axis".to_string()
+            } else {
+                format!("axis {} from the end", from_end)
+            };
+            return format!("{a} has {p} along its {which}, {b} has {q}");
         }
-        _ => None,
     }
+    let joint: Vec<usize> = x.iter().zip(&y).map(|(p, q)| *p.max(q)).collect();
+    format!(
+        "both sides would be stretched: the result {} would be larger than {a} and {b}",
+        crate::lang::shape_text(&joint)
+    )
 }

@@ -47,6 +47,12 @@ pub(super) struct Api {
     pub args_doc: Vec<String>,
     /// `forward`'s return type.
     pub forward_type: TokenStream,
+    /// The `INPUT_RANGES` and `TARGET_RANGES` tables.
+    pub input_ranges: Vec<TokenStream>,
+    pub target_ranges: Vec<TokenStream>,
+    /// `gradcheck`'s arrays of inputs and targets: views of numbers, or
+    /// `Arg`s where indices are among them.
+    pub gradcheck_args: TokenStream,
     /// The `INPUTS` and `TARGETS` tables: names and per-sample dimensions.
     pub input_strs: Vec<String>,
     pub target_strs: Vec<String>,
@@ -107,13 +113,17 @@ impl Api {
             net.name
         );
 
-        // Arguments: inputs, then targets.
+        // Arguments: inputs, then targets; indices as `usize`.
         let arg_with = |lifetime: TokenStream| {
             let t = t.clone();
             move |d: &Decl| {
                 let id = ident(&d.name);
                 let view = format_ident!("ArrayView{}", d.shape.len() + 1);
-                let ty = quote!(::denpa::ndarray::#view<#lifetime, #t>);
+                let elem = match d.range {
+                    Some(_) => quote!(usize),
+                    None => t.clone(),
+                };
+                let ty = quote!(::denpa::ndarray::#view<#lifetime, #elem>);
                 quote!(#id: #ty)
             }
         };
@@ -137,7 +147,13 @@ impl Api {
                     let id = ident(&d.name);
                     let name = &d.name;
                     let dims: Vec<TokenStream> = d.shape.iter().map(|n| dim(*n)).collect();
-                    quote!(shapes.check(#name, #id.shape(), &[#(#dims),*])?;)
+                    match d.range {
+                        Some(range) => {
+                            let range = dim(range);
+                            quote!(shapes.check_indices(#name, &#id, &[#(#dims),*], #range)?;)
+                        }
+                        None => quote!(shapes.check(#name, #id.shape(), &[#(#dims),*])?;),
+                    }
                 })
                 .collect()
         };
@@ -169,7 +185,15 @@ impl Api {
             let rank = format_ident!("Ix{}", d.shape.len() + 1);
             let dims: Vec<TokenStream> = d.shape.iter().map(|n| dim(*n)).collect();
             let index = dim(index);
-            quote!(let #id = ::denpa::runtime::argument::<_, ::denpa::ndarray::#rank>(#net_name, #name, #list, #index, &[#(#dims),*])?;)
+            match d.range {
+                Some(range) => {
+                    let range = dim(range);
+                    quote!(let #id = ::denpa::runtime::indices::<_, ::denpa::ndarray::#rank, _>(#net_name, #name, #list, #index, &[#(#dims),*], #range)?;)
+                }
+                None => {
+                    quote!(let #id = ::denpa::runtime::argument::<_, ::denpa::ndarray::#rank, _>(#net_name, #name, #list, #index, &[#(#dims),*])?;)
+                }
+            }
         };
         let mut dyn_args = TokenStream::new();
         for (i, d) in net.inputs.iter().enumerate() {
@@ -203,7 +227,51 @@ impl Api {
         let mut forward_doc = vec![forward_doc];
         forward_doc.extend(shapes_doc(&inputs_only));
 
+        let ranges = |decls: &[Decl]| -> Vec<TokenStream> {
+            decls
+                .iter()
+                .map(|d| match d.range {
+                    Some(r) => {
+                        let r = dim(r);
+                        quote!(::core::option::Option::Some(#r))
+                    }
+                    None => quote!(::core::option::Option::None),
+                })
+                .collect()
+        };
+        let gradcheck_args = {
+            let any = net
+                .inputs
+                .iter()
+                .chain(&net.targets)
+                .any(|d| d.range.is_some());
+            let list = |decls: &[Decl]| -> (TokenStream, TokenStream) {
+                let count = dim(decls.len());
+                let items = decls.iter().map(|d| {
+                    let id = ident(&d.name);
+                    match (any, d.range) {
+                        (false, _) => quote!(#id.into_dyn()),
+                        (true, Some(_)) => quote!(::denpa::runtime::Arg::Indices(#id.into_dyn())),
+                        (true, None) => quote!(::denpa::runtime::Arg::Numbers(#id.into_dyn())),
+                    }
+                });
+                let ty = if any {
+                    quote!([::denpa::runtime::Arg<'a, #t>; #count])
+                } else {
+                    quote!([::denpa::ndarray::ArrayViewD<'a, #t>; #count])
+                };
+                (ty, quote!([#(#items),*]))
+            };
+            let ((ti, i), (tt, tg)) = (list(&net.inputs), list(&net.targets));
+            quote! {
+                let inputs: #ti = #i;
+                let targets: #tt = #tg;
+            }
+        };
         Api {
+            input_ranges: ranges(&net.inputs),
+            target_ranges: ranges(&net.targets),
+            gradcheck_args,
             param_names: net.params.iter().map(|p| p.name.clone()).collect(),
             param_zeros,
             param_idents,
@@ -237,10 +305,14 @@ impl Api {
 fn shapes_doc(decls: &[&Decl]) -> Vec<String> {
     let mut lines = vec![String::new(), " Arguments, one row per sample:".to_string()];
     for d in decls {
-        let dims = match d.shape.first() {
-            None => "`[batch]`".to_string(),
-            Some(n) => format!("`[batch, {n}]`"),
-        };
+        let mut dims = String::from("`[batch");
+        for n in &d.shape {
+            dims += &format!(", {n}");
+        }
+        dims += "]`";
+        if let Some(range) = d.range {
+            dims += &format!(" of indices in `0..{range}`");
+        }
         let doc = d.docs.join(" ");
         if doc.is_empty() {
             lines.push(format!(" - `{}`: {dims}", d.name));

@@ -8,6 +8,7 @@ use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 use super::plan::{is_leaf, physical_rank, Emitter};
+use super::reduce::leading_reduction;
 use super::tiny::{dim, Tiny};
 use crate::ir::{NodeId, Op};
 use crate::lang::{literal, Prec, Type};
@@ -20,11 +21,25 @@ impl Emitter<'_> {
         if n.op.is_elementwise() || matches!(n.op, Op::Const(_)) {
             return self.fused(id);
         }
+        if Self::is_sequence_op(n.op) {
+            return self.sequence_value(id);
+        }
         let view = |e: &Self, k: usize| {
             let r = e.reference(arg(k));
             quote!(#r.view())
         };
         match n.op {
+            Op::MatMul { ta, tb } if self.of_rows(id) => {
+                // Matrices of each sample as one matrix of all their rows.
+                let (a, b) = (self.rows_operand(arg(0), ta), self.rows_operand(arg(1), tb));
+                let product = quote!(#a.dot(&#b));
+                if physical_rank(&n.ty) == 3 {
+                    let dims = self.dims(&n.ty);
+                    quote!(::denpa::runtime::unrows(#product, #dims))
+                } else {
+                    product
+                }
+            }
             Op::MatMul { ta, tb } => {
                 let a = self.reference(arg(0));
                 let b = self.reference(arg(1));
@@ -44,6 +59,19 @@ impl Emitter<'_> {
                 let (a, b) = (view(self, 0), view(self, 1));
                 quote!(::denpa::runtime::outer(#a, #b))
             }
+            Op::Softmax | Op::LogSoftmax if n.ty.shape.len() == 2 => {
+                // Each row of each sample's matrix: one matrix of all the rows.
+                let z = self.reference(arg(0));
+                let kernel = if n.op == Op::Softmax {
+                    quote!(softmax_rows)
+                } else {
+                    quote!(log_softmax_rows)
+                };
+                let rows =
+                    quote!(::denpa::runtime::#kernel(::denpa::runtime::rows(#z.view()).view()));
+                let dims = self.dims(&n.ty);
+                quote!(::denpa::runtime::unrows(#rows, #dims))
+            }
             Op::Softmax | Op::LogSoftmax => {
                 let z = view(self, 0);
                 let kernel = match (n.op == Op::Softmax, n.ty.batched) {
@@ -62,7 +90,11 @@ impl Emitter<'_> {
                     // The sum of one number is itself.
                     (false, 0) => x,
                     (true, 0) => quote!(#x.to_owned()),
-                    (true, _) => quote!(#x.sum_axis(::denpa::ndarray::Axis(1))),
+                    (true, 1) => quote!(#x.sum_axis(::denpa::ndarray::Axis(1))),
+                    // Each sample's elements as one row.
+                    (true, _) => {
+                        quote!(::denpa::runtime::samples(#x.view()).sum_axis(::denpa::ndarray::Axis(1)))
+                    }
                     (false, _) => quote!(#x.sum()),
                 };
                 if n.op == Op::Mean {
@@ -79,7 +111,26 @@ impl Emitter<'_> {
                 };
                 let a = self.rows(arg(0));
                 let b = self.rows(arg(1));
+                let group = self.loss_rows(id);
+                if group > 1 && n.op == Op::SoftmaxCrossEntropy {
+                    // softmax of each row, the loss averaged over the rows.
+                    let (z, t) = (self.reference(arg(0)), self.reference(arg(1)));
+                    let zeros = self.splat(&n.ty, quote!(0.0));
+                    let group = dim(group);
+                    return quote!({
+                        let mut out = #zeros;
+                        ::denpa::runtime::softmax_cross_entropy_rows_into(::denpa::runtime::rows(#z.view()).view(), ::denpa::runtime::rows(#t.view()).view(), #group, out.view_mut());
+                        out
+                    });
+                }
                 let call = quote!(::denpa::runtime::#kernel(#a, #b));
+                let call = if group > 1 {
+                    // The mean over each sample's rows.
+                    let rows = literal(group as f64).0;
+                    quote!(#call / #rows)
+                } else {
+                    call
+                };
                 if n.ty.batched {
                     call
                 } else {
@@ -125,6 +176,7 @@ impl Emitter<'_> {
             | Op::Broadcast => {
                 unreachable!("elementwise ops are fused")
             }
+            _ => unreachable!("ops on sequences are written by `sequence_value`"),
         }
     }
 
@@ -134,7 +186,9 @@ impl Emitter<'_> {
         let ty = &self.g.node(id).ty;
         match (ty.batched, ty.shape.len()) {
             (true, 0) => quote!(#r.view().insert_axis(::denpa::ndarray::Axis(1))),
-            (true, _) => quote!(#r.view()),
+            (true, 1) => quote!(#r.view()),
+            // Each sample's elements as one row.
+            (true, _) => quote!(::denpa::runtime::samples(#r.view()).view()),
             (false, 0) => quote!(::denpa::ndarray::Array2::from_elem((1, 1), #r).view()),
             (false, 1) => quote!(#r.view().insert_axis(::denpa::ndarray::Axis(0))),
             // A matrix compared element by element: one row of all its elements.
@@ -142,40 +196,6 @@ impl Emitter<'_> {
                 .insert_axis(::denpa::ndarray::Axis(0))
                 .view()),
         }
-    }
-
-    /// Σ of an adjoint over the axes it was broadcast along.
-    fn reduce(&mut self, id: NodeId) -> TokenStream {
-        let n = self.g.node(id).clone();
-        let from = self.g.node(n.args[0]).ty.clone();
-        if let Op::Const(c) = self.g.node(n.args[0]).op {
-            // Σ of a constant: the constant times the number of terms.
-            let mut factor = literal(c).0;
-            if from.batched && !n.ty.batched {
-                self.uses_batch_size = true;
-                factor = quote!(#factor * batch_size);
-            }
-            if from.shape.len() > n.ty.shape.len() {
-                let count = literal(from.shape.iter().product::<usize>() as f64).0;
-                factor = quote!(#factor * #count);
-            }
-            return self.splat(&n.ty, factor);
-        }
-        let g = self.reference(n.args[0]);
-        if physical_rank(&n.ty) == 0 {
-            return quote!(#g.sum());
-        }
-        // (B, n) → (n): over the batch; (B, n) → (B): over each sample;
-        // (B, c, h, w) → (c): over the batch and each channel's image.
-        let mut sum = quote!(#g);
-        for a in reduced_axes(&from, &n.ty) {
-            let a = dim(a);
-            sum = quote!(#sum.sum_axis(::denpa::ndarray::Axis(#a)));
-        }
-        if sum.to_string() == g.to_string() {
-            return quote!(#g.clone());
-        }
-        sum
     }
 
     /// The runtime kernel of a convolution or pool node, with its array
@@ -240,6 +260,12 @@ impl Emitter<'_> {
         };
         match n.op {
             op if op.is_elementwise() || matches!(op, Op::Const(_)) => self.fused_into(id, &out),
+            op if Self::is_sequence_op(op) => self.sequence_into(id, &out),
+            Op::MatMul { ta, tb } if self.of_rows(id) => {
+                let (a, b) = (self.rows_operand(arg(0), ta), self.rows_operand(arg(1), tb));
+                self.uses_packing = true;
+                quote!(::denpa::runtime::gemm_with(&mut ws.packing, 1.0, #a, #b, 0.0, ::denpa::runtime::rows_mut(#out.view_mut()));)
+            }
             Op::MatMul { ta, tb } => {
                 let (a, b) = (self.reference(arg(0)), self.reference(arg(1)));
                 if let Some(tiny) = Tiny::of(self.g, id) {
@@ -261,6 +287,15 @@ impl Emitter<'_> {
                     &out,
                 )
             }
+            Op::Softmax | Op::LogSoftmax if n.ty.shape.len() == 2 => {
+                let z = self.reference(arg(0));
+                let kernel = if n.op == Op::Softmax {
+                    quote!(softmax_rows_into)
+                } else {
+                    quote!(log_softmax_rows_into)
+                };
+                quote!(::denpa::runtime::#kernel(::denpa::runtime::rows(#z.view()).view(), ::denpa::runtime::rows_mut(#out.view_mut()));)
+            }
             Op::Softmax | Op::LogSoftmax => {
                 let z = self.reference(arg(0));
                 let kernel = match (n.op == Op::Softmax, n.ty.batched) {
@@ -277,7 +312,10 @@ impl Emitter<'_> {
                     literal(self.g.node(arg(0)).ty.shape.iter().product::<usize>() as f64).0;
                 let sum = match self.g.node(arg(0)).ty.shape.len() {
                     0 => quote!(#out.assign(&#x);),
-                    _ => quote!(::denpa::runtime::sum_rows_into(#x.view(), #out.view_mut());),
+                    1 => quote!(::denpa::runtime::sum_rows_into(#x.view(), #out.view_mut());),
+                    _ => {
+                        quote!(::denpa::runtime::sum_rows_into(::denpa::runtime::samples(#x.view()).view(), #out.view_mut());)
+                    }
                 };
                 if n.op == Op::Mean {
                     quote!(#sum #out.mapv_inplace(|v| v / #count);)
@@ -290,14 +328,31 @@ impl Emitter<'_> {
                     Op::Loss(kind) => format_ident!("{}_into", kind.name()),
                     op => format_ident!("{}_into", op.mnemonic()),
                 };
+                let group = self.loss_rows(id);
+                if group > 1 && n.op == Op::SoftmaxCrossEntropy {
+                    let (z, t) = (self.reference(arg(0)), self.reference(arg(1)));
+                    let group = dim(group);
+                    return quote!(::denpa::runtime::softmax_cross_entropy_rows_into(::denpa::runtime::rows(#z.view()).view(), ::denpa::runtime::rows(#t.view()).view(), #group, #out.view_mut()););
+                }
                 let (a, b) = (self.rows(arg(0)), self.rows(arg(1)));
-                quote!(::denpa::runtime::#kernel(#a, #b, #out.view_mut());)
+                let call = quote!(::denpa::runtime::#kernel(#a, #b, #out.view_mut()););
+                if group > 1 {
+                    // The mean over each sample's rows.
+                    let rows = literal(group as f64).0;
+                    quote!(#call #out.mapv_inplace(|v| v / #rows);)
+                } else {
+                    call
+                }
             }
             Op::Reduce => {
                 let from = self.g.node(arg(0)).ty.clone();
                 let g = self.reference(arg(0));
                 let kernel = match (physical_rank(&from), physical_rank(&n.ty), n.ty.batched) {
                     _ if matches!(self.g.node(arg(0)).op, Op::Const(_)) => None,
+                    _ if !leading_reduction(&from, &n.ty) => {
+                        let dst = self.aligned_out(out.clone(), &n.ty, &from);
+                        return quote!(::denpa::runtime::sum_into(#g.view().into_dyn(), #dst););
+                    }
                     (2, 1, false) => Some(quote!(sum_columns_into)),
                     (2, 1, true) => Some(quote!(sum_rows_into)),
                     (4, 1, false) => Some(quote!(sum_channels_into)),
@@ -377,7 +432,7 @@ impl Emitter<'_> {
             && per_channel
             && leaves.iter().all(|l| {
                 let n = self.g.node(*l);
-                n.ty.shape.len() < 3 || (n.ty == ty && !is_leaf(n.op))
+                n.ty.shape.len() <= 1 || (n.ty == ty && !is_leaf(n.op))
             });
         let mut prologue = TokenStream::new();
         let merge = |r: TokenStream, name: &Ident, view: TokenStream| {
@@ -425,21 +480,35 @@ impl Emitter<'_> {
     fn producer(&self, leaf: NodeId, ty: &Type) -> TokenStream {
         let r = self.reference(leaf);
         let lt = &self.g.node(leaf).ty;
-        let short = lt.shape.len() < ty.shape.len() && (lt.batched || !lt.shape.is_empty());
-        if !short {
+        let (own, rank) = (lt.shape.len(), ty.shape.len());
+        let first = usize::from(lt.batched);
+        let at: Vec<usize> = if own >= rank || (own == 0 && !lt.batched) {
+            Vec::new()
+        } else if own == 1 && rank == 3 {
+            // Per channel: `[c]` against `[c, h, w]` stands as `[c, 1, 1]`.
+            vec![first + 1, first + 2]
+        } else if lt.batched {
+            // NumPy's alignment, after the batch axis: `[B, d]` against
+            // `[B, T, d]` stands as `[B, 1, d]`; one value per sample `[B]`
+            // against `[B, n]` as `[B, 1]`.
+            (own..rank).map(|_| first).collect()
+        } else {
+            // ndarray aligns the trailing axes, as NumPy does.
+            Vec::new()
+        };
+        if at.is_empty() {
             return quote!(&#r);
         }
-        let first = usize::from(lt.batched);
         let mut view = quote!(#r.view());
-        for axis in lt.shape.len()..ty.shape.len() {
-            let a = dim(first + axis);
+        for a in at {
+            let a = dim(a);
             view = quote!(#view.insert_axis(::denpa::ndarray::Axis(#a)));
         }
         view
     }
 
     /// An array of the type with every element `value`.
-    fn splat(&mut self, ty: &Type, value: TokenStream) -> TokenStream {
+    pub(super) fn splat(&mut self, ty: &Type, value: TokenStream) -> TokenStream {
         if physical_rank(ty) == 0 {
             return value;
         }
@@ -591,19 +660,4 @@ fn wrap((tokens, prec): (TokenStream, Prec), needs: impl Fn(Prec) -> bool) -> To
     } else {
         tokens
     }
-}
-
-/// The physical axes that a reduction from `from` to `to` sums over, the
-/// last first (so that each removal leaves the others' numbers): the batch
-/// axis where `to` has none, and the per-sample axes after `to`'s.
-fn reduced_axes(from: &Type, to: &Type) -> Vec<usize> {
-    let first = usize::from(from.batched);
-    let mut axes: Vec<usize> = (to.shape.len()..from.shape.len())
-        .map(|i| first + i)
-        .rev()
-        .collect();
-    if from.batched && !to.batched {
-        axes.push(0);
-    }
-    axes
 }

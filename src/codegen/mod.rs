@@ -12,7 +12,9 @@ mod kernels;
 mod optimizer;
 mod plan;
 pub mod pretty;
+mod reduce;
 mod scalar;
+mod sequences;
 mod tiny;
 mod train;
 
@@ -204,6 +206,9 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
         target_strs,
         input_dims,
         target_dims,
+        input_ranges,
+        target_ranges,
+        gradcheck_args,
         dyn_args,
         dyn_inputs,
         ..
@@ -468,13 +473,8 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
             /// In `f32` expect relative errors near 1e-2; in `f64`, near 1e-8.
             #(#[doc = #args_doc])*
             pub fn gradcheck<'a>(&self, #(#shared_args),*) -> ::core::result::Result<::denpa::runtime::GradcheckReport, ::denpa::Error> {
-                ::denpa::runtime::gradcheck(
-                    self,
-                    &[#(#input_names.into_dyn()),*],
-                    &[#(#target_names.into_dyn()),*],
-                    #fd_step,
-                    #fd_floor,
-                )
+                #gradcheck_args
+                ::denpa::runtime::gradcheck(self, &inputs, &targets, #fd_step, #fd_floor)
             }
 
             /// Saves a checkpoint: the parameters and the optimizer's state,
@@ -525,41 +525,43 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
 
             const INPUTS: &'static [(&'static str, &'static [usize])] = &[#((#input_strs, &[#(#input_dims),*])),*];
             const TARGETS: &'static [(&'static str, &'static [usize])] = &[#((#target_strs, &[#(#target_dims),*])),*];
+            const INPUT_RANGES: &'static [::core::option::Option<usize>] = &[#(#input_ranges),*];
+            const TARGET_RANGES: &'static [::core::option::Option<usize>] = &[#(#target_ranges),*];
 
             const OUTPUTS: &'static [(&'static str, &'static [usize])] = &[#((#output_strs, &[#(#output_dims),*])),*];
             const SOURCE: &'static str = #name::SOURCE;
 
-            fn forward_dyn(
+            fn forward_dyn<'a, A: ::denpa::runtime::AsArg<'a, #t>>(
                 &self,
-                inputs: &[::denpa::ndarray::ArrayViewD<'_, #t>],
+                inputs: &[A],
             ) -> ::core::result::Result<::std::vec::Vec<(&'static str, ::denpa::ndarray::ArrayD<#t>)>, ::denpa::Error> {
                 #dyn_inputs
                 let #output_pattern = self.forward(#(#input_names),*)?;
                 Ok(::std::vec![#((#output_strs, #output_dyn)),*])
             }
 
-            fn loss_dyn(
+            fn loss_dyn<'a, 'b, A: ::denpa::runtime::AsArg<'a, #t>, B: ::denpa::runtime::AsArg<'b, #t>>(
                 &self,
-                inputs: &[::denpa::ndarray::ArrayViewD<'_, #t>],
-                targets: &[::denpa::ndarray::ArrayViewD<'_, #t>],
+                inputs: &[A],
+                targets: &[B],
             ) -> ::core::result::Result<#t, ::denpa::Error> {
                 #dyn_args
                 self.loss(#(#input_names,)* #(#target_names),*)
             }
 
-            fn train_step_dyn(
+            fn train_step_dyn<'a, 'b, A: ::denpa::runtime::AsArg<'a, #t>, B: ::denpa::runtime::AsArg<'b, #t>>(
                 &mut self,
-                inputs: &[::denpa::ndarray::ArrayViewD<'_, #t>],
-                targets: &[::denpa::ndarray::ArrayViewD<'_, #t>],
+                inputs: &[A],
+                targets: &[B],
             ) -> ::core::result::Result<#t, ::denpa::Error> {
                 #dyn_args
                 self.train_step(#(#input_names,)* #(#target_names),*)
             }
 
-            fn gradients_dyn(
+            fn gradients_dyn<'a, 'b, A: ::denpa::runtime::AsArg<'a, #t>, B: ::denpa::runtime::AsArg<'b, #t>>(
                 &self,
-                inputs: &[::denpa::ndarray::ArrayViewD<'_, #t>],
-                targets: &[::denpa::ndarray::ArrayViewD<'_, #t>],
+                inputs: &[A],
+                targets: &[B],
             ) -> ::core::result::Result<(#t, ::std::vec::Vec<(&'static str, ::denpa::ndarray::ArrayD<#t>)>), ::denpa::Error> {
                 #dyn_args
                 let (loss, grads) = self.gradients(#(#input_names,)* #(#target_names),*)?;

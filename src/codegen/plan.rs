@@ -377,7 +377,8 @@ impl<'a> Emitter<'a> {
                 out.extend(quote!(let #name: #t = #value;));
             } else if self.in_place {
                 let ty = self.g.node(id).ty.clone();
-                let array = super::array_path(&t, physical_rank(&ty));
+                let elem = if ty.is_index() { quote!(usize) } else { t };
+                let array = super::array_path(&elem, physical_rank(&ty));
                 // The dimensions are for the workspace's `ensure(batch)`, not this body.
                 let used = self.uses_batch;
                 let dims = self.dims(&ty);
@@ -432,7 +433,10 @@ impl<'a> Emitter<'a> {
                 let m = self.g.node(y);
                 m.op == Op::Softmax && m.args[0] == z && self.is_bound(y)
             });
-            if let (Some(y), true) = (softmax, batched(z) && batched(t)) {
+            // The kernel runs at the first of the two statements: the
+            // target (a one-hot vector of indices is computed) must be ready.
+            let ready = |y: NodeId| t < y.min(loss);
+            if let (Some(y), true) = (softmax.filter(|&y| ready(y)), batched(z) && batched(t)) {
                 together.insert(y.min(loss), (y, loss));
                 skip.insert(y.max(loss));
             }

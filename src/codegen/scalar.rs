@@ -236,6 +236,11 @@ fn phases(e: &Emitter<'_>) -> Option<Vec<Phase>> {
     let mut phase = vec![Phase::Fixed; g.nodes.len()];
     for id in g.ids().filter(|id| e.is_live(*id)) {
         let n = g.node(id);
+        // Indices, version 3's ops and softmax of rows keep the general form.
+        let rows = matches!(n.op, Op::Softmax | Op::LogSoftmax) && n.ty.shape.len() > 1;
+        if n.ty.is_index() || Emitter::is_sequence_op(n.op) || rows {
+            return None;
+        }
         let args: Vec<Phase> = n.args.iter().map(|a| phase[a.index()]).collect();
         let p = match n.op {
             Op::Input(_) | Op::Target(_) => Phase::Sample,

@@ -98,7 +98,7 @@ fn overlap(side: usize, stride: usize) -> u64 {
 
 fn derivative_multiplications(f: Func) -> u64 {
     match f {
-        Func::Sigmoid | Func::Tanh | Func::Log | Func::Sqrt | Func::Square => 1,
+        Func::Sigmoid | Func::Tanh | Func::Log | Func::Sqrt | Func::Square | Func::Gelu => 1,
         Func::Relu | Func::LeakyRelu(_) | Func::Softplus | Func::Exp | Func::Abs | Func::Step => 0,
     }
 }

@@ -245,6 +245,7 @@ fn local_derivative(g: &Graph, names: &[String], u: NodeId, k: usize) -> String 
                 format!("−{}/{}", name(n.args[1]), name(n.args[0]))
             }
             LossKind::BinaryCrossEntropy => "(y − t)/(y(1 − y))".into(),
+            LossKind::Nll => format!("−{}", name(n.args[1])),
         },
         Op::SoftmaxCrossEntropy => {
             format!("softmax({})·Σ{1} − {1}", name(n.args[0]), name(n.args[1]))

@@ -132,6 +132,7 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
             LossKind::Mse => ": mean((y − t)²)",
             LossKind::CrossEntropy => ": −Σ t ln y",
             LossKind::BinaryCrossEntropy => ": −Σ [t ln y + (1 − t) ln(1 − y)]",
+            LossKind::Nll => ": −Σ t · lp",
         },
         (Op::SoftmaxCrossEntropy, Notation::Unicode) => ": −Σ t ln softmax(z), by log-sum-exp",
         (Op::SigmoidBinaryCrossEntropy, Notation::Unicode) => ": Σ softplus(z) − t·z",
@@ -140,6 +141,7 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
             LossKind::Mse => r": \operatorname{mean}((y - t)^2)",
             LossKind::CrossEntropy => r": -\sum t \ln y",
             LossKind::BinaryCrossEntropy => r": -\sum [t \ln y + (1 - t) \ln(1 - y)]",
+            LossKind::Nll => r": -\sum t \cdot lp",
         },
         (Op::SoftmaxCrossEntropy, Notation::Latex) => r": -\sum t \ln \operatorname{softmax}(z)",
         (Op::SigmoidBinaryCrossEntropy, Notation::Latex) => {

@@ -34,42 +34,31 @@ pub fn build(net: &Net) -> Graph {
             from: None,
         })
     };
-    let leaves = |g: &mut Graph,
-                  decls: Vec<(Vec<usize>, crate::diagnostics::Span)>,
-                  op: fn(usize) -> Op,
-                  batched: bool| {
-        decls
-            .into_iter()
-            .enumerate()
-            .map(|(i, (shape, span))| leaf(g, op(i), Type { shape, batched }, span))
-            .collect::<Vec<NodeId>>()
-    };
+    let leaves =
+        |g: &mut Graph, decls: Vec<(Type, crate::diagnostics::Span)>, op: fn(usize) -> Op| {
+            decls
+                .into_iter()
+                .enumerate()
+                .map(|(i, (ty, span))| leaf(g, op(i), ty, span))
+                .collect::<Vec<NodeId>>()
+        };
     let inputs = leaves(
         &mut g,
-        net.inputs
-            .iter()
-            .map(|d| (d.shape.clone(), d.span))
-            .collect(),
+        net.inputs.iter().map(|d| (d.ty(), d.span)).collect(),
         Op::Input,
-        true,
     );
     let targets = leaves(
         &mut g,
-        net.targets
-            .iter()
-            .map(|d| (d.shape.clone(), d.span))
-            .collect(),
+        net.targets.iter().map(|d| (d.ty(), d.span)).collect(),
         Op::Target,
-        true,
     );
     let params = leaves(
         &mut g,
         net.params
             .iter()
-            .map(|p| (p.shape.clone(), p.span))
+            .map(|p| (Type::new(p.shape.clone(), false), p.span))
             .collect(),
         Op::Param,
-        false,
     );
 
     let mut nodes: Vec<Option<NodeId>> = vec![None; net.exprs.len()];
@@ -103,6 +92,11 @@ pub fn build(net: &Net) -> Graph {
             Meaning::Symbol(Symbol::Param(i)) => params[*i],
             Meaning::Symbol(Symbol::Binding(i)) => node_of(&nodes, net.bindings[*i].value),
             Meaning::Neg(a) => add(&mut g, Op::Neg, vec![node_of(&nodes, *a)], ty),
+            Meaning::Gather(table, index) => {
+                let args = vec![node_of(&nodes, *table), node_of(&nodes, *index)];
+                add(&mut g, Op::Gather, args, ty)
+            }
+            Meaning::Row(x, k) => add(&mut g, Op::Row(*k), vec![node_of(&nodes, *x)], ty),
             Meaning::Binary(op, l, r) => {
                 let (l, r) = (node_of(&nodes, *l), node_of(&nodes, *r));
                 match op {
@@ -115,8 +109,7 @@ pub fn build(net: &Net) -> Graph {
             }
             Meaning::Dense(x, w, b) => {
                 let (x, w, b) = (node_of(&nodes, *x), params[*w], params[*b]);
-                let mut product_ty = ty.clone();
-                product_ty.batched = g.node(x).ty.batched;
+                let product_ty = Type::new(ty.shape.clone(), g.node(x).ty.batched);
                 let product = matmul(&mut g, x, w, product_ty, span);
                 add(&mut g, Op::Add, vec![product, b], ty)
             }
@@ -164,19 +157,50 @@ pub fn build(net: &Net) -> Graph {
                     Builtin::Flatten => add(&mut g, Op::Reshape, args, ty),
                     Builtin::Sum => add(&mut g, Op::Sum, args, ty),
                     Builtin::Mean => add(&mut g, Op::Mean, args, ty),
-                    Builtin::Loss(LossKind::CrossEntropy) if g.node(args[0]).op == Op::Softmax => {
-                        // cross_entropy(softmax(z), t) → one stable node.
-                        let z = g.node(args[0]).args[0];
-                        add(&mut g, Op::SoftmaxCrossEntropy, vec![z, args[1]], ty)
+                    Builtin::SumAxis(a) | Builtin::MeanAxis(a) => {
+                        let rank = g.node(args[0]).ty.shape.len();
+                        let k = if *a < 0.0 {
+                            rank - (-*a) as usize
+                        } else {
+                            *a as usize
+                        };
+                        let op = if matches!(builtin, Builtin::SumAxis(_)) {
+                            Op::SumAxis(k)
+                        } else {
+                            Op::MeanAxis(k)
+                        };
+                        add(&mut g, op, args, ty)
                     }
-                    Builtin::Loss(LossKind::BinaryCrossEntropy)
-                        if g.node(args[0]).op == Op::Map(Func::Sigmoid) =>
-                    {
-                        // binary_cross_entropy(sigmoid(z), t) → one stable node.
-                        let z = g.node(args[0]).args[0];
-                        add(&mut g, Op::SigmoidBinaryCrossEntropy, vec![z, args[1]], ty)
+                    Builtin::Transpose => add(&mut g, Op::Transpose, args, ty),
+                    Builtin::Causal => add(&mut g, Op::Causal, args, ty),
+                    Builtin::Concat => add(&mut g, Op::Concat, args, ty),
+                    Builtin::Loss(kind) => {
+                        let (y, mut t) = (args[0], args[1]);
+                        // An index target means its one-hot vector.
+                        if g.node(t).ty.is_index() {
+                            let onehot =
+                                Type::new(g.node(y).ty.shape.clone(), g.node(t).ty.batched);
+                            t = add(&mut g, Op::OneHot, vec![t], onehot);
+                        }
+                        let fused = match (kind, g.node(y).op) {
+                            // cross_entropy(softmax(z), t) and nll(log_softmax(z), t)
+                            // → one stable node.
+                            (LossKind::CrossEntropy, Op::Softmax)
+                            | (LossKind::Nll, Op::LogSoftmax) => Some(Op::SoftmaxCrossEntropy),
+                            // binary_cross_entropy(sigmoid(z), t) → one stable node.
+                            (LossKind::BinaryCrossEntropy, Op::Map(Func::Sigmoid)) => {
+                                Some(Op::SigmoidBinaryCrossEntropy)
+                            }
+                            _ => None,
+                        };
+                        match fused {
+                            Some(op) => {
+                                let z = g.node(y).args[0];
+                                add(&mut g, op, vec![z, t], ty)
+                            }
+                            None => add(&mut g, Op::Loss(*kind), vec![y, t], ty),
+                        }
                     }
-                    Builtin::Loss(kind) => add(&mut g, Op::Loss(*kind), args, ty),
                 }
             }
         };
@@ -228,9 +252,12 @@ fn name_binding(g: &mut Graph, node: NodeId, name: &str) {
 
 /// The per-sample product `l @ r` as a product of physical arrays. A batched
 /// vector is a matrix with one row per sample, so `x @ W` is X·W, and
-/// `W @ x` is X·Wᵀ; the dot product of two batched vectors is Σ(x ⊙ y).
+/// `W @ x` is X·Wᵀ; the dot product of two batched vectors is Σ(x ⊙ y). A
+/// matrix of each sample times a matrix the same for every sample is one
+/// product of all the samples' rows, `[B·T, d]·[d, m]`; any other product
+/// of a sample's matrix is a product per sample (`BatchMatMul`). A
+/// `transpose(…)` operand is read transposed, not copied.
 fn matmul(g: &mut Graph, l: NodeId, r: NodeId, ty: Type, span: crate::diagnostics::Span) -> NodeId {
-    let (lb, rb) = (g.node(l).ty.batched, g.node(r).ty.batched);
     let forward = |op, args, ty| Node {
         op,
         args,
@@ -240,6 +267,24 @@ fn matmul(g: &mut Graph, l: NodeId, r: NodeId, ty: Type, span: crate::diagnostic
         role: Role::Forward { span },
         from: None,
     };
+    let unwrap = |g: &Graph, id: NodeId| match g.node(id).op {
+        Op::Transpose => (g.node(id).args[0], true),
+        _ => (id, false),
+    };
+    let (lt, rt) = (g.node(l).ty.clone(), g.node(r).ty.clone());
+    let per_sample_matrix = |t: &Type| t.batched && t.shape.len() == 2;
+    if per_sample_matrix(&lt) || per_sample_matrix(&rt) {
+        let (a, ta) = unwrap(g, l);
+        let (b, tb) = unwrap(g, r);
+        let rows = per_sample_matrix(&lt) && !ta && !rt.batched && rt.shape.len() == 2;
+        let op = if rows {
+            Op::MatMul { ta: false, tb }
+        } else {
+            Op::BatchMatMul { ta, tb }
+        };
+        return g.push(forward(op, vec![a, b], ty));
+    }
+    let (lb, rb) = (lt.batched, rt.batched);
     match (lb, rb) {
         (true, true) => {
             let mut product_ty = g.node(l).ty.clone();
@@ -248,14 +293,10 @@ fn matmul(g: &mut Graph, l: NodeId, r: NodeId, ty: Type, span: crate::diagnostic
             g.push(forward(Op::Sum, vec![product], ty))
         }
         // A parameter matrix times a batched vector: each row of X times Wᵀ.
-        (false, true) if g.node(l).ty.shape.len() == 2 => g.push(forward(
-            Op::MatMul {
-                ta: false,
-                tb: true,
-            },
-            vec![r, l],
-            ty,
-        )),
+        (false, true) if g.node(l).ty.shape.len() == 2 => {
+            let (w, tw) = unwrap(g, l);
+            g.push(forward(Op::MatMul { ta: false, tb: !tw }, vec![r, w], ty))
+        }
         // A constant vector dotted with each sample's vector: X·v.
         (false, true) => g.push(forward(
             Op::MatMul {
@@ -265,13 +306,18 @@ fn matmul(g: &mut Graph, l: NodeId, r: NodeId, ty: Type, span: crate::diagnostic
             vec![r, l],
             ty,
         )),
-        _ => g.push(forward(
-            Op::MatMul {
-                ta: false,
-                tb: false,
-            },
-            vec![l, r],
-            ty,
-        )),
+        _ => {
+            let (a, ta) = if lt.shape.len() == 2 {
+                unwrap(g, l)
+            } else {
+                (l, false)
+            };
+            let (b, tb) = if rt.shape.len() == 2 {
+                unwrap(g, r)
+            } else {
+                (r, false)
+            };
+            g.push(forward(Op::MatMul { ta, tb }, vec![a, b], ty))
+        }
     }
 }

@@ -241,6 +241,76 @@ impl<'a> Writer<'a> {
             }
             Op::Reshape => format!("{}({})", function_name("unflatten", nt), plain(0)),
             Op::BatchMean => format!("{} {}", s("(1/N) Σ_b", r"\frac{1}{N} \sum_b"), arg(0)),
+            Op::Gather => format!("{}[{}]", arg(0), plain(1)),
+            // The rows of δ added into the rows they were read from: a
+            // product with the one-hot matrix of the indices.
+            Op::ScatterAdd => {
+                let over_batch =
+                    self.g.node(n.args[1]).ty.batched && !n.ty.batched && !self.per_sample;
+                format!(
+                    "{}{}{}{}",
+                    if over_batch {
+                        s("Σ_b ", r"\sum_b ")
+                    } else {
+                        ""
+                    },
+                    func_call("onehot", &plain(0), nt),
+                    s("ᵀ·", r"^\top \, "),
+                    arg(1)
+                )
+            }
+            Op::Row(k) => format!("{}[{k}]", arg(0)),
+            Op::PlaceRow(k) => format!("{}({}, {k})", function_name("place_row", nt), plain(0)),
+            Op::Transpose => format!("{}{}", arg(0), s("ᵀ", r"^\top")),
+            Op::BatchMatMul { ta, tb } => {
+                let t = |b: bool| if b { s("ᵀ", r"^\top") } else { "" };
+                let over_batch =
+                    self.g.node(n.args[0]).ty.batched && !n.ty.batched && !self.per_sample;
+                format!(
+                    "{}{}{}{}{}{}",
+                    if over_batch {
+                        s("Σ_b ", r"\sum_b ")
+                    } else {
+                        ""
+                    },
+                    arg(0),
+                    t(ta),
+                    s("·", r" \, "),
+                    arg(1),
+                    t(tb)
+                )
+            }
+            Op::BatchOuter => format!("{} {} {}", arg(0), s("⊗", r"\otimes"), arg(1)),
+            Op::SumAxis(k) => {
+                let j = axis_letter(k, self.g.node(n.args[0]).ty.shape.len());
+                match nt {
+                    Notation::Unicode => format!("Σ_{j} {}", arg(0)),
+                    Notation::Latex => format!(r"\sum_{j} {}", arg(0)),
+                }
+            }
+            Op::MeanAxis(k) => {
+                let j = axis_letter(k, self.g.node(n.args[0]).ty.shape.len());
+                match nt {
+                    Notation::Unicode => format!("mean_{j}({})", plain(0)),
+                    Notation::Latex => format!(r"\operatorname{{mean}}_{j}({})", plain(0)),
+                }
+            }
+            Op::Causal => func_call("causal", &plain(0), nt),
+            // Lower triangle: 0 above the diagonal.
+            Op::CausalMask => func_call("tril", &plain(0), nt),
+            Op::Concat => {
+                let parts: Vec<String> = (0..n.args.len()).map(plain).collect();
+                func_call("concat", &parts.join(", "), nt)
+            }
+            Op::Slice { start, len } => {
+                let cols = format!("{start}..{}", start + len);
+                if n.ty.shape.len() >= 2 {
+                    format!("{}[:, {cols}]", arg(0))
+                } else {
+                    format!("{}[{cols}]", arg(0))
+                }
+            }
+            Op::OneHot => func_call("onehot", &plain(0), nt),
         }
     }
 
@@ -262,6 +332,16 @@ impl<'a> Writer<'a> {
                     | Op::Softmax
                     | Op::LogSoftmax
                     | Op::Mean
+                    | Op::Gather
+                    | Op::Row(_)
+                    | Op::Transpose
+                    | Op::MeanAxis(_)
+                    | Op::Causal
+                    | Op::CausalMask
+                    | Op::Concat
+                    | Op::Slice { .. }
+                    | Op::OneHot
+                    | Op::PlaceRow(_)
             );
         if atomic || (n.op == Op::Const(0.0)) {
             text
@@ -271,6 +351,21 @@ impl<'a> Writer<'a> {
                 Notation::Latex => format!(r"\left({text}\right)"),
             }
         }
+    }
+}
+
+/// `name(args)` in the notation.
+fn func_call(name: &str, args: &str, nt: Notation) -> String {
+    format!("{}({args})", function_name(name, nt))
+}
+
+/// The letter of an axis in sums along it: `j` for a row's columns (the
+/// last axis), `i` for the rows of a matrix.
+fn axis_letter(axis: usize, rank: usize) -> &'static str {
+    if axis + 1 == rank {
+        "j"
+    } else {
+        "i"
     }
 }
 
@@ -327,6 +422,8 @@ pub fn derivative(f: Func, x: &str, y: &str, nt: Notation) -> String {
         Func::Square => format!("2{x}"),
         Func::Abs => format!("sign({x})"),
         Func::Step => "0".to_string(),
+        Func::Gelu if latex => format!(r"(\Phi({x}) + {x} \varphi({x}))"),
+        Func::Gelu => format!("(Φ({x}) + {x}·φ({x}))"),
     }
 }
 

@@ -93,10 +93,12 @@ pub enum Op {
     /// `[z, t]` binary_cross_entropy(sigmoid(z), t), fused: computed as
     /// Σ softplus(z) − t·z, with the derivative sigmoid(z) − t.
     SigmoidBinaryCrossEntropy,
-    /// `[g]` g summed down to this node's type (over the batch axis, or the
-    /// per-sample axis, where g broadcast).
+    /// `[g]` g summed down to this node's type, undoing a broadcast: over
+    /// the batch axis where this node has none, over the per-sample axes it
+    /// lacks (aligned as `lang::aligned` aligns them), and along the axes
+    /// where it has length 1 and g more.
     Reduce,
-    /// `[g]` g broadcast up to this node's type.
+    /// `[g]` g broadcast up to this node's type (aligned the same way).
     Broadcast,
     /// `[l]` the mean over the batch of the per-sample loss: the loss E.
     BatchMean,
@@ -120,6 +122,54 @@ pub enum Op {
     /// `[x]` the same elements in row-major order, in this node's shape
     /// (`flatten`, and its adjoint back to an image).
     Reshape,
+    /// `[E, i]` the rows of the table E chosen by the indices i (`E[i]`):
+    /// `[S] in 0..V` into `[V, …]` gives `[S, …]`.
+    Gather,
+    /// `[i, δ]` the adjoint of a gather's table: each row of δ added into
+    /// the row of the table it was read from (a row read twice gets both),
+    /// summed over the batch for a table that is the same for every sample.
+    ScatterAdd,
+    /// `[x]` row k of each sample's x (`x[k]`, k counted from the front).
+    Row(usize),
+    /// `[δ]` the adjoint of `Row(k)`: zeros in this node's shape, with δ as
+    /// row k.
+    PlaceRow(usize),
+    /// `[x]` each sample's matrix transposed.
+    Transpose,
+    /// `[a, b]` the product op(a)·op(b) of each sample's own matrices or
+    /// vectors (an operand the same for every sample taken for each); where
+    /// the node is the same for every sample, the products summed over the
+    /// batch.
+    BatchMatMul {
+        /// Transpose the left operand.
+        ta: bool,
+        /// Transpose the right operand.
+        tb: bool,
+    },
+    /// `[a, b]` the outer product a bᵀ of each sample's vectors; summed over
+    /// the batch where the node is the same for every sample.
+    BatchOuter,
+    /// `[x]` Σ along axis k of each sample, kept with length 1.
+    SumAxis(usize),
+    /// `[x]` the mean along axis k of each sample, kept with length 1.
+    MeanAxis(usize),
+    /// `[s]` s with −∞ above the diagonal (column > row).
+    Causal,
+    /// `[δ]` δ with 0 above the diagonal: the adjoint of `Causal`.
+    CausalMask,
+    /// `[a, b, …]` joined along the last axis.
+    Concat,
+    /// `[x]` the columns `start..start + len` of the last axis (the adjoint
+    /// of `Concat` for one of its arguments).
+    Slice {
+        /// The first column.
+        start: usize,
+        /// How many columns.
+        len: usize,
+    },
+    /// `[i]` the one-hot vector of each index: `[S] in 0..V` gives `[S, V]`,
+    /// 1 at the index and 0 elsewhere (an index target of a loss).
+    OneHot,
 }
 
 /// The windows of a convolution or a pool: their side (for a convolution,
@@ -204,6 +254,24 @@ impl Op {
             Op::AvgPool(w) => format!("avg_pool{}", w.suffix()),
             Op::AvgPoolGrad(w) => format!("avg_pool_grad{}", w.suffix()),
             Op::Reshape => "reshape".into(),
+            Op::Gather => "gather".into(),
+            Op::ScatterAdd => "scatter_add".into(),
+            Op::Row(k) => format!("row {k}"),
+            Op::PlaceRow(k) => format!("place_row {k}"),
+            Op::Transpose => "transpose".into(),
+            Op::BatchMatMul { ta, tb } => format!(
+                "batch_matmul{}{}",
+                if ta { " aT" } else { "" },
+                if tb { " bT" } else { "" }
+            ),
+            Op::BatchOuter => "batch_outer".into(),
+            Op::SumAxis(k) => format!("sum_axis {k}"),
+            Op::MeanAxis(k) => format!("mean_axis {k}"),
+            Op::Causal => "causal".into(),
+            Op::CausalMask => "causal_mask".into(),
+            Op::Concat => "concat".into(),
+            Op::Slice { start, len } => format!("slice {start} {len}"),
+            Op::OneHot => "one_hot".into(),
         }
     }
 }

@@ -34,6 +34,9 @@ pub enum Func {
     Abs,
     /// Heaviside: 1 for x > 0, else 0. No gradient passes it.
     Step,
+    /// x·Φ(x) = ½ x (1 + erf(x/√2)), with the exact normal CDF Φ (PyTorch's
+    /// `nn.GELU()`, not its tanh approximation).
+    Gelu,
 }
 
 impl Func {
@@ -51,6 +54,7 @@ impl Func {
             Func::Square => "square",
             Func::Abs => "abs",
             Func::Step => "step",
+            Func::Gelu => "gelu",
         }
     }
 
@@ -68,11 +72,13 @@ impl Func {
             "square" => Func::Square,
             "abs" => Func::Abs,
             "step" => Func::Step,
+            "gelu" => Func::Gelu,
             _ => return None,
         })
     }
 
-    /// Every function name, for "did you mean" hints and docs.
+    /// Every function name of version 1, for "did you mean" hints and docs:
+    /// these cannot name values. (`gelu`, of version 3, can.)
     pub const NAMES: [&'static str; 11] = [
         "sigmoid",
         "tanh",
@@ -102,6 +108,7 @@ impl Func {
             Func::Square => x * x,
             Func::Abs => x.abs(),
             Func::Step => f64::from(u8::from(x > 0.0)),
+            Func::Gelu => 0.5 * x * (1.0 + libm::erf(x * std::f64::consts::FRAC_1_SQRT_2)),
         }
     }
 
@@ -136,6 +143,7 @@ impl Func {
             Func::Square => quote!(#x * #x),
             Func::Abs => quote!(#x.abs()),
             Func::Step => quote!(if #x > 0.0 { 1.0 } else { 0.0 }),
+            Func::Gelu => quote!(::denpa::runtime::gelu(#x)),
         };
         let prec = match self {
             Func::LeakyRelu(_) | Func::Step => Prec::Block,
@@ -173,12 +181,14 @@ impl Func {
             Func::Abs => quote!(if #x > 0.0 { 1.0 } else if #x < 0.0 { -1.0 } else { 0.0 }),
             // step′ = 0 everywhere it exists
             Func::Step => quote!(0.0),
+            // gelu′(x) = Φ(x) + x·φ(x), φ the normal density
+            Func::Gelu => quote!(::denpa::runtime::gelu_derivative(#x)),
         };
         let prec = match self {
             Func::Relu | Func::LeakyRelu(_) | Func::Abs => Prec::Block,
             Func::Tanh => Prec::Add,
             Func::Sigmoid | Func::Log | Func::Sqrt | Func::Square => Prec::Mul,
-            Func::Softplus | Func::Exp | Func::Step => Prec::Atom,
+            Func::Softplus | Func::Exp | Func::Step | Func::Gelu => Prec::Atom,
         };
         (tokens, prec)
     }
@@ -188,7 +198,7 @@ impl Func {
     /// method call, a unary operand in a product.
     pub fn value_argument(self) -> Prec {
         match self {
-            Func::Sigmoid | Func::Softplus => Prec::Block,
+            Func::Sigmoid | Func::Softplus | Func::Gelu => Prec::Block,
             Func::Step => Prec::Add,
             Func::Square | Func::LeakyRelu(_) => Prec::Unary,
             Func::Tanh | Func::Relu | Func::Exp | Func::Log | Func::Sqrt | Func::Abs => Prec::Atom,
@@ -198,7 +208,7 @@ impl Func {
     /// The same for the arguments of `derivative`.
     pub fn derivative_argument(self) -> Prec {
         match self {
-            Func::Softplus => Prec::Block,
+            Func::Softplus | Func::Gelu => Prec::Block,
             Func::Relu | Func::LeakyRelu(_) | Func::Abs | Func::Step => Prec::Add,
             Func::Sigmoid | Func::Tanh | Func::Square => Prec::Unary,
             Func::Exp | Func::Log | Func::Sqrt => Prec::Atom,

@@ -37,15 +37,29 @@ pub struct Type {
     /// input or a target). Batched values get a leading batch axis in the
     /// generated code.
     pub batched: bool,
+    /// For a value of indices (`ctx: [8] in 0..27`): V, the end of their
+    /// range `0..V`. `None` for numbers.
+    pub range: Option<usize>,
 }
 
 impl Type {
     /// A constant scalar.
     pub fn scalar() -> Type {
+        Type::new(Vec::new(), false)
+    }
+
+    /// A value of numbers of this per-sample shape.
+    pub fn new(shape: Vec<usize>, batched: bool) -> Type {
         Type {
-            shape: Vec::new(),
-            batched: false,
+            shape,
+            batched,
+            range: None,
         }
+    }
+
+    /// Whether the value holds indices rather than numbers.
+    pub fn is_index(&self) -> bool {
+        self.range.is_some()
     }
 
     /// Whether the per-sample value is a scalar.
@@ -57,6 +71,45 @@ impl Type {
     pub fn shape_text(&self) -> String {
         shape_text(&self.shape)
     }
+}
+
+/// A per-sample shape as it stands against a result of rank `rank` in an
+/// elementwise operation: NumPy's alignment (missing axes in front, of
+/// length 1), except version 2's rule that a vector beside an image applies
+/// per channel (`[c]` against `[c, h, w]` stands as `[c, 1, 1]`).
+pub fn aligned(shape: &[usize], rank: usize) -> Vec<usize> {
+    if shape.len() == 1 && rank == 3 {
+        return vec![shape[0], 1, 1];
+    }
+    let mut out = vec![1; rank.saturating_sub(shape.len())];
+    out.extend_from_slice(shape);
+    out
+}
+
+/// The per-sample shape of an elementwise combination of `a` and `b`, or
+/// `None` where they do not combine: a scalar with anything; otherwise the
+/// two shapes [`aligned`] to the larger rank, each pair of dimensions equal
+/// or one of them 1 — and only one side stretched, so the result is one of
+/// the two shapes (`[T, 1] + [T]` would be `[T, T]`, larger than both).
+pub fn broadcast(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    if a == b || b.is_empty() {
+        return Some(a.to_vec());
+    }
+    if a.is_empty() {
+        return Some(b.to_vec());
+    }
+    let rank = a.len().max(b.len());
+    let (x, y) = (aligned(a, rank), aligned(b, rank));
+    let mut out = Vec::with_capacity(rank);
+    for (&p, &q) in x.iter().zip(&y) {
+        out.push(match (p, q) {
+            _ if p == q => p,
+            (1, _) => q,
+            (_, 1) => p,
+            _ => return None,
+        });
+    }
+    (out == a || out == b).then_some(out)
 }
 
 /// `[2, 3]`
@@ -76,6 +129,8 @@ pub enum LossKind {
     Mse,
     /// − Σ [t ln y + (1 − t) ln(1 − y)]
     BinaryCrossEntropy,
+    /// − Σ t · lp: the negative log-likelihood of log-probabilities
+    Nll,
 }
 
 impl LossKind {
@@ -86,6 +141,13 @@ impl LossKind {
             LossKind::CrossEntropy => "cross_entropy",
             LossKind::Mse => "mse",
             LossKind::BinaryCrossEntropy => "binary_cross_entropy",
+            LossKind::Nll => "nll",
         }
+    }
+
+    /// Whether the loss takes an index as its target (`cross_entropy`,
+    /// `nll`), meaning its one-hot vector.
+    pub fn takes_indices(self) -> bool {
+        matches!(self, LossKind::CrossEntropy | LossKind::Nll)
     }
 }

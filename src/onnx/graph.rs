@@ -169,32 +169,52 @@ impl<'a> Builder<'a> {
 
     /// An argument of an elementwise node, with axes added where ONNX's
     /// broadcasting (numpy's: trailing axes aligned) differs from the
-    /// language's: a per-sample scalar against a vector or image gets
-    /// trailing axes, a per-channel vector `[c]` against images `[c, h, w]`
-    /// gets the axes of the plane. A scalar and a parameter of the per-sample
-    /// shape (missing only the batch axis) broadcast as they are.
+    /// language's: a batched value with fewer per-sample axes gets them after
+    /// its batch axis (a per-sample scalar against a vector, `[d]` against
+    /// `[T, d]`), a per-channel vector `[c]` against images `[c, h, w]` gets
+    /// the axes of the plane. A scalar and a value the same for every sample
+    /// broadcast as they are (numpy aligns them at the last axis too).
     fn aligned(&mut self, arg: NodeId, to: &Type) -> Result<String, Unsupported> {
         let a = self.g.node(arg).ty.clone();
         let name = self.value(arg);
         let lead = usize::from(a.batched) as i64;
-        if a.shape == to.shape || (a.shape.is_empty() && !a.batched) {
+        if a.shape.len() == to.shape.len() || (a.shape.is_empty() && !a.batched) {
             return Ok(name);
         }
-        if a.shape.is_empty() {
-            let axes: Vec<i64> = (1..=to.shape.len() as i64).collect();
-            return Ok(self.unsqueeze(name, &axes));
-        }
-        if a.shape.len() == 1 && to.shape.len() == 3 && a.shape[0] == to.shape[0] {
+        if a.shape.len() == 1 && to.shape.len() == 3 {
             return Ok(self.unsqueeze(name, &[lead + 1, lead + 2]));
         }
-        if !a.batched && to.shape.ends_with(&a.shape) {
-            return Ok(name);
+        if a.batched {
+            let missing = (to.shape.len() - a.shape.len()) as i64;
+            let axes: Vec<i64> = (1..=missing).collect();
+            return Ok(self.unsqueeze(name, &axes));
         }
-        Err(Unsupported {
-            op: "broadcast".into(),
-            value: name,
-            why: "this broadcast of shapes has no ONNX equivalent",
-        })
+        Ok(name)
+    }
+
+    /// `Transpose` of the last two axes of a value (of a sample's matrix,
+    /// or of a matrix the same for every sample).
+    fn transposed(&mut self, x: String, ty: &Type) -> String {
+        let rank = ty.shape.len() + usize::from(ty.batched);
+        let mut perm: Vec<usize> = (0..rank).collect();
+        perm.swap(rank - 2, rank - 1);
+        let y = self.fresh(&format!("{x}/T"));
+        self.node("Transpose", vec![x], y, vec![ints("perm", &perm)])
+    }
+
+    /// A value the same for every sample, `[…]`, repeated for each sample
+    /// of the batch of `like`: `[batch, …]`.
+    fn expanded(&mut self, x: String, ty: &Type, like: NodeId) -> String {
+        let front = self.unsqueeze(x.clone(), &[0]);
+        let other = self.value(like);
+        let shape = self.fresh(&format!("{x}/batch_shape"));
+        let shape = self.node("Shape", vec![other], shape, vec![int("end", 1)]);
+        let dims: Vec<i64> = ty.shape.iter().map(|&d| d as i64).collect();
+        let rest = self.int64s(&format!("{x}/dims"), &dims);
+        let full = self.fresh(&format!("{x}/shape"));
+        let full = self.node("Concat", vec![shape, rest], full, vec![int("axis", 0)]);
+        let out = self.fresh(&format!("{x}/expanded"));
+        self.node("Expand", vec![front, full], out, vec![])
     }
 
     /// The nodes computing `id` into its value name.
@@ -229,20 +249,108 @@ impl<'a> Builder<'a> {
                 self.node("Neg", vec![arg(0)], out, vec![]);
             }
             Op::Map(f) => self.map(f, arg(0), out),
-            Op::MatMul { ta, tb } => {
+            Op::MatMul { ta, tb } | Op::BatchMatMul { ta, tb } => {
                 let mut operand = |k: usize, t: bool| {
                     let x = self.value(n.args[k]);
-                    let rank = self.g.node(n.args[k]).ty.shape.len()
-                        + usize::from(self.g.node(n.args[k]).ty.batched);
-                    if t && rank == 2 {
-                        let y = self.fresh(&format!("{x}/T"));
-                        self.node("Transpose", vec![x], y, vec![ints("perm", &[1, 0])])
+                    let ty = self.g.node(n.args[k]).ty.clone();
+                    // A vector of each sample as a matrix of one row (on the
+                    // left) or one column (on the right), so that MatMul
+                    // multiplies per sample, not across the batch.
+                    let vector = matches!(n.op, Op::BatchMatMul { .. })
+                        && ty.batched
+                        && ty.shape.len() == 1;
+                    if vector {
+                        let axis = if k == 0 { -2 } else { -1 };
+                        return (self.unsqueeze(x, &[axis]), Some(axis));
+                    }
+                    let rank = ty.shape.len() + usize::from(ty.batched);
+                    if t && rank >= 2 {
+                        (self.transposed(x, &ty), None)
                     } else {
-                        x
+                        (x, None)
                     }
                 };
-                let (a, b) = (operand(0, ta), operand(1, tb));
-                self.node("MatMul", vec![a, b], out, vec![]);
+                let (a, sa) = operand(0, ta);
+                let (b, sb) = operand(1, tb);
+                match sa.or(sb) {
+                    Some(axis) => {
+                        let product = self.fresh(&format!("{out}/product"));
+                        let product = self.node("MatMul", vec![a, b], product, vec![]);
+                        let axes = self.int64s(&format!("{out}/axes"), &[axis]);
+                        self.node("Squeeze", vec![product, axes], out, vec![]);
+                    }
+                    None => {
+                        self.node("MatMul", vec![a, b], out, vec![]);
+                    }
+                }
+            }
+            Op::Gather => {
+                let table = self.g.node(n.args[0]).ty.clone();
+                if table.batched {
+                    // Each sample's own table: GatherND over the batch.
+                    let index = self.unsqueeze(arg(1), &[-1]);
+                    self.node("GatherND", vec![arg(0), index], out, vec![int("batch_dims", 1)]);
+                } else {
+                    self.node("Gather", vec![arg(0), arg(1)], out, vec![int("axis", 0)]);
+                }
+            }
+            Op::Row(k) => {
+                let x = self.g.node(n.args[0]).ty.clone();
+                let row = self.fresh(&format!("{out}/row"));
+                self.constants.push(TensorProto {
+                    name: Some(row.clone()),
+                    dims: vec![],
+                    data_type: Some(DataType::Int64 as i32),
+                    int64_data: vec![k as i64],
+                    ..Default::default()
+                });
+                let axis = i64::from(x.batched);
+                self.node("Gather", vec![arg(0), row], out, vec![int("axis", axis)]);
+            }
+            Op::Transpose => {
+                let x = self.g.node(n.args[0]).ty.clone();
+                let t = self.transposed(arg(0), &x);
+                self.node("Identity", vec![t], out, vec![]);
+            }
+            Op::SumAxis(k) | Op::MeanAxis(k) => {
+                let x = self.g.node(n.args[0]).ty.clone();
+                let op = if matches!(n.op, Op::SumAxis(_)) {
+                    "ReduceSum"
+                } else {
+                    "ReduceMean"
+                };
+                let axis = (k + usize::from(x.batched)) as i64;
+                let axes = self.int64s(&format!("{out}/axes"), &[axis]);
+                self.node(op, vec![arg(0), axes], out, vec![int("keepdims", 1)]);
+            }
+            Op::Causal => {
+                // Where(mask, s, −∞), the mask a constant lower triangle.
+                let t = n.ty.shape[0];
+                let mask = self.fresh(&format!("{out}/lower_triangle"));
+                self.constants.push(TensorProto {
+                    name: Some(mask.clone()),
+                    dims: vec![t as i64, t as i64],
+                    data_type: Some(DataType::Bool as i32),
+                    int32_data: (0..t * t).map(|e| i32::from(e % t <= e / t)).collect(),
+                    ..Default::default()
+                });
+                let minus_infinity = self.scalar(&format!("{out}/minus_infinity"), f64::NEG_INFINITY);
+                self.node("Where", vec![mask, arg(0), minus_infinity], out, vec![]);
+            }
+            Op::Concat => {
+                let mut parts = Vec::new();
+                let batched = n.args.iter().find(|a| self.g.node(**a).ty.batched).copied();
+                for a in &n.args {
+                    let ty = self.g.node(*a).ty.clone();
+                    let x = self.value(*a);
+                    parts.push(match batched {
+                        // A value the same for every sample, repeated for
+                        // each: Expand to the batch's leading dimension.
+                        Some(other) if !ty.batched => self.expanded(x, &ty, other),
+                        _ => x,
+                    });
+                }
+                self.node("Concat", parts, out, vec![int("axis", -1)]);
             }
             Op::Softmax | Op::LogSoftmax => {
                 let op = if n.op == Op::Softmax {
@@ -311,6 +419,11 @@ impl<'a> Builder<'a> {
                     "an output computed from targets, losses or the batch size is not part of inference",
                 ))
             }
+            Op::OneHot => {
+                return Err(unsupported(
+                    "an output computed from targets, losses or the batch size is not part of inference",
+                ))
+            }
             Op::Deriv(_)
             | Op::Outer
             | Op::Reduce
@@ -318,7 +431,12 @@ impl<'a> Builder<'a> {
             | Op::ConvInputGrad(_)
             | Op::ConvKernelGrad(_)
             | Op::MaxPoolGrad(_)
-            | Op::AvgPoolGrad(_) => {
+            | Op::AvgPoolGrad(_)
+            | Op::ScatterAdd
+            | Op::PlaceRow(_)
+            | Op::BatchOuter
+            | Op::CausalMask
+            | Op::Slice { .. } => {
                 return Err(unsupported("a step of the backward pass, not of the forward"))
             }
         }
@@ -338,6 +456,8 @@ impl<'a> Builder<'a> {
             Func::Log => "Log",
             Func::Sqrt => "Sqrt",
             Func::Abs => "Abs",
+            // Opset 20's exact GELU (approximate = "none").
+            Func::Gelu => "Gelu",
             Func::Square => {
                 self.node("Mul", vec![x.clone(), x], out, vec![]);
                 return;

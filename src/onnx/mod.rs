@@ -183,13 +183,7 @@ fn model(net: &Net, source: &str, weights: &[Weight], dtype: Dtype) -> Result<Mo
     let inputs = net
         .inputs
         .iter()
-        .map(|d| {
-            let ty = crate::lang::Type {
-                shape: d.shape.clone(),
-                batched: true,
-            };
-            value_info(&d.name, &ty, dtype)
-        })
+        .map(|d| value_info(&d.name, &d.ty(), dtype))
         .collect();
     initializers.extend(std::mem::take(&mut b.constants));
     let graph = proto::GraphProto {
@@ -215,11 +209,21 @@ fn model(net: &Net, source: &str, weights: &[Weight], dtype: Dtype) -> Result<Mo
         producer_version: Some(env!("CARGO_PKG_VERSION").into()),
         doc_string: Some(format!("The network `{}`, exported by denpa.", net.name)),
         graph: Some(graph),
-        metadata_props: vec![
+        metadata_props: [
             entry("denpa.network", &net.name),
             entry("denpa.source", source),
             entry("denpa.version", env!("CARGO_PKG_VERSION")),
-        ],
+        ]
+        .into_iter()
+        // Each input of indices, int64 in the model, with its range.
+        .chain(net.inputs.iter().filter_map(|d| {
+            let range = d.range?;
+            Some(entry(
+                &format!("denpa.range.{}", d.name),
+                &format!("0..{range}"),
+            ))
+        }))
+        .collect(),
         ..Default::default()
     })
 }
@@ -247,7 +251,11 @@ fn value_info(name: &str, ty: &crate::lang::Type, dtype: Dtype) -> ValueInfoProt
         name: Some(name.into()),
         r#type: Some(TypeProto {
             value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-                elem_type: Some(graph::elem_type(dtype)),
+                elem_type: Some(if ty.is_index() {
+                    proto::tensor_proto::DataType::Int64 as i32
+                } else {
+                    graph::elem_type(dtype)
+                }),
                 shape: Some(TensorShapeProto { dim }),
             })),
             ..Default::default()

@@ -8,10 +8,10 @@
 
 use std::fmt;
 
-use ndarray::{ArrayViewD, Dimension};
+use ndarray::Dimension;
 use num_traits::ToPrimitive;
 
-use super::Network;
+use super::{AsArg, Network};
 use crate::error::Error;
 
 /// One parameter element compared.
@@ -89,13 +89,18 @@ impl fmt::Display for GradcheckReport {
 
 /// Compares the gradients of `net` on a batch with central differences of
 /// step `h`; `floor` keeps relative errors of near-zero gradients sensible.
-pub fn gradcheck<N: Network + Clone>(
+pub fn gradcheck<'a, 'b, N, A, B>(
     net: &N,
-    inputs: &[ArrayViewD<'_, N::Scalar>],
-    targets: &[ArrayViewD<'_, N::Scalar>],
+    inputs: &[A],
+    targets: &[B],
     h: f64,
     floor: f64,
-) -> Result<GradcheckReport, Error> {
+) -> Result<GradcheckReport, Error>
+where
+    N: Network + Clone,
+    A: AsArg<'a, N::Scalar>,
+    B: AsArg<'b, N::Scalar>,
+{
     let (_, gradients) = net.gradients_dyn(inputs, targets)?;
     let step = <N::Scalar as num_traits::NumCast>::from(h).expect("a float converts");
     let mut comparisons = Vec::new();

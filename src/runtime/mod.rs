@@ -14,6 +14,7 @@ mod optim;
 mod packed;
 mod pool;
 mod sample;
+mod sequence;
 pub mod weights;
 
 use ndarray::{
@@ -25,11 +26,12 @@ pub use conv::*;
 pub use gemm::{gemm, gemm_with, gemv, matmul, SMALL_PRODUCT};
 pub use gradcheck::{gradcheck, Comparison, GradcheckReport};
 pub use init::{Rng, DEFAULT_SEED};
-pub use network::{Gradients, Network};
+pub use network::{argument, indices, Arg, AsArg, Gradients, Network};
 pub use optim::{Adam, Momentum, Sgd};
 pub use packed::Packing;
 pub use pool::*;
 pub use sample::*;
+pub use sequence::*;
 
 use crate::error::Error;
 
@@ -108,6 +110,55 @@ impl Batch {
         }
     }
 
+    /// Checks an argument of indices: its shape as [`Batch::check`] does,
+    /// then that every index is in `0..range`. The error names the sample,
+    /// the position within it and the value.
+    pub fn check_indices<D: Dimension>(
+        &mut self,
+        argument: &'static str,
+        indices: &ndarray::ArrayView<'_, usize, D>,
+        per_sample: &[usize],
+        range: usize,
+    ) -> Result<(), Error> {
+        self.check(argument, indices.shape(), per_sample)?;
+        let fits = match indices.as_slice() {
+            Some(all) => all.iter().all(|&i| i < range),
+            None => indices.iter().all(|&i| i < range),
+        };
+        if fits {
+            return Ok(());
+        }
+        Err(self.out_of_range(argument, indices.view().into_dyn(), range))
+    }
+
+    /// The error of an argument that [`Batch::check_indices`] refused: the
+    /// first index out of range.
+    #[cold]
+    fn out_of_range(
+        &self,
+        argument: &'static str,
+        indices: ndarray::ArrayViewD<'_, usize>,
+        range: usize,
+    ) -> Error {
+        let sequence = indices.ndim() > 1;
+        let (mut sample, mut position, mut value) = (0, None, 0);
+        for (b, row) in indices.outer_iter().enumerate() {
+            if let Some((p, &v)) = row.iter().enumerate().find(|(_, &v)| v >= range) {
+                (sample, value) = (b, v);
+                position = sequence.then_some(p);
+                break;
+            }
+        }
+        Error::Index {
+            network: self.network,
+            argument,
+            sample,
+            position,
+            value,
+            range,
+        }
+    }
+
     /// Checks an output array the caller owns: one row per sample of the
     /// batch, then the per-sample shape.
     pub fn check_output(
@@ -165,34 +216,6 @@ impl Batch {
     pub fn samples(&self) -> usize {
         self.rows.unwrap_or(0)
     }
-}
-
-/// One argument of a dynamic call (`Network::loss_dyn`) as an array of the
-/// rank the network needs.
-pub fn argument<'a, T, D: Dimension>(
-    network: &'static str,
-    name: &'static str,
-    views: &[ndarray::ArrayViewD<'a, T>],
-    index: usize,
-    per_sample: &[usize],
-) -> Result<ndarray::ArrayView<'a, T, D>, Error> {
-    let count_error = || Error::Arguments {
-        network,
-        expected: index + 1,
-        actual: views.len(),
-    };
-    let view = views.get(index).ok_or_else(count_error)?.clone();
-    let shape = view.shape().to_vec();
-    view.into_dimensionality::<D>().map_err(|_| {
-        let mut expected = vec!["batch".to_string()];
-        expected.extend(per_sample.iter().map(usize::to_string));
-        Error::Shape {
-            network,
-            argument: name,
-            expected: format!("[{}]", expected.join(", ")),
-            actual: format!("{shape:?}"),
-        }
-    })
 }
 
 /// σ(x) = 1 / (1 + e^(−x)): one exponential and one division, the form a

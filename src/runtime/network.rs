@@ -2,7 +2,48 @@
 //! tools that work on any network (gradient checks, saving, inspection).
 //! Re-exported at the crate root as `denpa::Network` and `denpa::Gradients`.
 
+use ndarray::{ArrayViewD, Dimension};
+
 use crate::error::Error;
+
+/// One batch given to a dynamic call (`Network::forward_dyn`, …): numbers,
+/// or indices for an input or target declared `in 0..V`.
+#[derive(Debug)]
+pub enum Arg<'a, T> {
+    /// A batch of numbers, one row per sample.
+    Numbers(ArrayViewD<'a, T>),
+    /// A batch of indices, one row per sample.
+    Indices(ArrayViewD<'a, usize>),
+}
+
+// By hand: a view clones whatever its elements are.
+impl<T> Clone for Arg<'_, T> {
+    fn clone(&self) -> Self {
+        match self {
+            Arg::Numbers(v) => Arg::Numbers(v.clone()),
+            Arg::Indices(v) => Arg::Indices(v.clone()),
+        }
+    }
+}
+
+/// What the dynamic calls take for each argument: a view of numbers (as
+/// before indices existed), or an [`Arg`].
+pub trait AsArg<'a, T> {
+    /// The argument.
+    fn as_arg(&self) -> Arg<'a, T>;
+}
+
+impl<'a, T> AsArg<'a, T> for ArrayViewD<'a, T> {
+    fn as_arg(&self) -> Arg<'a, T> {
+        Arg::Numbers(self.clone())
+    }
+}
+
+impl<'a, T> AsArg<'a, T> for Arg<'a, T> {
+    fn as_arg(&self) -> Arg<'a, T> {
+        self.clone()
+    }
+}
 
 /// What every generated network implements: access to its parameters by
 /// their `.nn` names, for tools that work on any network (gradient checks,
@@ -42,38 +83,44 @@ pub trait Network {
     const INPUTS: &'static [(&'static str, &'static [usize])];
     /// The targets' names and per-sample shapes, in declaration order.
     const TARGETS: &'static [(&'static str, &'static [usize])];
+    /// For each input, in the order of [`Network::INPUTS`]: V for indices
+    /// declared `in 0..V` (given as [`Arg::Indices`]), `None` for numbers.
+    const INPUT_RANGES: &'static [Option<usize>];
+    /// The same for the targets.
+    const TARGET_RANGES: &'static [Option<usize>];
     /// The outputs' names and per-sample shapes, in declaration order.
     const OUTPUTS: &'static [(&'static str, &'static [usize])];
     /// The `.nn` source text of the network: its file's blocks, then its own
     /// doc comments and text (a text that compiles on its own to it).
     const SOURCE: &'static str;
-    /// `forward` with dynamic-rank inputs (one row per sample); the outputs
-    /// come back by name, in declaration order, a scalar output as rank 0.
+    /// `forward` with dynamic-rank inputs (one row per sample: numbers as
+    /// views, or [`Arg`]s where indices are among them); the outputs come back
+    /// by name, in declaration order, a scalar output as rank 0.
     #[allow(clippy::type_complexity)] // [(name, output)]
-    fn forward_dyn(
+    fn forward_dyn<'a, A: AsArg<'a, Self::Scalar>>(
         &self,
-        inputs: &[ndarray::ArrayViewD<'_, Self::Scalar>],
+        inputs: &[A],
     ) -> Result<Vec<(&'static str, ndarray::ArrayD<Self::Scalar>)>, crate::error::Error>;
     /// `loss` with its arguments as dynamic-rank arrays (inputs, then
     /// targets, each one row per sample), for tools that work on any network.
-    fn loss_dyn(
+    fn loss_dyn<'a, 'b, A: AsArg<'a, Self::Scalar>, B: AsArg<'b, Self::Scalar>>(
         &self,
-        inputs: &[ndarray::ArrayViewD<'_, Self::Scalar>],
-        targets: &[ndarray::ArrayViewD<'_, Self::Scalar>],
+        inputs: &[A],
+        targets: &[B],
     ) -> Result<Self::Scalar, Error>;
     /// `train_step` with dynamic-rank arguments.
-    fn train_step_dyn(
+    fn train_step_dyn<'a, 'b, A: AsArg<'a, Self::Scalar>, B: AsArg<'b, Self::Scalar>>(
         &mut self,
-        inputs: &[ndarray::ArrayViewD<'_, Self::Scalar>],
-        targets: &[ndarray::ArrayViewD<'_, Self::Scalar>],
+        inputs: &[A],
+        targets: &[B],
     ) -> Result<Self::Scalar, Error>;
     /// `gradients` with dynamic-rank arguments; the gradients come back by
     /// parameter name, in declaration order.
     #[allow(clippy::type_complexity)] // (loss, [(name, gradient)])
-    fn gradients_dyn(
+    fn gradients_dyn<'a, 'b, A: AsArg<'a, Self::Scalar>, B: AsArg<'b, Self::Scalar>>(
         &self,
-        inputs: &[ndarray::ArrayViewD<'_, Self::Scalar>],
-        targets: &[ndarray::ArrayViewD<'_, Self::Scalar>],
+        inputs: &[A],
+        targets: &[B],
     ) -> Result<
         (
             Self::Scalar,
@@ -89,4 +136,75 @@ pub trait Gradients {
     type Scalar;
     /// Every parameter's gradient with its name, in declaration order.
     fn tensors(&self) -> Vec<(&'static str, ndarray::ArrayViewD<'_, Self::Scalar>)>;
+}
+
+/// One argument of numbers of a dynamic call (`Network::loss_dyn`) as an
+/// array of the rank the network needs.
+pub fn argument<'a, 'v, T: 'a, D: Dimension, A: AsArg<'a, T>>(
+    network: &'static str,
+    name: &'static str,
+    args: &'v [A],
+    index: usize,
+    per_sample: &[usize],
+) -> Result<ndarray::ArrayView<'a, T, D>, Error> {
+    match given(network, args, index)? {
+        Arg::Numbers(view) => ranked(network, name, view, per_sample),
+        Arg::Indices(_) => Err(Error::ArgumentKind {
+            network,
+            argument: name,
+            expected: "numbers, not indices".into(),
+        }),
+    }
+}
+
+/// One argument of indices (declared `in 0..range`) of a dynamic call, as
+/// an array of the rank the network needs. Its values are checked with the
+/// batch, by [`Batch::check_indices`].
+pub fn indices<'a, 'v, T: 'a, D: Dimension, A: AsArg<'a, T>>(
+    network: &'static str,
+    name: &'static str,
+    args: &'v [A],
+    index: usize,
+    per_sample: &[usize],
+    range: usize,
+) -> Result<ndarray::ArrayView<'a, usize, D>, Error> {
+    match given(network, args, index)? {
+        Arg::Indices(view) => ranked(network, name, view, per_sample),
+        Arg::Numbers(_) => Err(Error::ArgumentKind {
+            network,
+            argument: name,
+            expected: format!("indices in 0..{range} (`Arg::Indices`), not numbers"),
+        }),
+    }
+}
+
+fn given<'a, T: 'a, A: AsArg<'a, T>>(
+    network: &'static str,
+    args: &[A],
+    index: usize,
+) -> Result<Arg<'a, T>, Error> {
+    args.get(index).map(AsArg::as_arg).ok_or(Error::Arguments {
+        network,
+        expected: index + 1,
+        actual: args.len(),
+    })
+}
+
+fn ranked<'a, E, D: Dimension>(
+    network: &'static str,
+    name: &'static str,
+    view: ndarray::ArrayViewD<'a, E>,
+    per_sample: &[usize],
+) -> Result<ndarray::ArrayView<'a, E, D>, Error> {
+    let shape = view.shape().to_vec();
+    view.into_dimensionality::<D>().map_err(|_| {
+        let mut expected = vec!["batch".to_string()];
+        expected.extend(per_sample.iter().map(usize::to_string));
+        Error::Shape {
+            network,
+            argument: name,
+            expected: format!("[{}]", expected.join(", ")),
+            actual: format!("{shape:?}"),
+        }
+    })
 }

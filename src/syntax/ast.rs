@@ -93,19 +93,23 @@ pub struct Item {
 /// The kinds of statement.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ItemKind {
-    /// `input x: [n]`
+    /// `input x: [n]`, or of indices `input ctx: [8] in 0..27`
     Input {
         /// The input's name.
         name: Ident,
         /// Its per-sample shape.
         shape: Shape,
+        /// `in 0..V`, for indices.
+        range: Option<Range>,
     },
-    /// `target t: [n]`
+    /// `target t: [n]`, or of indices `target next: [] in 0..27`
     Target {
         /// The target's name.
         name: Ident,
         /// Its per-sample shape.
         shape: Shape,
+        /// `in 0..V`, for indices.
+        range: Option<Range>,
     },
     /// `param W: [n, m] = INIT`
     Param {
@@ -152,6 +156,17 @@ pub struct Shape {
     /// entry holds the name, with no value).
     pub names: Vec<(usize, Ident)>,
     /// From `[` to `]`.
+    pub span: Span,
+}
+
+/// `in 0..V`: the range of an index input or target, as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Range {
+    /// The first index (which must be 0).
+    pub start: Number,
+    /// The end V, excluded.
+    pub end: Number,
+    /// From `in` to the end.
     pub span: Span,
 }
 
@@ -217,6 +232,10 @@ impl Exprs {
                 ExprKind::Binary { lhs, rhs, .. } => stack.extend([*lhs, *rhs]),
                 ExprKind::Call { args, .. } => stack.extend(args.iter().map(|a| a.value)),
                 ExprKind::Array(items) => stack.extend(items.iter().copied()),
+                ExprKind::Index { value, index } => {
+                    stack.push(*value);
+                    stack.extend(index.iter().copied());
+                }
                 ExprKind::Number(_) | ExprKind::Name(_) => {}
             }
         }
@@ -268,6 +287,15 @@ pub enum ExprKind {
     },
     /// `[a, b, ...]`: only meaningful as a parameter's initializer.
     Array(Vec<ExprId>),
+    /// `value[index]`: rows of a table by an index value (`C[ctx]`), or one
+    /// row known at compile time (`x[-1]`). More than one index inside the
+    /// brackets (`x[1, 2]`) is parsed so that the error can say so.
+    Index {
+        /// What is indexed.
+        value: ExprId,
+        /// What is inside the brackets.
+        index: Vec<ExprId>,
+    },
 }
 
 /// A call argument, positional or `key = value`.

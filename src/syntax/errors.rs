@@ -9,6 +9,17 @@ use super::delimiters;
 use super::parse::{Rule, KEYWORDS, MAX_NESTING};
 use crate::diagnostics::{Diagnostic, Span};
 
+/// The error of brackets nested deeper than [`MAX_NESTING`], at the first
+/// bracket past the limit.
+pub(super) fn too_deep(at: usize) -> Diagnostic {
+    Diagnostic::error(
+        delimiters::at(at),
+        format!("expression nested more than {MAX_NESTING} levels deep"),
+    )
+    .label("nesting limit reached here")
+    .help("give parts of the expression names with bindings (`h = ...`)")
+}
+
 /// Turns pest's error into one sentence: what was expected, what was found.
 pub(super) fn syntax_error(source: &str, error: pest::error::Error<Rule>) -> Diagnostic {
     // Comments and brackets first: an unterminated comment or an unclosed
@@ -21,13 +32,7 @@ pub(super) fn syntax_error(source: &str, error: pest::error::Error<Rule>) -> Dia
     }
     if let ErrorVariant::CustomError { .. } = error.variant {
         // pest's stack guard: the nesting is deeper than any stack allows.
-        let at = scan.too_deep.unwrap_or_else(|| error_position(&error));
-        return Diagnostic::error(
-            delimiters::at(at),
-            format!("expression nested more than {MAX_NESTING} levels deep"),
-        )
-        .label("nesting limit reached here")
-        .help("give parts of the expression names with bindings (`h = ...`)");
+        return too_deep(scan.too_deep.unwrap_or_else(|| error_position(&error)));
     }
     let mut pos = match error.location {
         InputLocation::Pos(p) => p,
@@ -331,7 +336,7 @@ fn token_at(source: &str, pos: usize) -> (String, Span) {
 fn is_punctuation(token: &str) -> bool {
     matches!(
         token,
-        ":" | "=" | "," | ";" | "(" | ")" | "[" | "]" | "{" | "}"
+        ":" | "=" | "," | ";" | "(" | ")" | "[" | "]" | "{" | "}" | ".."
     )
 }
 
@@ -360,6 +365,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::arg => "an argument",
         Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::matmul => "an operator",
         Rule::neg => "`-`",
+        Rule::range | Rule::kw_in => "a range of indices like `in 0..27`",
+        Rule::index => "an index like `[0]`",
         _ => return None,
     })
 }

@@ -91,6 +91,11 @@ fn parse_file(source: &str) -> Result<(File, Diagnostics), Diagnostic> {
     // Ask pest to record the literal tokens it tried too (`:`, `=`, `]`),
     // so that an error can say which one was expected.
     pest::set_error_detail(true);
+    // Nesting past the limit is refused before pest recurses into it: its
+    // recursion per level is deep, and a test thread's stack is small.
+    if let Some(at) = delimiters::scan(source, MAX_NESTING + 1).too_deep {
+        return Err(super::errors::too_deep(at));
+    }
     let mut pairs = NnParser::parse(Rule::file, source).map_err(|e| syntax_error(source, e))?;
     let file = pairs.next().expect("the file rule matched");
     let mut diagnostics = Diagnostics::new();
@@ -235,10 +240,12 @@ fn item(pair: Pair<'_, Rule>, exprs: &mut Exprs) -> Result<Item, Diagnostic> {
         Rule::input_decl => ItemKind::Input {
             name: ident(next()),
             shape: shape(next()),
+            range: inner.next().map(range),
         },
         Rule::target_decl => ItemKind::Target {
             name: ident(next()),
             shape: shape(next()),
+            range: inner.next().map(range),
         },
         Rule::param_decl => {
             let name = ident(next());
@@ -266,6 +273,9 @@ fn item(pair: Pair<'_, Rule>, exprs: &mut Exprs) -> Result<Item, Diagnostic> {
     // End at the last part as parsed: pest's own span may run on over the
     // whitespace it skipped while looking for more.
     let end = match &kind {
+        ItemKind::Input { range: Some(r), .. } | ItemKind::Target { range: Some(r), .. } => {
+            r.span.end
+        }
         ItemKind::Input { shape, .. } | ItemKind::Target { shape, .. } => shape.span.end,
         ItemKind::Param { init: Some(e), .. } => exprs.get(*e).span.end,
         ItemKind::Param { shape, .. } => shape.span.end,
@@ -282,6 +292,20 @@ fn item(pair: Pair<'_, Rule>, exprs: &mut Exprs) -> Result<Item, Diagnostic> {
     })
 }
 
+/// `in 0..V`
+fn range(pair: Pair<'_, Rule>) -> Range {
+    let whole = span(&pair);
+    let mut numbers = pair.into_inner().filter(|p| p.as_rule() == Rule::number);
+    let mut next = || number(numbers.next().expect("a range has two numbers"));
+    let start = next();
+    let end = next();
+    Range {
+        start,
+        end,
+        span: whole,
+    }
+}
+
 fn is_keyword(rule: Rule) -> bool {
     matches!(
         rule,
@@ -295,6 +319,7 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_dtype
             | Rule::kw_block
             | Rule::kw_return
+            | Rule::kw_in
     )
 }
 
@@ -376,10 +401,23 @@ fn operand(pair: Pair<'_, Rule>, exprs: &mut Exprs, depth: usize) -> Result<Expr
     let mut negs = Vec::new();
     let mut id = None;
     for p in pair.into_inner() {
-        if p.as_rule() == Rule::neg {
-            negs.push(span(&p).start);
-        } else {
-            id = Some(primary(p, exprs, depth)?);
+        match p.as_rule() {
+            Rule::neg => negs.push(span(&p).start),
+            // `x[0]`, `E[ctx]`: binds tighter than the minus signs before it.
+            Rule::index => {
+                let value = id.expect("an index follows a primary");
+                let end = span(&p).end;
+                let mut index = Vec::new();
+                for e in p.into_inner() {
+                    index.push(expr(e, exprs, depth + 1)?);
+                }
+                let start = exprs.get(value).span.start;
+                id = Some(exprs.push(Expr {
+                    kind: ExprKind::Index { value, index },
+                    span: Span::new(start, end),
+                }));
+            }
+            _ => id = Some(primary(p, exprs, depth)?),
         }
     }
     let mut id = id.expect("an operand has a primary");

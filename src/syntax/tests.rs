@@ -29,6 +29,10 @@ fn sexpr(exprs: &Exprs, id: ExprId) -> String {
             let items: Vec<String> = items.iter().map(|i| sexpr(exprs, *i)).collect();
             format!("[{}]", items.join(" "))
         }
+        ExprKind::Index { value, index } => {
+            let index: Vec<String> = index.iter().map(|i| sexpr(exprs, *i)).collect();
+            format!("(index {} {})", sexpr(exprs, *value), index.join(" "))
+        }
     }
 }
 
@@ -53,6 +57,42 @@ fn precedence_and_associativity() {
     check_expr("- -x", "(neg (neg x))");
     check_expr("(a + b) * c", "(* (+ a b) c)");
     check_expr("a - -0.7", "(- a (neg 0.7))");
+}
+
+#[test]
+fn indexing_binds_tighter_than_every_operator() {
+    check_expr("-x[0]", "(neg (index x 0))");
+    check_expr("C[ctx] + P", "(+ (index C ctx) P)");
+    check_expr("x[-1] @ W", "(@ (index x (neg 1)) W)");
+    check_expr("x[1][2]", "(index (index x 1) 2)");
+    check_expr("x[1, 2]", "(index x 1 2)");
+    check_expr("E[ctx[-1]]", "(index E (index ctx (neg 1)))");
+    check_expr("f(x)[0]", "(index (f x) 0)");
+    check_expr("q @ transpose(k) / 4", "(/ (@ q (transpose k)) 4)");
+}
+
+#[test]
+fn ranges_of_indices() {
+    let src = "network N { input ctx: [8] in 0..27 target t: [] in 0..27; param E: [27, 2] output y = E[ctx] loss = sum(y) }";
+    let file = parse(src).unwrap();
+    let items = &file.networks[0].items;
+    let ItemKind::Input { range: Some(r), .. } = &items[0].kind else {
+        panic!("an input of indices")
+    };
+    assert_eq!((r.start.value, r.end.value), (0.0, 27.0));
+    let ItemKind::Target {
+        range: Some(r),
+        shape,
+        ..
+    } = &items[1].kind
+    else {
+        panic!("a target of indices")
+    };
+    assert_eq!((r.end.value, shape.dims.len()), (27.0, 0));
+    assert_eq!(
+        &src[items[1].span.start..items[1].span.end],
+        "target t: [] in 0..27"
+    );
 }
 
 #[test]

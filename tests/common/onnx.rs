@@ -10,7 +10,7 @@ use std::process::Command;
 use denpa::lang::Dtype;
 use denpa::ndarray::{ArrayD, IxDyn};
 use denpa::runtime::weights::Element;
-use denpa::Network;
+use denpa::{Arg, Network};
 
 /// One exported model and its data, as the checker's manifest lists it.
 pub struct Case {
@@ -54,17 +54,75 @@ pub fn data<T: Element>(shape: &[usize], salt: usize) -> ArrayD<T> {
     })
 }
 
-/// A batch of `batch` samples for each of the network's inputs.
-pub fn inputs<N: Network>(batch: usize) -> Vec<ArrayD<N::Scalar>> {
-    N::INPUTS
+/// Deterministic indices in `0..range`, with repeats (a row read twice).
+pub fn indices(shape: &[usize], range: usize, salt: usize) -> ArrayD<usize> {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64 ^ (salt as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    ArrayD::from_shape_simple_fn(IxDyn(shape), || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 33) % range as u64) as usize
+    })
+}
+
+/// A batch for one argument: numbers, or indices.
+#[derive(Debug, Clone)]
+pub enum Data<T> {
+    /// Numbers in [0.1, 1.0).
+    Numbers(ArrayD<T>),
+    /// Indices in their range.
+    Indices(ArrayD<usize>),
+}
+
+impl<T: Element> Data<T> {
+    /// The argument of a dynamic call.
+    pub fn arg(&self) -> Arg<'_, T> {
+        match self {
+            Data::Numbers(a) => Arg::Numbers(a.view()),
+            Data::Indices(a) => Arg::Indices(a.view()),
+        }
+    }
+
+    /// The shape of the batch.
+    pub fn shape(&self) -> &[usize] {
+        match self {
+            Data::Numbers(a) => a.shape(),
+            Data::Indices(a) => a.shape(),
+        }
+    }
+}
+
+/// A batch of `batch` samples for each argument of `slots` (indices where
+/// `ranges` has a range), from `salt`.
+pub fn batch_of<T: Element>(
+    slots: &[(&str, &[usize])],
+    ranges: &[Option<usize>],
+    batch: usize,
+    salt: usize,
+) -> Vec<Data<T>> {
+    slots
         .iter()
+        .zip(ranges)
         .enumerate()
-        .map(|(i, (_, per_sample))| {
+        .map(|(i, ((_, per_sample), range))| {
             let mut shape = vec![batch];
             shape.extend_from_slice(per_sample);
-            data(&shape, 40 + i)
+            match range {
+                Some(r) => Data::Indices(indices(&shape, *r, salt + i)),
+                None => Data::Numbers(data(&shape, salt + i)),
+            }
         })
         .collect()
+}
+
+/// A batch of `batch` samples for each of the network's inputs.
+pub fn inputs<N: Network>(batch: usize) -> Vec<Data<N::Scalar>> {
+    batch_of(N::INPUTS, N::INPUT_RANGES, batch, 40)
+}
+
+/// The arguments of a dynamic call, one per batch.
+pub fn args<T: Element>(batches: &[Data<T>]) -> Vec<Arg<'_, T>> {
+    batches.iter().map(Data::arg).collect()
 }
 
 /// Exports `net` (as `dtype`, or its own) into `dir` with `inputs` and the
@@ -74,22 +132,32 @@ pub fn case<N: Network>(
     name: &str,
     net: &N,
     dtype: Option<Dtype>,
-    inputs: &[ArrayD<N::Scalar>],
+    inputs: &[Data<N::Scalar>],
     tolerance: f64,
 ) -> Case {
     let model = dir.join(format!("{name}.onnx"));
     let bytes = denpa::onnx::to_bytes_as(net, dtype).unwrap_or_else(|e| panic!("{name}: {e}"));
     std::fs::write(&model, bytes).expect("the model is written");
-    let views: Vec<_> = inputs.iter().map(|a| a.view()).collect();
-    let outputs = net.forward_dyn(&views).expect("denpa's forward pass");
+    let outputs = net
+        .forward_dyn(&args(inputs))
+        .expect("denpa's forward pass");
     let single = dtype == Some(Dtype::F32) || std::mem::size_of::<N::Scalar>() == 4;
     // Inputs in the model's element type; denpa's outputs as they are.
     let mut tensors: Vec<(String, Vec<usize>, safetensors::Dtype, Vec<u8>)> = Vec::new();
-    for ((input, _), array) in N::INPUTS.iter().zip(inputs) {
-        let (dtype, bytes) = le_bytes(array, single);
+    for ((input, _), batch) in N::INPUTS.iter().zip(inputs) {
+        let (dtype, bytes) = match batch {
+            Data::Numbers(array) => le_bytes(array, single),
+            Data::Indices(array) => (
+                safetensors::Dtype::I64,
+                array
+                    .iter()
+                    .flat_map(|&i| (i as i64).to_le_bytes())
+                    .collect(),
+            ),
+        };
         tensors.push((
             format!("input.{input}"),
-            array.shape().to_vec(),
+            batch.shape().to_vec(),
             dtype,
             bytes,
         ));

@@ -29,8 +29,8 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-DTYPES = {"F32": np.float32, "F64": np.float64}
-NO_DOUBLE_KERNEL = {"Conv", "AveragePool"}
+DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64}
+NO_DOUBLE_KERNEL = {"Conv", "AveragePool", "Gelu"}
 
 
 def read_safetensors(path):
@@ -77,9 +77,19 @@ def check(case, names):
     for name, info in inputs.items():
         if first_dim(info) is None or first_dim(info).dim_param != "batch":
             raise AssertionError(f"input {name} has no symbolic batch dimension")
+    for name, info in inputs.items():
+        # Indices: int64, with their range in the metadata, and within it.
+        if info.type.tensor_type.elem_type == onnx.TensorProto.INT64:
+            declared = meta.get(f"denpa.range.{name}", "")
+            if not declared.startswith("0.."):
+                raise AssertionError(f"input {name} of indices has no range in the metadata")
+            end = int(declared[3:])
+            if feeds[name].size and not (0 <= feeds[name].min() and feeds[name].max() < end):
+                raise AssertionError(f"input {name} holds indices outside {declared}")
     ops = {n.op_type for n in model.graph.node}
     double = any(
-        i.type.tensor_type.elem_type == onnx.TensorProto.DOUBLE for i in model.graph.input
+        v.type.tensor_type.elem_type == onnx.TensorProto.DOUBLE
+        for v in list(model.graph.input) + list(model.graph.output)
     )
     missing = sorted(ops & NO_DOUBLE_KERNEL) if double else []
     if missing:

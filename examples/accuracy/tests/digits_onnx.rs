@@ -35,7 +35,8 @@ where
         "{name}: held-out accuracy {:.1}% in denpa",
         100.0 * accuracy
     );
-    let mut case = onnx::case(dir, name, &net, None, &[input(&digits)], 1e-5);
+    let batch = onnx::Data::Numbers(input(&digits));
+    let mut case = onnx::case(dir, name, &net, None, &[batch], 1e-5);
     onnx::add_labels(&case, &digits.test_labels);
     case.accuracy = Some(("y".into(), correct));
     case
