@@ -534,6 +534,11 @@ fn draw_svg(dot: &str) -> Result<String, String> {
         let mut builder = layout::gv::GraphBuilder::new();
         builder.visit_graph(&ast);
         let mut graph = builder.get();
+        // layout-rs checks the whole graph for a cycle after every arrow it
+        // adds, by a search of every path: with a residual stream (a GPT's)
+        // that is exponential in the depth. The graph is acyclic by
+        // construction (arguments before users, ∂ℓ/∂u before ∂ℓ/∂v).
+        graph.dag.set_validate(false);
         let mut writer = layout::backends::svg::SVGWriter::new();
         graph.do_it(false, false, false, &mut writer);
         Ok(writer.finalize())

@@ -93,6 +93,11 @@ pub fn dot(net: &Net, g: &Graph) -> String {
             }
         }
     }
+    // The derivatives' arrows, each value's after those of the values it
+    // feeds: a layout that checks each new arrow for a cycle then finds
+    // none to follow (layout-rs searches every path, which a residual
+    // stream makes exponential in the depth).
+    let mut derivative_edges: Vec<String> = Vec::new();
     for v in g.ids() {
         let Some(d) = adjoint[v.index()] else {
             continue;
@@ -114,17 +119,22 @@ pub fn dot(net: &Net, g: &Graph) -> String {
             v.0,
             escape(&text)
         ));
+        let mut arrows = String::new();
         for u in from_users {
             let k = g.node(u).args.iter().position(|a| *a == v).unwrap_or(0);
             let local = local_derivative(g, &names, u, k);
             let _ = writeln!(
-                edges,
+                arrows,
                 "  d{} -> d{} [style=dashed, label=\"{}\"];",
                 u.0,
                 v.0,
                 escape(&local)
             );
         }
+        derivative_edges.push(arrows);
+    }
+    for arrows in derivative_edges.iter().rev() {
+        edges.push_str(arrows);
     }
     clusters.write(&lines, &mut out);
     out.push_str(&edges);
