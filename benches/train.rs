@@ -23,6 +23,16 @@
 //!   dense 10, batch 64
 //! - C2: `[1, 28, 28]` → conv 8 → pool → conv 16 → pool → dense 10, batch 64
 //!
+//! Sequence workloads (issue 22), the §12 GPT of `benches/names_gpt.nn` (T = 16,
+//! d = 64, four heads of 16, V = 27) next to the hand-written network of
+//! `support/hand_gpt.rs` (every product a packed GEMM, the heads' products
+//! fused, softmax fused with its mask, Adam in one pass, backward by hand),
+//! which first must agree with denpa in f64 on the loss and every gradient
+//! to 1e-9 relative:
+//! - G1: the training step at batch 32 with Adam
+//! - G2: the forward pass at batch 1 (generating names one character at a
+//!   time)
+//!
 //! And the single-precision GEMM peak of this machine (the faster of
 //! matrixmultiply's sgemm through ndarray and denpa's own packed product, at
 //! 512³), to read W3's training step as a fraction of it.
@@ -38,6 +48,8 @@ use denpa::Network;
 
 #[path = "support/hand_cnn.rs"]
 mod hand_cnn;
+#[path = "support/hand_gpt.rs"]
+mod hand_gpt;
 #[path = "support/hand_xor.rs"]
 mod hand_xor;
 
@@ -130,6 +142,77 @@ denpa_macros::net! {
         loss = cross_entropy(y, t)
         train sgd(lr = 0.05)
     }
+}
+
+denpa_macros::net!("benches/names_gpt.nn");
+
+/// The §12 GPT's sizes.
+const GPT: hand_gpt::Sizes = hand_gpt::Sizes {
+    t: 16,
+    d: 64,
+    heads: 4,
+    k: 16,
+    v: 27,
+    f: 256,
+};
+
+/// The hand-written GPT with the parameters of a generated network.
+fn hand_gpt<T: hand_gpt::Float, N: Network<Scalar = T>>(
+    net: &N,
+    batch: usize,
+) -> hand_gpt::HandGpt<T> {
+    let params = net.parameters();
+    hand_gpt::HandGpt::new(GPT, batch, |name, shape| {
+        let (_, view) = params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("denpa has no parameter `{name}`"));
+        assert_eq!(view.shape(), shape, "the shape of `{name}`");
+        view.iter().copied().collect()
+    })
+}
+
+/// A batch of contexts and their next characters, every index in 0..27.
+fn tokens(
+    batch: usize,
+    salt: u64,
+) -> (denpa::ndarray::Array2<usize>, denpa::ndarray::Array2<usize>) {
+    let mut rng = Rng::new(salt);
+    let stream: Vec<usize> = (0..batch * 17)
+        .map(|_| ((rng.uniform01() * 27.0) as usize).min(26))
+        .collect();
+    let ctx = denpa::ndarray::Array2::from_shape_fn((batch, 16), |(b, t)| stream[b * 17 + t]);
+    let next = denpa::ndarray::Array2::from_shape_fn((batch, 16), |(b, t)| stream[b * 17 + t + 1]);
+    (ctx, next)
+}
+
+/// The hand-written GPT and denpa's, in f64, from the same parameters:
+/// the same loss and every gradient to 1e-9 of the gradient's largest
+/// element, or the benchmark stops.
+fn agree_on_gpt() {
+    let net = NamesGpt64::with_seed(5);
+    let mut hand = hand_gpt(&net, 32);
+    let (ctx, next) = tokens(32, 21);
+    let (loss, grads) = net.gradients(ctx.view(), next.view()).unwrap();
+    let hand_loss = hand.gradients(ctx.view(), next.view());
+    assert!(
+        (loss - hand_loss).abs() <= 1e-9 * loss.abs(),
+        "G1: the losses differ: denpa {loss}, hand {hand_loss}"
+    );
+    let mut worst: f64 = 0.0;
+    for (name, g) in denpa::Gradients::tensors(&grads) {
+        let theirs = hand.gradient(name);
+        let largest = g.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (a, b) in g.iter().zip(&theirs) {
+            let error = (a - b).abs() / largest.max(1e-300);
+            assert!(
+                error <= 1e-9,
+                "G1: the gradients of `{name}` differ: {a} and {b}"
+            );
+            worst = worst.max(error);
+        }
+    }
+    println!("G1: denpa and the hand-written GPT agree in f64: loss {loss:.12}, gradients to {worst:.1e}");
 }
 
 /// A hand-written multilayer perceptron: preallocated buffers, bias and
@@ -413,6 +496,39 @@ fn main() {
             hand.train_step(black_box(x.view()), t.view())
         });
     }
+
+    // G1 and G2: the §12 GPT against the hand-written one, from the same
+    // parameters, after the two agree in f64.
+    if selected("G1 gpt train batch 32") || selected("G2 gpt forward batch 1") {
+        agree_on_gpt();
+    }
+    let (ctx, next) = tokens(32, 13);
+    let mut gpt = NamesGpt::with_seed(3);
+    let mut hand = hand_gpt(&gpt, 32);
+    compare(
+        &mut c,
+        &mut paired,
+        "G1 gpt train batch 32",
+        || {
+            black_box(gpt.train_step(ctx.view(), next.view()).unwrap());
+        },
+        || {
+            black_box(hand.train_step(black_box(ctx.view()), next.view()));
+        },
+    );
+    let one = ctx.slice(denpa::ndarray::s![0..1, ..]).to_owned();
+    let mut hand = hand_gpt(&gpt, 1);
+    compare(
+        &mut c,
+        &mut paired,
+        "G2 gpt forward batch 1",
+        || {
+            black_box(gpt.forward(one.view()).unwrap());
+        },
+        || {
+            black_box(hand.forward(black_box(one.view())));
+        },
+    );
 
     // The step against the GEMM peak, in alternating rounds too: each round
     // times the W3 step and a 512³ product by both GEMMs, and its fraction
