@@ -50,6 +50,9 @@ denpa_macros::net! {
     }
 }
 
+// The §12 GPT (with its f64 twin, which this test does not use).
+denpa_macros::net!("benches/names_gpt.nn");
+
 denpa_macros::net! {
     network Deep {
         input x: [784]
@@ -161,6 +164,25 @@ fn train_step_allocates_nothing_after_its_first_call() {
         mnist.train_step(img.view(), t.view()).unwrap();
     });
     assert_eq!(counted, 0, "Mnist (stride 2, avg_pool, sgd)");
+
+    // The §12 GPT at batch 32 with Adam: gathers and scatter-adds of the
+    // embedding in place, one GEMM over all B·T rows per product with a
+    // parameter, each sample's products of attention in one kernel, every
+    // array in the workspace: nothing.
+    let ctx = denpa::ndarray::Array2::from_shape_fn((32, 16), |(b, t)| (b * 5 + t * 3) % 27);
+    let next = denpa::ndarray::Array2::from_shape_fn((32, 16), |(b, t)| (b * 7 + t) % 27);
+    let mut gpt = NamesGpt::new();
+    let counted = allocations_after_warm_up(|| {
+        gpt.train_step(ctx.view(), next.view()).unwrap();
+    });
+    assert_eq!(counted, 0, "NamesGpt (LANGUAGE.md §12, adam)");
+    // forward keeps a workspace too: only its output is allocated (one
+    // array a call; `allocations_after_warm_up` makes two calls).
+    let one = ctx.slice_axis(denpa::ndarray::Axis(0), denpa::ndarray::Slice::from(0..1));
+    let counted = allocations_after_warm_up(|| {
+        gpt.forward(one).unwrap();
+    });
+    assert_eq!(counted, 2, "NamesGpt forward at batch 1: its output alone");
 
     // A new batch size sizes the workspace again, once.
     let (x, t) = (data(3, 2), data(3, 1));

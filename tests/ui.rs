@@ -23,4 +23,5 @@ fn ui() {
     t.compile_fail("tests/ui/shapes/*.rs");
     t.compile_fail("tests/ui/structure/*.rs");
     t.compile_fail("tests/ui/file/*.rs");
+    t.compile_fail("tests/ui/indices/*.rs");
 }

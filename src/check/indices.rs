@@ -79,6 +79,8 @@ impl Checker<'_> {
                 return None;
             }
         };
+        // An index whose own declaration was wrong is reported there.
+        self.ty(bracket)?;
         let bracket_span = self.network.exprs.get(bracket).span;
         let value_span = self.network.exprs.get(value).span;
         let name = self.operand_name(value, "the value");

@@ -237,7 +237,10 @@ impl Checker<'_> {
             return None;
         };
         let (symbol, _) = self.names.get(&name.name)?;
-        let shape = ty.shape_text();
+        let shape = match ty.range {
+            Some(range) => format!("{} in 0..{range}", ty.shape_text()),
+            None => ty.shape_text(),
+        };
         let n = &name.name;
         Some(match *symbol {
             Symbol::Input(i) => (

@@ -322,3 +322,21 @@ fn shapes_doc(decls: &[&Decl]) -> Vec<String> {
     }
     lines
 }
+
+/// The worked derivation as the generated `explain()` returns it: a huge
+/// network's story stays in `denpa explain`, not in every build.
+pub(super) fn shortened(explanation: &str) -> String {
+    const MOST: usize = 64 * 1024;
+    if explanation.len() > MOST {
+        let mut cut = MOST;
+        while !explanation.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!(
+            "{}\n… (cut here: run `denpa explain` for the whole text)\n",
+            &explanation[..cut]
+        )
+    } else {
+        explanation.to_string()
+    }
+}

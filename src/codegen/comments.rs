@@ -57,7 +57,7 @@ impl Emitter<'_> {
     fn math(&self, id: NodeId) -> String {
         let label = |n: NodeId| {
             let node = self.g.node(n);
-            let named = is_leaf(node.op) || !self.is_inlined(n);
+            let named = is_leaf(node.op) || !(self.is_inlined(n) || self.is_absorbed(n));
             (named && !matches!(node.op, Op::Const(_) | Op::BatchSize))
                 .then(|| self.name(n).to_owned())
         };

@@ -43,14 +43,6 @@ impl Emitter<'_> {
             Op::MatMul { ta, tb } => {
                 let a = self.reference(arg(0));
                 let b = self.reference(arg(1));
-                if self.inference
-                    && (self.physical_rank(arg(0)), self.physical_rank(arg(1))) == (2, 2)
-                {
-                    // Matrices through runtime::matmul: a batch of one takes
-                    // the vector-times-matrix loop.
-                    let (a, b) = (view_of(&a, ta), view_of(&b, tb));
-                    return quote!(::denpa::runtime::matmul(#a, #b));
-                }
                 let a = if ta { quote!(#a.t()) } else { a };
                 let b = if tb { quote!(#b.t()) } else { b };
                 quote!(#a.dot(&#b))
@@ -259,13 +251,29 @@ impl Emitter<'_> {
             quote!(::denpa::ndarray::Axis(#k))
         };
         match n.op {
+            _ if self.accumulated(id).is_some() => {
+                // The other terms first, then each product added in (β = 1);
+                // a sum of products alone starts with the first (β = 0).
+                let products = self.accumulated(id).unwrap_or_default().to_vec();
+                let first = self.only_products(id);
+                let mut statements = if first {
+                    TokenStream::new()
+                } else {
+                    self.fused_into(id, &out)
+                };
+                for (i, p) in products.into_iter().enumerate() {
+                    let beta = if first && i == 0 {
+                        quote!(0.0)
+                    } else {
+                        quote!(1.0)
+                    };
+                    statements.extend(self.product_into(p, &out, beta));
+                }
+                statements
+            }
             op if op.is_elementwise() || matches!(op, Op::Const(_)) => self.fused_into(id, &out),
             op if Self::is_sequence_op(op) => self.sequence_into(id, &out),
-            Op::MatMul { ta, tb } if self.of_rows(id) => {
-                let (a, b) = (self.rows_operand(arg(0), ta), self.rows_operand(arg(1), tb));
-                self.uses_packing = true;
-                quote!(::denpa::runtime::gemm_with(&mut ws.packing, 1.0, #a, #b, 0.0, ::denpa::runtime::rows_mut(#out.view_mut()));)
-            }
+            Op::MatMul { .. } if self.of_rows(id) => self.product_into(id, &out, quote!(0.0)),
             Op::MatMul { ta, tb } => {
                 let (a, b) = (self.reference(arg(0)), self.reference(arg(1)));
                 if let Some(tiny) = Tiny::of(self.g, id) {
@@ -363,11 +371,15 @@ impl Emitter<'_> {
                     Some(kernel) => {
                         quote!(::denpa::runtime::#kernel(#g.view(), #out.view_mut());)
                     }
-                    // A constant, or a reduction no layer makes: rare,
-                    // allowed to allocate.
-                    None => {
+                    // A constant: its value times the count, filled in.
+                    None if matches!(self.g.node(arg(0)).op, Op::Const(_)) => {
                         let value = self.reduce(id);
                         quote!(#out.assign(&#value);)
+                    }
+                    // Any other sum (over the batch of a sample's matrix, …).
+                    None => {
+                        let dst = self.aligned_out(out.clone(), &n.ty, &from);
+                        quote!(::denpa::runtime::sum_into(#g.view().into_dyn(), #dst);)
                     }
                 }
             }
@@ -403,13 +415,6 @@ impl Emitter<'_> {
                 quote!(#out.assign(&#value);)
             }
         }
-    }
-
-    /// out ← a·b without allocation: packed in the workspace's packing space,
-    /// which the workspace then has.
-    fn packed_product(&mut self, a: TokenStream, b: TokenStream, out: &TokenStream) -> TokenStream {
-        self.uses_packing = true;
-        quote!(::denpa::runtime::gemm_with(&mut ws.packing, 1.0, #a, #b, 0.0, #out.view_mut());)
     }
 
     /// A fused elementwise loop writing into `out`.
@@ -598,6 +603,14 @@ impl Emitter<'_> {
             Op::BatchSize => {
                 self.uses_batch_size = true;
                 (quote!(batch_size), Prec::Atom)
+            }
+            // A term added in by the GEMM afterwards: the sum of the others.
+            Op::Add if self.is_absorbed(n.args[0]) || self.is_absorbed(n.args[1]) => {
+                match (self.is_absorbed(n.args[0]), self.is_absorbed(n.args[1])) {
+                    (true, true) => literal(0.0),
+                    (true, false) => self.element(n.args[1], false, read),
+                    _ => self.element(n.args[0], false, read),
+                }
             }
             Op::Add | Op::Sub | Op::Mul | Op::Div => {
                 let (level, sym) = match n.op {

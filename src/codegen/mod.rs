@@ -12,6 +12,7 @@ mod kernels;
 mod optimizer;
 mod plan;
 pub mod pretty;
+mod products;
 mod reduce;
 mod scalar;
 mod sequences;
@@ -58,16 +59,6 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
     let mut comments = BTreeMap::new();
     let api = Api::of(net, g);
     let t = &api.t;
-
-    // forward
-    let output_ids: Vec<NodeId> = g.outputs.iter().map(|o| o.1).collect();
-    let (forward_body, forward_ret) =
-        function_body(net, g, &names, &output_ids, "forward", &mut comments, None);
-    let forward_value = if forward_ret.len() == 1 {
-        forward_ret[0].clone()
-    } else {
-        quote!((#(#forward_ret),*))
-    };
 
     // loss
     let (loss_body, loss_ret) =
@@ -182,7 +173,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
     let state_names: Vec<String> = state_fields.iter().map(|f| f.to_string()).collect();
     let (seed, rng, inits) = init::with_seed(net, t);
     let source_lit = source;
-    let explanation = shortened(explanation);
+    let explanation = api::shortened(explanation);
     let Api {
         param_idents,
         param_types,
@@ -213,6 +204,10 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
         dyn_inputs,
         ..
     } = &api;
+    let forward_returns = match step.output_idents.as_slice() {
+        [one] => quote!(#one),
+        all => quote!((#(#all),*)),
+    };
     let InPlace {
         sums_body: train_body,
         sums_loss: train_loss,
@@ -225,6 +220,8 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
         output_idents,
         output_refs,
         output_stores,
+        output_news,
+        output_types,
         ..
     } = &step;
 
@@ -289,6 +286,8 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
             optimizer: #optimizer_name,
             /// Buffers reused by `train_step` (not part of the network's value).
             workspace: ::denpa::runtime::Scratch<::core::option::Option<::std::boxed::Box<#workspace_name>>>,
+            /// Buffers reused by `forward` (not part of the network's value).
+            inference: ::denpa::runtime::Shared<#workspace_name>,
         }
 
         #[doc = #ws_doc]
@@ -374,15 +373,26 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
                     #(#param_idents: #inits,)*
                     optimizer: #optimizer_init,
                     workspace: ::core::default::Default::default(),
+                    inference: ::core::default::Default::default(),
                 }
             }
 
             #(#[doc = #forward_doc])*
+            ///
+            /// Runs [`Self::forward_into`] in a workspace the network keeps
+            /// (one per network: a call that finds it in use, on another
+            /// thread, works in a fresh one), so that only the outputs are
+            /// allocated.
             pub fn forward(&self, #(#input_args),*) -> ::core::result::Result<#forward_type, ::denpa::Error> {
                 let mut shapes = ::denpa::runtime::Batch::new(#net_name);
                 #(#input_checks)*
-                #forward_body
-                Ok(#forward_value)
+                let batch = shapes.samples();
+                #(let mut #output_idents: #output_types = #output_news;)*
+                let mut ws = self.inference.take().unwrap_or_default();
+                let result = self.forward_into(&mut ws, #(#input_names,)* #(&mut #output_idents),*);
+                self.inference.put(ws);
+                result?;
+                Ok(#forward_returns)
             }
 
             /// The loss E on a batch: the mean of the per-sample losses.
@@ -585,24 +595,6 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
     }
 }
 
-/// The worked derivation as the generated `explain()` returns it: a huge
-/// network's story stays in `denpa explain`, not in every build.
-fn shortened(explanation: &str) -> String {
-    const MOST: usize = 64 * 1024;
-    if explanation.len() > MOST {
-        let mut cut = MOST;
-        while !explanation.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        format!(
-            "{}\n… (cut here: run `denpa explain` for the whole text)\n",
-            &explanation[..cut]
-        )
-    } else {
-        explanation.to_string()
-    }
-}
-
 /// What the in-place functions keep between calls: the arrays (name, type,
 /// dimensions in `batch`), and whether any product packs its panels there.
 #[derive(Default)]
@@ -628,9 +620,10 @@ fn function_body(
     comments: &mut BTreeMap<String, Vec<String>>,
     workspace: Option<&mut Workspace>,
 ) -> (TokenStream, Vec<TokenStream>) {
-    let mut e = Emitter::new(net, g, names, roots);
-    e.in_place = workspace.is_some();
-    e.inference = function == "forward";
+    let mut e = match workspace {
+        Some(_) => Emitter::in_place(net, g, names, roots),
+        None => Emitter::new(net, g, names, roots),
+    };
     let body = e.statements();
     if let Some(ws) = workspace {
         for field in e.fields.drain(..) {

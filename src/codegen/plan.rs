@@ -64,17 +64,40 @@ pub struct Emitter<'a> {
     /// The workspace fields of im2col matrices a convolution keeps for its
     /// kernel gradient (`ws.columns_<name>`), by name.
     pub columns: std::collections::BTreeSet<String>,
-    /// Whether matrix products go through `runtime::matmul` (forward, where
-    /// a batch of one is common) rather than ndarray's `dot`, which reads
-    /// like the math (the gradients people read).
-    pub inference: bool,
     /// The element type (`f32`, `f64`).
     pub(super) ty: TokenStream,
+    /// Products computed straight into the sum that adds them (no array of
+    /// their own): in place, the sum's array, then each product added into
+    /// it by the GEMM (β = 1).
+    absorbed: Vec<bool>,
+    /// The products each such sum adds, in order.
+    accumulates: BTreeMap<NodeId, Vec<NodeId>>,
 }
 
 impl<'a> Emitter<'a> {
-    /// Plans the statements for `roots`.
+    /// Plans the statements for `roots`, each value allocated (`forward`,
+    /// `loss`, `gradients`: the functions people read).
     pub fn new(net: &'a Net, g: &'a Graph, names: &'a [String], roots: &[NodeId]) -> Self {
+        Self::planned(net, g, names, roots, false)
+    }
+
+    /// Plans the statements for `roots` in the workspace (`train_step`'s
+    /// way): every array reused, and each product that a sum adds (a layer's
+    /// `x·W + b`, the contributions of a value's users to its adjoint)
+    /// accumulated into the sum by the GEMM.
+    pub fn in_place(net: &'a Net, g: &'a Graph, names: &'a [String], roots: &[NodeId]) -> Self {
+        let mut e = Self::planned(net, g, names, roots, true);
+        e.in_place = true;
+        e
+    }
+
+    fn planned(
+        net: &'a Net,
+        g: &'a Graph,
+        names: &'a [String],
+        roots: &[NodeId],
+        accumulate: bool,
+    ) -> Self {
         let live = g.live(roots);
         let mut uses = vec![0usize; g.nodes.len()];
         let mut user: Vec<Option<NodeId>> = vec![None; g.nodes.len()];
@@ -120,6 +143,11 @@ impl<'a> Emitter<'a> {
                 _ => false,
             };
         }
+        let (absorbed, accumulates) = if accumulate {
+            accumulations(g, &live, &uses, &user, &root, &inline)
+        } else {
+            (vec![false; g.nodes.len()], BTreeMap::new())
+        };
         let ty = syn::parse_str::<TokenStream>(net.dtype.rust_name()).expect("a type name");
         let mut e = Emitter {
             net,
@@ -145,11 +173,39 @@ impl<'a> Emitter<'a> {
             uses_packing: false,
             uses_conv: false,
             columns: Default::default(),
-            inference: false,
             ty,
+            absorbed,
+            accumulates,
         };
         e.limit_clusters();
         e
+    }
+
+    /// Whether a product is computed into the sum that adds it.
+    pub(super) fn is_absorbed(&self, id: NodeId) -> bool {
+        self.absorbed[id.index()]
+    }
+
+    /// The products a bound sum adds into itself, in order.
+    pub(super) fn accumulated(&self, id: NodeId) -> Option<&[NodeId]> {
+        self.accumulates.get(&id).map(Vec::as_slice)
+    }
+
+    /// Whether every term of the sum rooted at `root` is an absorbed
+    /// product (so the first product writes the sum, β = 0).
+    pub(super) fn only_products(&self, root: NodeId) -> bool {
+        let mut stack = vec![root];
+        while let Some(id) = stack.pop() {
+            let n = self.g.node(id);
+            match n.op {
+                Op::Add if id == root || self.is_inlined(id) => {
+                    stack.extend(n.args.iter().copied())
+                }
+                _ if self.is_absorbed(id) => {}
+                _ => return false,
+            }
+        }
+        true
     }
 
     /// Splits fused loops that would read too many arrays or hold too many
@@ -230,7 +286,11 @@ impl<'a> Emitter<'a> {
     fn reads(&self, id: NodeId) -> Vec<NodeId> {
         let op = self.g.node(id).op;
         if op.is_elementwise() || matches!(op, Op::Const(_)) {
-            self.members(id).1
+            let mut read = self.members(id).1;
+            for p in self.accumulated(id).unwrap_or_default() {
+                read.extend(self.g.node(*p).args.iter().copied());
+            }
+            read
         } else {
             self.g.node(id).args.clone()
         }
@@ -251,7 +311,13 @@ impl<'a> Emitter<'a> {
                 }
                 v
             }
-            _ => n.args.clone(),
+            // A product added in by the GEMM is not read by the loop.
+            _ => n
+                .args
+                .iter()
+                .copied()
+                .filter(|a| !self.absorbed[a.index()])
+                .collect(),
         }
     }
 
@@ -267,7 +333,10 @@ impl<'a> Emitter<'a> {
 
     /// Whether a node gets its own `let` in this body.
     pub fn is_bound(&self, id: NodeId) -> bool {
-        self.live[id.index()] && !self.inline[id.index()] && !is_leaf(self.g.node(id).op)
+        self.live[id.index()]
+            && !self.inline[id.index()]
+            && !self.absorbed[id.index()]
+            && !is_leaf(self.g.node(id).op)
     }
 
     /// Whether a node is computed inside its user's loop (or, a constant,
@@ -451,6 +520,49 @@ impl<'a> Emitter<'a> {
             _ => false,
         }
     }
+}
+
+/// The products that sums add, to be computed into the sums: a product of
+/// two matrices (of rows, or 2D) used once, by an `Add` of its own type,
+/// which is bound or reaches a bound sum through `Add`s of that type alone
+/// (the product is a term of that sum, not a factor).
+fn accumulations(
+    g: &Graph,
+    live: &[bool],
+    uses: &[usize],
+    user: &[Option<NodeId>],
+    root: &[bool],
+    inline: &[bool],
+) -> (Vec<bool>, BTreeMap<NodeId, Vec<NodeId>>) {
+    let mut absorbed = vec![false; g.nodes.len()];
+    let mut into: BTreeMap<NodeId, Vec<NodeId>> = BTreeMap::new();
+    let matrix = |id: NodeId| physical_rank(&g.node(id).ty) >= 2;
+    for p in g.ids() {
+        let n = g.node(p);
+        let product = matches!(n.op, Op::MatMul { .. })
+            && matrix(p)
+            && n.args.iter().all(|a| matrix(*a))
+            && super::tiny::Tiny::of(g, p).is_none();
+        if !live[p.index()] || root[p.index()] || uses[p.index()] != 1 || !product {
+            continue;
+        }
+        let Some(mut sum) = user[p.index()] else {
+            continue;
+        };
+        let term_of = |s: NodeId| g.node(s).op == Op::Add && g.node(s).ty == n.ty;
+        let mut ok = term_of(sum);
+        while ok && inline[sum.index()] {
+            match user[sum.index()] {
+                Some(next) if term_of(next) => sum = next,
+                _ => ok = false,
+            }
+        }
+        if ok {
+            absorbed[p.index()] = true;
+            into.entry(sum).or_default().push(p);
+        }
+    }
+    (absorbed, into)
 }
 
 /// Whether an op is a value the body reads but never computes: an input, a

@@ -126,13 +126,15 @@ impl Emitter<'_> {
                     }
                     _ => quote!(#out.view_mut().into_dyn()),
                 };
-                quote!(::denpa::runtime::batch_matmul_into(#a, #ta, #b, #tb, #o);)
+                let pack = self.scratch_packing();
+                quote!(::denpa::runtime::batch_matmul_into(#pack, #a, #ta, #b, #tb, #o);)
             }
             Op::BatchOuter => {
                 // a bᵀ: a as a column, b as a row.
                 let a = self.matrix_operand(n.args[0], Side::Right);
                 let b = self.matrix_operand(n.args[1], Side::Left);
-                quote!(::denpa::runtime::batch_matmul_into(#a, false, #b, false, #out.view_mut().into_dyn());)
+                let pack = self.scratch_packing();
+                quote!(::denpa::runtime::batch_matmul_into(#pack, #a, false, #b, false, #out.view_mut().into_dyn());)
             }
             Op::SumAxis(_) | Op::MeanAxis(_) => {
                 let x = r(self, 0);
@@ -184,6 +186,17 @@ impl Emitter<'_> {
         }
     }
 
+    /// The packing space a kernel borrows scratch from: the workspace's in
+    /// place, a fresh one in the allocating functions.
+    fn scratch_packing(&mut self) -> TokenStream {
+        if self.in_place {
+            self.uses_packing = true;
+            quote!(&mut ws.packing)
+        } else {
+            quote!(&mut ::denpa::runtime::Packing::default())
+        }
+    }
+
     /// An operand of a product of each sample's matrices, as a dynamic-rank
     /// view of matrices: a vector becomes a matrix of one row (on the left)
     /// or one column (on the right).
@@ -196,31 +209,6 @@ impl Emitter<'_> {
             quote!(#r.view().insert_axis(::denpa::ndarray::Axis(#at)).into_dyn())
         } else {
             quote!(#r.view().into_dyn())
-        }
-    }
-
-    /// Whether a product reads (or makes) matrices of each sample as one
-    /// matrix of all their rows, `[B·T, d]`.
-    pub(super) fn of_rows(&self, id: NodeId) -> bool {
-        let n = self.g.node(id);
-        std::iter::once(id)
-            .chain(n.args.iter().copied())
-            .any(|a| physical_rank(&self.g.node(a).ty) == 3)
-    }
-
-    /// An operand of a product of rows: a batch of matrices as the matrix of
-    /// all their rows (`runtime::rows`), transposed where `t` says.
-    pub(super) fn rows_operand(&self, id: NodeId, t: bool) -> TokenStream {
-        let r = self.reference(id);
-        let m = if physical_rank(&self.g.node(id).ty) == 3 {
-            quote!(::denpa::runtime::rows(#r.view()))
-        } else {
-            r
-        };
-        if t {
-            quote!(#m.t())
-        } else {
-            quote!(#m.view())
         }
     }
 

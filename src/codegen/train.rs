@@ -39,6 +39,10 @@ pub(super) struct InPlace {
     pub output_idents: Vec<Ident>,
     pub output_refs: Vec<TokenStream>,
     pub output_stores: Vec<TokenStream>,
+    /// `forward`'s new output arrays (zeros for `batch` samples) and their
+    /// types: it runs `forward_into` into them.
+    pub output_news: Vec<TokenStream>,
+    pub output_types: Vec<TokenStream>,
     /// The workspace both fill.
     pub workspace: Workspace,
 }
@@ -135,6 +139,26 @@ impl InPlace {
                 }
             })
             .collect();
+        let output_news: Vec<TokenStream> = output_ids
+            .iter()
+            .map(|o| {
+                let ty = &g.node(*o).ty;
+                let rank = physical_rank(ty);
+                if rank == 0 {
+                    return quote!(0.0);
+                }
+                let mut dims: Vec<TokenStream> = ty.shape.iter().map(|d| dim(*d)).collect();
+                if ty.batched {
+                    dims.insert(0, quote!(batch));
+                }
+                let array = super::array_path(t, rank);
+                quote!(#array::zeros((#(#dims,)*)))
+            })
+            .collect();
+        let output_types: Vec<TokenStream> = output_ids
+            .iter()
+            .map(|o| super::array_type(t, physical_rank(&g.node(*o).ty)))
+            .collect();
         // Each parameter's gradient sum in the workspace, or its fold.
         let mut sums = train_ret[1..returned].iter();
         let train_grads: Vec<Result<&TokenStream, &Fold>> = folds
@@ -164,7 +188,9 @@ impl InPlace {
         let mut stand_ins: BTreeMap<NodeId, NodeId> = BTreeMap::new();
         for m in g.ids() {
             let n = g.node(m);
+            // (A product added into a sum by the GEMM has no array to check.)
             if live[m.index()]
+                && workspace.names.contains(&names[m.index()])
                 && matches!(n.op, Op::MatMul { ta: false, .. })
                 && matches!(g.node(n.args[1]).op, Op::Param(_))
                 && n.ty.batched
@@ -242,6 +268,8 @@ impl InPlace {
             output_idents,
             output_refs,
             output_stores,
+            output_news,
+            output_types,
             workspace,
         }
     }

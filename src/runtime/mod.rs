@@ -5,6 +5,7 @@
 //! like the derivation; they are public because generated code lives in the
 //! user's crate.
 
+mod batched;
 mod conv;
 mod gemm;
 mod gradcheck;
@@ -22,6 +23,7 @@ use ndarray::{
     Dimension, NdFloat, Zip,
 };
 
+pub use batched::batch_matmul_into;
 pub use conv::*;
 pub use gemm::{gemm, gemm_with, gemv, matmul, SMALL_PRODUCT};
 pub use gradcheck::{gradcheck, Comparison, GradcheckReport};
@@ -49,6 +51,45 @@ impl<W> PartialEq for Scratch<W> {
 impl<W> std::fmt::Debug for Scratch<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Scratch")
+    }
+}
+
+/// A workspace that methods taking `&self` borrow (`forward`): behind a
+/// lock, so that a network shared between threads stays `Sync`; a call that
+/// finds it in use works in a fresh one instead of waiting. Cloned as a
+/// fresh one, and never part of the network's value.
+#[derive(Default)]
+pub struct Shared<W>(std::sync::Mutex<Option<Box<W>>>);
+
+impl<W> Shared<W> {
+    /// The workspace, if no other call holds it.
+    pub fn take(&self) -> Option<Box<W>> {
+        self.0.try_lock().ok().and_then(|mut w| w.take())
+    }
+
+    /// Gives the workspace back for the next call.
+    pub fn put(&self, workspace: Box<W>) {
+        if let Ok(mut w) = self.0.try_lock() {
+            *w = Some(workspace);
+        }
+    }
+}
+
+impl<W> Clone for Shared<W> {
+    fn clone(&self) -> Self {
+        Shared(std::sync::Mutex::new(None))
+    }
+}
+
+impl<W> PartialEq for Shared<W> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<W> std::fmt::Debug for Shared<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Shared")
     }
 }
 

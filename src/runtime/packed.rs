@@ -48,6 +48,17 @@ impl<T> Default for Packing<T> {
     }
 }
 
+impl<T: NdFloat> Packing<T> {
+    /// At least `len` values of scratch, lent from the packed panels' space
+    /// (which the next product overwrites): grown once, then reused.
+    pub(super) fn scratch(&mut self, len: usize) -> &mut [T] {
+        if self.b.len() < len {
+            self.b.resize(len, T::zero());
+        }
+        &mut self.b[..len]
+    }
+}
+
 /// c ← α·a·b + β·c in packed panels, with the CPU's vector instructions
 /// (AVX2 and FMA where it has them, chosen at run time by `pulp`).
 pub(super) fn gemm_packed<T: NdFloat>(

@@ -12,8 +12,6 @@ use ndarray::{
     ArrayViewMutD, Axis, CowArray, Dimension, Ix2, NdFloat, ShapeArg, Zip,
 };
 
-use super::gemm::gemm;
-
 /// A batch of matrices (or any array of rank ≥ 2) as one matrix of all its
 /// rows, `[B, T, d]` → `[B·T, d]`: a view where the array is in standard
 /// layout, a copy otherwise.
@@ -178,57 +176,6 @@ pub fn scatter_add_into<T: NdFloat>(
     }
 }
 
-/// `out[s]` ← op(a[s])·op(b[s]) for each sample s, op transposing where the
-/// flag is set. Each operand is a matrix of each sample `[B, m, k]` or one
-/// matrix for all `[m, k]`; `out` is `[B, m, n]`, or one matrix `[m, n]`
-/// for the products summed over the samples. (A vector is a matrix of one
-/// row or one column: generated code inserts the axis.)
-pub fn batch_matmul_into<T: NdFloat>(
-    a: ArrayViewD<'_, T>,
-    ta: bool,
-    b: ArrayViewD<'_, T>,
-    tb: bool,
-    out: ArrayViewMutD<'_, T>,
-) {
-    fn at<'x, T>(x: &ArrayViewD<'x, T>, s: usize, t: bool) -> ArrayView2<'x, T> {
-        let x = if x.ndim() == 3 {
-            x.clone().index_axis_move(Axis(0), s)
-        } else {
-            x.clone()
-        };
-        let x = x.into_dimensionality::<Ix2>().expect("a matrix");
-        if t {
-            x.reversed_axes()
-        } else {
-            x
-        }
-    }
-    let samples = if a.ndim() == 3 {
-        a.shape()[0]
-    } else {
-        b.shape().first().copied().unwrap_or(0)
-    };
-    let mut out = out;
-    if out.ndim() == 3 {
-        for (s, o) in out.outer_iter_mut().enumerate() {
-            let o = o.into_dimensionality::<Ix2>().expect("a matrix");
-            gemm(T::one(), at(&a, s, ta), at(&b, s, tb), T::zero(), o);
-        }
-    } else {
-        out.fill(T::zero());
-        let mut o = out.into_dimensionality::<Ix2>().expect("a matrix");
-        for s in 0..samples {
-            gemm(
-                T::one(),
-                at(&a, s, ta),
-                at(&b, s, tb),
-                T::one(),
-                o.view_mut(),
-            );
-        }
-    }
-}
-
 /// `out` ← s with −∞ above the diagonal (column > row) of each square
 /// matrix in its last two axes.
 pub fn causal_into<T: NdFloat>(s: ArrayViewD<'_, T>, out: ArrayViewMutD<'_, T>) {
@@ -282,6 +229,13 @@ fn add_into<T: NdFloat>(src: ArrayViewD<'_, T>, mut dst: ArrayViewMutD<'_, T>) {
     if let (true, Some(s), Some(d)) = (contiguous, src.as_slice(), dst.as_slice_mut()) {
         let inner: usize = src.shape()[last + 1..].iter().product();
         let span: usize = src.shape()[first..=last].iter().product();
+        if inner == 1 && span > 0 {
+            // Trailing axes summed (each row's sum): one sum per block.
+            for (block, out) in s.chunks_exact(span).zip(d.iter_mut()) {
+                *out += lanes_sum(block);
+            }
+            return;
+        }
         if inner > 0 && span > 0 {
             // Each block of `span · inner` values adds up, `inner` at a time.
             for (block, out) in s.chunks_exact(span * inner).zip(d.chunks_exact_mut(inner)) {
@@ -296,6 +250,21 @@ fn add_into<T: NdFloat>(src: ArrayViewD<'_, T>, mut dst: ArrayViewMutD<'_, T>) {
     for s in src.axis_iter(Axis(first)) {
         add_into(s.insert_axis(Axis(first)), d.view_mut());
     }
+}
+
+/// Σ of a slice with eight running sums, so that the loop vectorizes (one
+/// sum would fix the order of the additions and keep it scalar).
+#[inline]
+pub(super) fn lanes_sum<T: NdFloat>(x: &[T]) -> T {
+    let mut sums = [T::zero(); 8];
+    let chunks = x.chunks_exact(8);
+    let tail = chunks.remainder().iter().fold(T::zero(), |s, &v| s + v);
+    for c in chunks {
+        for l in 0..8 {
+            sums[l] += c[l];
+        }
+    }
+    sums.iter().fold(tail, |s, &v| s + v)
 }
 
 /// The fused cross-entropy of softmax on each row of `z` (`[B·T, V]`), averaged
@@ -379,6 +348,7 @@ pub trait Erf: NdFloat {
 }
 
 impl Erf for f64 {
+    #[inline]
     fn erf(self) -> f64 {
         libm::erf(self)
     }
@@ -388,6 +358,7 @@ impl Erf for f32 {
     /// A rational approximation on [−4, 4] (erf is ±1 to f32 precision
     /// beyond), accurate to a few ulps: the form Eigen and XLA use, with
     /// no branch, so that loops over it vectorize.
+    #[inline]
     fn erf(self) -> f32 {
         let x = self.clamp(-4.0, 4.0);
         let x2 = x * x;
@@ -520,59 +491,6 @@ mod tests {
                 "transposed, keeping {keep:?}"
             );
         }
-    }
-
-    #[test]
-    fn products_per_sample_and_their_sum() {
-        let a = Array3::from_shape_fn((3, 2, 4), |(s, i, k)| (s + i * 2 + k) as f64 * 0.5);
-        let b = Array3::from_shape_fn((3, 4, 5), |(s, k, j)| (s * 3 + k + j) as f64 * 0.25);
-        let mut out = Array3::zeros((3, 2, 5));
-        batch_matmul_into(
-            a.view().into_dyn(),
-            false,
-            b.view().into_dyn(),
-            false,
-            out.view_mut().into_dyn(),
-        );
-        let mut sum = Array2::zeros((2, 5));
-        for s in 0..3 {
-            let p = a.index_axis(Axis(0), s).dot(&b.index_axis(Axis(0), s));
-            assert_eq!(out.index_axis(Axis(0), s), p);
-            sum += &p;
-        }
-        let mut total = Array2::zeros((2, 5));
-        batch_matmul_into(
-            a.view().into_dyn(),
-            false,
-            b.view().into_dyn(),
-            false,
-            total.view_mut().into_dyn(),
-        );
-        assert_eq!(total, sum);
-        // Transposed operands, as stored.
-        let at = a.view().permuted_axes([0, 2, 1]).to_owned();
-        let mut out_t = Array3::zeros((3, 2, 5));
-        batch_matmul_into(
-            at.view().into_dyn(),
-            true,
-            b.view().into_dyn(),
-            false,
-            out_t.view_mut().into_dyn(),
-        );
-        assert_eq!(out_t, out);
-        // One matrix for every sample, broadcast.
-        let w = b.index_axis(Axis(0), 1).to_owned();
-        batch_matmul_into(
-            a.view().into_dyn(),
-            false,
-            w.view().into_dyn(),
-            false,
-            out_t.view_mut().into_dyn(),
-        );
-        assert_eq!(
-            out_t.index_axis(Axis(0), 2),
-            a.index_axis(Axis(0), 2).dot(&w)
-        );
     }
 
     #[test]
