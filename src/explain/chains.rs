@@ -245,6 +245,10 @@ impl<'a> Chains<'a> {
                     .join(dot)
             })
             .collect();
+        // Paths through different unnamed values read the same: one each.
+        let mut products = products;
+        products.sort();
+        products.dedup();
         Some((products.join(" + "), cut))
     }
 }

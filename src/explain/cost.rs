@@ -41,7 +41,16 @@ fn dims(g: &Graph, id: NodeId) -> Vec<u64> {
 
 /// (rows of op(a), shared dimension, columns of op(b)) of a product.
 fn product_dims(g: &Graph, a: NodeId, b: NodeId, ta: bool, tb: bool) -> (u64, u64, u64) {
-    let (da, db) = (dims(g, a), dims(g, b));
+    // A batch of matrices of each sample counts one sample's rows.
+    let sample = |id: NodeId| {
+        let d = dims(g, id);
+        if d.len() == 3 {
+            d[1..].to_vec()
+        } else {
+            d
+        }
+    };
+    let (da, db) = (sample(a), sample(b));
     let (r, k) = match (da.as_slice(), ta) {
         ([n, m], false) => (*n, *m),
         ([n, m], true) => (*m, *n),
@@ -56,6 +65,26 @@ fn product_dims(g: &Graph, a: NodeId, b: NodeId, ta: bool, tb: bool) -> (u64, u6
     (r, k, c)
 }
 
+/// (rows, shared, columns) of a product of each sample's matrices (a vector
+/// a row on the left, a column on the right).
+fn sample_product_dims(g: &Graph, a: NodeId, b: NodeId, ta: bool, tb: bool) -> (u64, u64, u64) {
+    let shape =
+        |id: NodeId| -> Vec<u64> { g.node(id).ty.shape.iter().map(|&n| n as u64).collect() };
+    let (sa, sb) = (shape(a), shape(b));
+    let (r, k) = match (sa.as_slice(), ta) {
+        ([m, k], false) => (*m, *k),
+        ([k, m], true) => (*m, *k),
+        ([k], _) => (1, *k),
+        _ => (1, 1),
+    };
+    let c = match (sb.as_slice(), tb) {
+        ([_, n], false) => *n,
+        ([n, _], true) => *n,
+        _ => 1,
+    };
+    (r, k, c)
+}
+
 /// Multiplications in one node's computation, per sample.
 pub fn multiplications(g: &Graph, id: NodeId) -> u64 {
     let n = g.node(id);
@@ -64,9 +93,14 @@ pub fn multiplications(g: &Graph, id: NodeId) -> u64 {
             let (r, k, c) = product_dims(g, n.args[0], n.args[1], ta, tb);
             r * k * c
         }
-        Op::Outer => {
+        Op::Outer | Op::BatchOuter => {
             dims(g, n.args[0]).iter().product::<u64>() * dims(g, n.args[1]).iter().product::<u64>()
         }
+        Op::BatchMatMul { ta, tb } => {
+            let (r, k, c) = sample_product_dims(g, n.args[0], n.args[1], ta, tb);
+            r * k * c
+        }
+        Op::MeanAxis(_) => elements(g, id),
         // One multiply-add per output element and kernel tap:
         // k·oh·ow · c·r·s, whichever of the three products it is.
         Op::Conv2d(_) => elements(g, id) * taps(g, n.args[1]),
@@ -109,7 +143,9 @@ pub fn flops(g: &Graph, id: NodeId) -> u64 {
     let n = g.node(id);
     match n.op {
         Op::Input(_) | Op::Target(_) | Op::Param(_) | Op::Const(_) | Op::BatchSize => 0,
-        Op::MatMul { .. } | Op::Outer => 2 * multiplications(g, id),
+        Op::MatMul { .. } | Op::Outer | Op::BatchMatMul { .. } | Op::BatchOuter => {
+            2 * multiplications(g, id)
+        }
         Op::Deriv(f) => elements(g, id) * (1 + derivative_multiplications(f)),
         Op::Loss(_)
         | Op::SoftmaxCrossEntropy
@@ -202,7 +238,14 @@ fn local_factor(g: &Graph, u: NodeId, k: usize) -> (u64, u64) {
             let (r, _, c) = product_dims(g, n.args[0], n.args[1], ta, tb);
             (if k == 0 { c } else { r }, 1)
         }
-        Op::Softmax | Op::LogSoftmax => (elements(g, u), 1),
+        Op::BatchMatMul { ta, tb } => {
+            let (r, _, c) = sample_product_dims(g, n.args[0], n.args[1], ta, tb);
+            (if k == 0 { c } else { r }, 1)
+        }
+        // An element of a row reaches that row's entries.
+        Op::Softmax | Op::LogSoftmax => (n.ty.shape.last().map_or(1, |&l| l as u64), 1),
+        Op::MeanAxis(_) => (1, 1),
+        Op::OneHot => (0, 0),
         Op::Loss(LossKind::Sse) | Op::SigmoidBinaryCrossEntropy => (1, 0),
         Op::Loss(LossKind::CrossEntropy | LossKind::Mse) | Op::SoftmaxCrossEntropy => (1, 1),
         Op::Loss(LossKind::BinaryCrossEntropy) => (1, 2),

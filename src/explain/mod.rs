@@ -11,6 +11,7 @@
 mod chains;
 pub mod cost;
 pub mod graph;
+mod sequences;
 mod summary;
 mod windows;
 
@@ -299,6 +300,7 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
         &|id| labels.letters[id.index()].clone(),
         md,
     ));
+    out.push_str(&sequences::sequences(g, &labels.names, md));
 
     // 3. Update
     heading(&mut out, &format!("3. Update: {}", net.optimizer.text()));

@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 use super::cost::flops;
 use crate::check::Net;
 use crate::ir::{names, Graph, NodeId, Op, Role};
-use crate::lang::shape_text;
 
 /// The table of one network.
 pub fn summary(net: &Net, g: &Graph) -> String {
@@ -58,9 +57,7 @@ pub fn summary(net: &Net, g: &Graph) -> String {
     // Columns as wide as their longest entry (a kernel's shape is long).
     let name_width = rows.iter().map(|id| names[id.index()].chars().count());
     let name_width = name_width.max().unwrap_or(0).max(18);
-    let shape_width = rows
-        .iter()
-        .map(|id| shape_text(&g.node(*id).ty.shape).len());
+    let shape_width = rows.iter().map(|id| g.node(*id).ty.text().chars().count());
     let shape_width = shape_width.max().unwrap_or(0).max(12);
     let line = |name: &str, kind: &str, shape: &str, count: &str, fwd: &str, bwd: &str| {
         format!(
@@ -109,7 +106,7 @@ pub fn summary(net: &Net, g: &Graph) -> String {
             line(
                 &names[id.index()],
                 kind,
-                &shape_text(&n.ty.shape),
+                &n.ty.text(),
                 &count_text,
                 &forward[id.index()].to_string(),
                 &backward[id.index()].to_string()

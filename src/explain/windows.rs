@@ -114,7 +114,7 @@ pub(super) fn convolutions(
 }
 
 /// The nodes that read each node.
-fn readers(g: &Graph) -> Vec<Vec<NodeId>> {
+pub(super) fn readers(g: &Graph) -> Vec<Vec<NodeId>> {
     let mut r = vec![Vec::new(); g.nodes.len()];
     for id in g.ids() {
         for a in &g.node(id).args {
@@ -127,7 +127,7 @@ fn readers(g: &Graph) -> Vec<Vec<NodeId>> {
 }
 
 /// The multiplications of the backward nodes that computing `delta` needs.
-fn cone_cost(g: &Graph, delta: NodeId) -> u64 {
+pub(super) fn cone_cost(g: &Graph, delta: NodeId) -> u64 {
     let cone = g.live(&[delta]);
     g.ids()
         .filter(|id| cone[id.index()] && !matches!(g.node(*id).role, Role::Forward { .. }))

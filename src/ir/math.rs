@@ -112,6 +112,11 @@ impl<'a> Writer<'a> {
         self
     }
 
+    /// The name the writer gives a node, if it names it.
+    pub fn label(&self, id: NodeId) -> Option<String> {
+        (self.label)(id)
+    }
+
     /// A node in math notation: its formula (even when it has a name).
     pub fn formula(&self, id: NodeId) -> String {
         self.depth.set(0);
@@ -206,17 +211,37 @@ impl<'a> Writer<'a> {
             Op::Reduce => {
                 let from = &self.g.node(n.args[0]).ty;
                 let over_batch = from.batched && !n.ty.batched;
-                // Per channel: over the positions of each channel's image.
-                let spatial = from.shape.len() > n.ty.shape.len() && !n.ty.shape.is_empty();
-                let sum = match (over_batch, spatial, nt) {
-                    (true, false, Notation::Unicode) => "Σ_b",
-                    (true, false, Notation::Latex) => r"\sum_b",
-                    (true, true, Notation::Unicode) => "Σ_b Σ_ij",
-                    (true, true, Notation::Latex) => r"\sum_b \sum_{i,j}",
-                    (false, true, _) => s("Σ_ij", r"\sum_{i,j}"),
-                    (false, false, _) => s("Σ", r"\sum"),
-                };
-                format!("{sum} {}", arg(0))
+                // The per-sample axes summed, by letter: each channel's
+                // image (i, j), a matrix's rows (i) or each row's columns (j).
+                let rank = from.shape.len();
+                let kept = crate::lang::aligned(&n.ty.shape, rank);
+                let summed: String = (0..rank)
+                    .filter(|&a| kept[a] == 1 && from.shape[a] != 1)
+                    .map(|a| match (rank, a) {
+                        (3, 1) => 'i',
+                        (3, 2) => 'j',
+                        (_, a) if a + 1 == rank => 'j',
+                        _ => 'i',
+                    })
+                    .collect();
+                let mut sums = Vec::new();
+                if over_batch {
+                    sums.push(s("Σ_b", r"\sum_b").to_string());
+                }
+                if !summed.is_empty() {
+                    sums.push(match nt {
+                        Notation::Unicode => format!("Σ_{summed}"),
+                        Notation::Latex if summed.len() > 1 => {
+                            let letters: Vec<String> = summed.chars().map(String::from).collect();
+                            format!(r"\sum_{{{}}}", letters.join(","))
+                        }
+                        Notation::Latex => format!(r"\sum_{summed}"),
+                    });
+                }
+                if sums.is_empty() {
+                    sums.push(s("Σ", r"\sum").to_string());
+                }
+                format!("{} {}", sums.join(" "), arg(0))
             }
             Op::Broadcast => plain(0),
             Op::Conv2d(_) => format!("{} {} {}", arg(0), s("⋆", r"\star"), arg(1)),

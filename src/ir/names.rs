@@ -76,6 +76,36 @@ pub fn names(net: &Net, g: &Graph) -> Vec<String> {
                         t(tb)
                     )
                 }
+                // q @ transpose(key) of each sample → q_keyT (a prefix the
+                // two share, b1_h1_, written once: b1_h1_q_keyT)
+                (None, Op::BatchMatMul { ta, tb }) if matches!(n.role, Role::Forward { .. }) => {
+                    let t = |b: bool| if b { "T" } else { "" };
+                    let (a, b) = (&names[n.args[0].index()], &names[n.args[1].index()]);
+                    let shared = a
+                        .char_indices()
+                        .filter(|(i, c)| {
+                            *c == '_' && b.len() > *i && b.as_bytes()[..=*i] == a.as_bytes()[..=*i]
+                        })
+                        .map(|(i, _)| i + 1)
+                        .last()
+                        .unwrap_or(0);
+                    format!("{a}{}_{}{}", t(ta), &b[shared..], t(tb))
+                }
+                // E[ctx] → E_ctx
+                (None, Op::Gather) if matches!(n.role, Role::Forward { .. }) => {
+                    format!("{}_{}", names[n.args[0].index()], names[n.args[1].index()])
+                }
+                // mean(x, axis = -1) → mean_x
+                (None, Op::MeanAxis(_) | Op::SumAxis(_))
+                    if matches!(n.role, Role::Forward { .. }) =>
+                {
+                    let op = if matches!(n.op, Op::MeanAxis(_)) {
+                        "mean"
+                    } else {
+                        "sum"
+                    };
+                    format!("{op}_{}", names[n.args[0].index()])
+                }
                 // conv2d(x, c_w) → x_conv_c_w
                 (None, Op::Conv2d(_)) => format!(
                     "{}_conv_{}",

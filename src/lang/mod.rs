@@ -71,6 +71,14 @@ impl Type {
     pub fn shape_text(&self) -> String {
         shape_text(&self.shape)
     }
+
+    /// The type as declared: `[2, 3]`, or for indices `[8] in 0..27`.
+    pub fn text(&self) -> String {
+        match self.range {
+            Some(v) => format!("{} in 0..{v}", self.shape_text()),
+            None => self.shape_text(),
+        }
+    }
 }
 
 /// A per-sample shape as it stands against a result of rank `rank` in an

@@ -1,0 +1,352 @@
+//! The chain rule through attention and through layer normalization, for
+//! `explain`: read off the derived graph, as `windows.rs` reads each
+//! convolution's.
+//!
+//! - Attention, `a = softmax(causal(q·kᵀ / s))` and `o = a·v`: the four
+//!   products of the backward pass (two from `a·v`, two from `q·kᵀ`), the
+//!   row sum that softmax's derivative shares among a row's entries, the mask
+//!   that passes δ only where a position sees another; and what computing
+//!   each δ once saves.
+//! - Layer normalization, `c = x − mean_j(x)`, `n = c / √(mean_j(c²) + ε)`:
+//!   its two row sums (∂ℓ/∂σ and ∂ℓ/∂μ, one number per row, shared by the
+//!   row's d elements) and the closed form they add up to.
+
+use std::fmt::Write as _;
+
+use super::windows::{cone_cost, readers};
+use crate::ir::math::{Notation, Writer};
+use crate::ir::{Graph, NodeId, Op, Role};
+use crate::lang::Func;
+
+/// The paragraphs on every attention head and layer norm that a gradient
+/// flows through; empty without one.
+pub(super) fn sequences(g: &Graph, names: &[String], md: bool) -> String {
+    let users = readers(g);
+    // ∂ℓ/∂v by name, every other value by its own name.
+    let adjoint_of = |id: NodeId| match g.node(id).role {
+        Role::Adjoint(of) => Some(of),
+        _ => None,
+    };
+    let label = |id: NodeId| -> Option<String> {
+        let n = g.node(id);
+        if let Some(of) = adjoint_of(id) {
+            return Some(format!("∂ℓ/∂{}", names[of.index()]));
+        }
+        let named = matches!(n.op, Op::Input(_) | Op::Target(_) | Op::Param(_))
+            || (matches!(n.role, Role::Forward { .. }) && (n.name.is_some() || n.hint.is_some()));
+        named.then(|| names[id.index()].clone())
+    };
+    let writer = Writer::new(g, Notation::Unicode, &label).per_sample();
+    let mut out = String::new();
+    for o in g.ids() {
+        if let Some(lines) = attention(g, names, &users, &writer, o) {
+            write(&mut out, &lines, md);
+        }
+    }
+    for n in g.ids() {
+        if let Some(lines) = layer_norm(g, names, &users, &writer, n) {
+            write(&mut out, &lines, md);
+        }
+    }
+    out
+}
+
+fn write(out: &mut String, lines: &[String], md: bool) {
+    out.push('\n');
+    for (i, line) in lines.iter().enumerate() {
+        match (md, i) {
+            (true, 0) => {
+                let _ = writeln!(out, "{line}\n");
+            }
+            (true, _) if line.starts_with("  ") => {
+                let _ = writeln!(out, "- `{}`", line.trim_start());
+            }
+            (true, _) => {
+                let _ = writeln!(out, "\n{line}");
+            }
+            (false, _) => {
+                let _ = writeln!(out, "   {line}");
+            }
+        }
+    }
+}
+
+/// A forward node of `op`.
+fn forward(g: &Graph, id: NodeId, op: impl Fn(Op) -> bool) -> bool {
+    let n = g.node(id);
+    op(n.op) && matches!(n.role, Role::Forward { .. })
+}
+
+/// The backward node made by the rule of `from` that computes `op` from
+/// exactly `args`.
+fn made_by(
+    g: &Graph,
+    users: &[Vec<NodeId>],
+    from: NodeId,
+    args: &[NodeId],
+    op: &dyn Fn(Op) -> bool,
+) -> Option<NodeId> {
+    users[args[0].index()].iter().copied().find(|&u| {
+        let n = g.node(u);
+        n.from == Some(from) && op(n.op) && n.args == args
+    })
+}
+
+/// Attention through the head whose output is `o = a·v`, `a` a softmax of
+/// (scaled, masked) scores `q·kᵀ`.
+fn attention(
+    g: &Graph,
+    names: &[String],
+    users: &[Vec<NodeId>],
+    writer: &Writer<'_>,
+    o: NodeId,
+) -> Option<Vec<String>> {
+    if !forward(g, o, |op| {
+        op == Op::BatchMatMul {
+            ta: false,
+            tb: false,
+        }
+    }) {
+        return None;
+    }
+    let (a, v) = (g.node(o).args[0], g.node(o).args[1]);
+    if !forward(g, a, |op| op == Op::Softmax) {
+        return None;
+    }
+    // Down from the softmax to the product of scores: causal, a scale.
+    let mut s = g.node(a).args[0];
+    let mut masked = false;
+    let mut scale = None;
+    loop {
+        let n = g.node(s);
+        match n.op {
+            Op::Causal => {
+                masked = true;
+                s = n.args[0];
+            }
+            Op::Div | Op::Mul if matches!(g.node(n.args[1]).op, Op::Const(_)) => {
+                let Op::Const(c) = g.node(n.args[1]).op else {
+                    return None;
+                };
+                scale = Some(if n.op == Op::Div { 1.0 / c } else { c });
+                s = n.args[0];
+            }
+            Op::BatchMatMul {
+                ta: false,
+                tb: true,
+            } => break,
+            _ => return None,
+        }
+    }
+    let (q, k) = (g.node(s).args[0], g.node(s).args[1]);
+    let (&delta_o, &delta_s) = (g.adjoints.get(&o)?, g.adjoints.get(&s)?);
+    let name = |id: NodeId| names[id.index()].clone();
+    let product = |op: Op| move |x: Op| x == op;
+    let mut scores = format!("{}·{}ᵀ", name(q), name(k));
+    if let Some(c) = scale {
+        scores = format!("{scores} · {}", round(c));
+    }
+    if masked {
+        scores = format!("causal({scores})");
+    }
+    let mut lines = vec![format!(
+        "The chain rule through the attention of {}: {} = softmax({scores}), {} = {}·{}",
+        name(o),
+        name(a),
+        name(o),
+        name(a),
+        name(v),
+    )];
+    let formula = |lines: &mut Vec<String>, lhs: String, id: Option<NodeId>, what: &str| {
+        if let Some(id) = id {
+            lines.push(format!("  {lhs} = {}   ({what})", writer.formula(id)));
+        }
+    };
+    let d_v = made_by(
+        g,
+        users,
+        o,
+        &[a, delta_o],
+        &product(Op::BatchMatMul {
+            ta: true,
+            tb: false,
+        }),
+    );
+    let d_a = made_by(
+        g,
+        users,
+        o,
+        &[delta_o, v],
+        &product(Op::BatchMatMul {
+            ta: false,
+            tb: true,
+        }),
+    );
+    formula(
+        &mut lines,
+        format!("∂ℓ/∂{}", name(v)),
+        d_v,
+        "the first product of a·v's δ",
+    );
+    formula(&mut lines, format!("∂ℓ/∂{}", name(a)), d_a, "the second");
+    let row_sum = g
+        .ids()
+        .find(|&u| g.node(u).from == Some(a) && matches!(g.node(u).op, Op::SumAxis(_)));
+    formula(
+        &mut lines,
+        format!("∂ℓ/∂z_{}", name(a)),
+        g.adjoints.get(&g.node(a).args[0]).copied(),
+        "softmax of each row: y ⊙ (δ − Σ_j y ⊙ δ)",
+    );
+    if let Some(r) = row_sum {
+        lines.push(format!(
+            "  its row sum {} is computed once per row and shared by the row's {} entries",
+            writer.formula(r),
+            g.node(a).ty.shape.last().copied().unwrap_or(1)
+        ));
+    }
+    if masked {
+        lines.push("  (causal: δ passes where the column is at most the row — a position is moved only by what it saw)".into());
+    }
+    let d_q = made_by(
+        g,
+        users,
+        s,
+        &[delta_s, k],
+        &product(Op::BatchMatMul {
+            ta: false,
+            tb: false,
+        }),
+    );
+    let d_k = made_by(
+        g,
+        users,
+        s,
+        &[delta_s, q],
+        &product(Op::BatchMatMul {
+            ta: true,
+            tb: false,
+        }),
+    );
+    formula(
+        &mut lines,
+        format!("∂ℓ/∂{}", name(q)),
+        d_q,
+        "the first product of q·kᵀ's δ",
+    );
+    formula(&mut lines, format!("∂ℓ/∂{}", name(k)), d_k, "the second");
+    let cone = |d: NodeId| cone_cost(g, d);
+    lines.push(format!(
+        "  Four products from two δ's: ∂ℓ/∂{o} serves ∂ℓ/∂{v} and ∂ℓ/∂{a} (computed once, it saves the {} multiplications a sample \
+         of the chain above it), ∂ℓ/∂{s} serves ∂ℓ/∂{q} and ∂ℓ/∂{k} (once, it saves {}).",
+        cone(delta_o),
+        cone(delta_s).saturating_sub(cone(delta_o)),
+        o = name(o),
+        v = name(v),
+        a = name(a),
+        s = name(s),
+        q = name(q),
+        k = name(k),
+    ));
+    Some(lines)
+}
+
+/// Layer normalization of each row: `n = c / σ`, `c = x − μ`,
+/// `σ = √(mean_j(c²) + ε)`, `μ = mean_j(x)`; `n` the division.
+fn layer_norm(
+    g: &Graph,
+    names: &[String],
+    users: &[Vec<NodeId>],
+    writer: &Writer<'_>,
+    n: NodeId,
+) -> Option<Vec<String>> {
+    let _ = users;
+    if !forward(g, n, |op| op == Op::Div) {
+        return None;
+    }
+    let (c, sigma) = (g.node(n).args[0], g.node(n).args[1]);
+    let last = g.node(c).ty.shape.len().checked_sub(1)?;
+    // σ = √(v + ε), v = mean_j(c²) (or of c ⊙ c)
+    let sq = g.node(sigma);
+    if sq.op != Op::Map(Func::Sqrt) {
+        return None;
+    }
+    let plus = g.node(sq.args[0]);
+    let v = match plus.op {
+        Op::Add if matches!(g.node(plus.args[1]).op, Op::Const(_)) => plus.args[0],
+        _ => return None,
+    };
+    let vn = g.node(v);
+    if vn.op != Op::MeanAxis(last) {
+        return None;
+    }
+    let squares = g.node(vn.args[0]);
+    let squares_c = match squares.op {
+        Op::Map(Func::Square) => squares.args[0] == c,
+        Op::Mul => squares.args[0] == c && squares.args[1] == c,
+        _ => false,
+    };
+    // c = x − μ, μ = mean_j(x)
+    let cn = g.node(c);
+    if !squares_c || cn.op != Op::Sub {
+        return None;
+    }
+    let (x, mu) = (cn.args[0], cn.args[1]);
+    let mn = g.node(mu);
+    if mn.op != Op::MeanAxis(last) || mn.args[0] != x {
+        return None;
+    }
+    let (&d_sigma, &d_mu) = (g.adjoints.get(&sigma)?, g.adjoints.get(&mu)?);
+    let name = |id: NodeId| names[id.index()].clone();
+    let d = g.node(x).ty.shape[last];
+    // The layer norm's own letters: μ, c, σ, n̂ (and their ∂ℓ/∂).
+    let letter = |id: NodeId| -> Option<&'static str> {
+        [(mu, "μ"), (c, "c"), (sigma, "σ"), (n, "n̂")]
+            .iter()
+            .find(|(v, _)| *v == id)
+            .map(|(_, l)| *l)
+    };
+    let own = |id: NodeId| -> Option<String> {
+        if let Some(l) = letter(id) {
+            return Some(l.to_string());
+        }
+        if let Role::Adjoint(of) = g.node(id).role {
+            if let Some(l) = letter(of) {
+                return Some(format!("∂ℓ/∂{l}"));
+            }
+        }
+        writer.label(id)
+    };
+    let writer = Writer::new(g, Notation::Unicode, &own).per_sample();
+    let mut lines = vec![format!(
+        "The chain rule through the layer norm of {}: μ = {}, c = {} − μ, σ = {}, n̂ = c / σ ({})",
+        name(x),
+        writer.formula(mu),
+        name(x),
+        writer.formula(sigma),
+        name(n),
+    )];
+    lines.push(format!(
+        "  ∂ℓ/∂σ = {}   (a row sum: one number per row, shared by the row's {d} elements)",
+        writer.formula(d_sigma)
+    ));
+    lines.push(format!(
+        "  ∂ℓ/∂μ = {}   (the other row sum)",
+        writer.formula(d_mu)
+    ));
+    if let Some(&d_x) = g.adjoints.get(&x) {
+        lines.push(format!("  ∂ℓ/∂{} = {}", name(x), writer.formula(d_x)));
+    }
+    lines.push(format!(
+        "  Together: ∂ℓ/∂x = (δ̂ − mean_j(δ̂) − n̂ ⊙ mean_j(δ̂ ⊙ n̂)) / σ with δ̂ = ∂ℓ/∂n̂ — two sums per row \
+         of {d}, where the row's Jacobian has {} entries.",
+        d * d
+    ));
+    Some(lines)
+}
+
+/// A number as a short decimal (1/√16 is 0.25).
+fn round(c: f64) -> String {
+    let s = format!("{c:.6}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
