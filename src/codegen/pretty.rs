@@ -27,6 +27,9 @@ pub fn pretty(
         out.push('\n');
     }
     let mut function = String::new();
+    // The value last commented: a value written by several statements (the
+    // other terms of a sum, then each product added in) is commented once.
+    let mut last: Option<String> = None;
     let lines: Vec<&str> = code.lines().collect();
     for (i, line) in lines.iter().enumerate() {
         let trimmed = line.trim_start();
@@ -39,6 +42,7 @@ pub fn pretty(
                 .chars()
                 .take_while(|c| c.is_alphanumeric() || *c == '_')
                 .collect();
+            last = None;
         }
         let name = match trimmed.strip_prefix("let ") {
             Some(rest) => Some(identifier(rest.trim_start_matches("mut "))),
@@ -57,7 +61,14 @@ pub fn pretty(
             }
             None => None,
         };
-        if let Some(lines) = name.and_then(|n| comments.get(&format!("{function}/{n}"))) {
+        let repeated = name.is_some() && name == last;
+        if name.is_some() {
+            last = name.clone();
+        }
+        if let Some(lines) = name
+            .filter(|_| !repeated)
+            .and_then(|n| comments.get(&format!("{function}/{n}")))
+        {
             for c in lines {
                 out.push_str(indent);
                 out.push_str("// ");

@@ -457,6 +457,9 @@ pub fn derivative(f: Func, x: &str, y: &str, nt: Notation) -> String {
 /// names of the node and its arguments. `None` for every other op.
 pub fn index_form(g: &Graph, id: NodeId, name: &dyn Fn(NodeId) -> String) -> Option<String> {
     let n = g.node(id);
+    if let Some(form) = sequence_index_form(g, id, name) {
+        return Some(form);
+    }
     if n.op.window().is_none() && n.op != Op::Reshape {
         return None;
     }
@@ -542,6 +545,96 @@ pub fn index_form(g: &Graph, id: NodeId, name: &dyn Fn(NodeId) -> String) -> Opt
             ([_], [_, h, w]) => format!("{y}[c, i, j] = {a}[(c·{h} + i)·{w} + j]"),
             _ => format!("{y} = {a}, row-major"),
         },
+        _ => return None,
+    })
+}
+
+/// The index form of version 3's ops on a sample's rows, for the comment of
+/// their statement: `C_ctx[t, j] = C[ctx[t], j]`, the scatter-add of its
+/// adjoint, a product of each sample's matrices, a row's shared sum.
+fn sequence_index_form(g: &Graph, id: NodeId, name: &dyn Fn(NodeId) -> String) -> Option<String> {
+    let n = g.node(id);
+    let y = name(id);
+    let arg = |k: usize| name(n.args[k]);
+    let rank = |k: usize| g.node(n.args[k]).ty.shape.len();
+    Some(match n.op {
+        Op::Gather => {
+            let (e, i) = (arg(0), arg(1));
+            let (at, t) = if rank(1) == 0 { (i.clone(), "") } else { (format!("{i}[t]"), "t") };
+            let row = |idx: &str| if rank(0) == 2 { format!("{idx}, j") } else { idx.to_string() };
+            let lhs = match (t, rank(0)) {
+                ("", 2) => "j".to_string(),
+                ("", _) => String::new(),
+                (t, 2) => format!("{t}, j"),
+                (t, _) => t.to_string(),
+            };
+            if lhs.is_empty() {
+                format!("{y} = {e}[{at}]")
+            } else {
+                format!("{y}[{lhs}] = {e}[{}]", row(&at))
+            }
+        }
+        Op::ScatterAdd => {
+            let (i, d) = (arg(0), arg(1));
+            let rows = if rank(0) == 0 { i.clone() } else { format!("{i}[t]") };
+            let (lhs, rhs) = if n.ty.shape.len() == 2 {
+                (format!("{rows}, j"), if rank(0) == 0 { "j".to_string() } else { "t, j".to_string() })
+            } else {
+                (rows, if rank(0) == 0 { String::new() } else { "t".to_string() })
+            };
+            let every = if rank(0) == 0 { "" } else { " for every t" };
+            let batch = if g.node(n.args[1]).ty.batched && !n.ty.batched {
+                " and every sample"
+            } else {
+                ""
+            };
+            let rhs = if rhs.is_empty() { d } else { format!("{d}[{rhs}]") };
+            format!("{y}[{lhs}] += {rhs}{every}{batch} (a row read twice gets both)")
+        }
+        Op::Row(k) => format!("{y}[j] = {}[{k}, j]", arg(0)),
+        Op::PlaceRow(k) => format!("{y}[{k}, j] = {}[j], 0 in every other row", arg(0)),
+        Op::Transpose => format!("{y}[i, j] = {}[j, i]", arg(0)),
+        Op::BatchMatMul { ta, tb } => {
+            let a = if ta { format!("{}[k, i]", arg(0)) } else { format!("{}[i, k]", arg(0)) };
+            let b = if tb { format!("{}[j, k]", arg(1)) } else { format!("{}[k, j]", arg(1)) };
+            let over_batch = n.args.iter().any(|a| g.node(*a).ty.batched) && !n.ty.batched;
+            let sum = if over_batch { "Σ_b Σ_k" } else { "Σ_k" };
+            format!("{y}[i, j] = {sum} {a} · {b}")
+        }
+        Op::SumAxis(a) | Op::MeanAxis(a) if rank(0) == 2 => {
+            let sum = if matches!(n.op, Op::SumAxis(_)) {
+                "Σ_".to_string()
+            } else {
+                format!("(1/{}) Σ_", g.node(n.args[0]).ty.shape[a])
+            };
+            if a == 1 {
+                format!("{y}[i, 0] = {sum}j {}[i, j]", arg(0))
+            } else {
+                format!("{y}[0, j] = {sum}i {}[i, j]", arg(0))
+            }
+        }
+        Op::Softmax if n.ty.shape.len() == 2 => format!(
+            "{y}[i, j] = e^({x}[i, j] − m_i) / Σ_k e^({x}[i, k] − m_i), m_i = max_k {x}[i, k]: each row apart",
+            x = arg(0)
+        ),
+        Op::Causal => format!("{y}[i, j] = {}[i, j] where j ≤ i, −∞ where j > i", arg(0)),
+        Op::CausalMask => format!("{y}[i, j] = {}[i, j] where j ≤ i, 0 where j > i", arg(0)),
+        Op::Concat => {
+            let mut start = 0;
+            let parts: Vec<String> = n
+                .args
+                .iter()
+                .map(|a| {
+                    let len = g.node(*a).ty.shape.last().copied().unwrap_or(1);
+                    let part = format!("{y}[…, {start}..{}] = {}", start + len, name(*a));
+                    start += len;
+                    part
+                })
+                .collect();
+            parts.join(", ")
+        }
+        Op::Slice { start, len } => format!("{y}[…, j] = {}[…, {start} + j], j < {len}", arg(0)),
+        Op::OneHot => format!("{y}[…, v] = 1 where {}[…] = v, else 0", arg(0)),
         _ => return None,
     })
 }

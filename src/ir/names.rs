@@ -95,6 +95,8 @@ pub fn names(net: &Net, g: &Graph) -> Vec<String> {
                 (None, Op::Gather) if matches!(n.role, Role::Forward { .. }) => {
                     format!("{}_{}", names[n.args[0].index()], names[n.args[1].index()])
                 }
+                // the scatter-add of δ into a table's rows → scatter_delta_x
+                (None, Op::ScatterAdd) => format!("scatter_{}", names[n.args[1].index()]),
                 // mean(x, axis = -1) → mean_x
                 (None, Op::MeanAxis(_) | Op::SumAxis(_))
                     if matches!(n.role, Role::Forward { .. }) =>
