@@ -83,12 +83,11 @@ pub fn names(net: &Net, g: &Graph) -> Vec<String> {
                     let (a, b) = (&names[n.args[0].index()], &names[n.args[1].index()]);
                     let shared = a
                         .char_indices()
-                        .filter(|(i, c)| {
+                        .rev()
+                        .find(|(i, c)| {
                             *c == '_' && b.len() > *i && b.as_bytes()[..=*i] == a.as_bytes()[..=*i]
                         })
-                        .map(|(i, _)| i + 1)
-                        .last()
-                        .unwrap_or(0);
+                        .map_or(0, |(i, _)| i + 1);
                     format!("{a}{}_{}{}", t(ta), &b[shared..], t(tb))
                 }
                 // E[ctx] → E_ctx
