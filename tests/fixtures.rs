@@ -277,6 +277,7 @@ fixtures! {
     mse_tanh: MseTanh = "tests/fixtures/pass/mse_tanh.nn";
     multi_io: MultiIo = "tests/fixtures/pass/multi_io.nn";
     nll_one_hot: NllOneHot = "tests/fixtures/pass/nll.nn";
+    one_head: OneHead64 = "docs/nets/one_head64.nn";
     nll_rows: NllRows = "tests/fixtures/pass/nll.nn";
     nll_unfused: NllUnfused = "tests/fixtures/pass/nll.nn";
     nll_vector: NllVector = "tests/fixtures/pass/nll.nn";

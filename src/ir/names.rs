@@ -97,9 +97,7 @@ pub fn names(net: &Net, g: &Graph) -> Vec<String> {
                 // the scatter-add of δ into a table's rows → scatter_delta_x
                 (None, Op::ScatterAdd) => format!("scatter_{}", names[n.args[1].index()]),
                 // mean(x, axis = -1) → mean_x
-                (None, Op::MeanAxis(_) | Op::SumAxis(_))
-                    if matches!(n.role, Role::Forward { .. }) =>
-                {
+                (None, Op::MeanAxis(_) | Op::SumAxis(_)) => {
                     let op = if matches!(n.op, Op::MeanAxis(_)) {
                         "mean"
                     } else {
