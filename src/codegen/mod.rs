@@ -9,6 +9,7 @@ mod api;
 mod comments;
 mod init;
 mod kernels;
+mod loops;
 mod optimizer;
 mod plan;
 pub mod pretty;
