@@ -251,6 +251,10 @@ impl Emitter<'_> {
             quote!(::denpa::ndarray::Axis(#k))
         };
         match n.op {
+            _ if self.scaled(id).is_some() => {
+                let (p, alpha) = self.scaled(id).unwrap_or((id, 1.0));
+                self.batch_product_into(p, &out, alpha)
+            }
             _ if self.accumulated(id).is_some() => {
                 // The other terms first, then each product added in (β = 1);
                 // a sum of products alone starts with the first (β = 0).
@@ -294,6 +298,18 @@ impl Emitter<'_> {
                     quote!(#b.view().insert_axis(#row)),
                     &out,
                 )
+            }
+            Op::Softmax | Op::LogSoftmax if self.is_absorbed(arg(0)) => {
+                // causal(s) folded in: the rows' entries on and below the
+                // diagonal, 0 (or −∞) above it.
+                let s = self.reference(self.g.node(arg(0)).args[0]);
+                let kernel = if n.op == Op::Softmax {
+                    quote!(softmax_causal_rows_into)
+                } else {
+                    quote!(log_softmax_causal_rows_into)
+                };
+                let side = dim(n.ty.shape[0]);
+                quote!(::denpa::runtime::#kernel(::denpa::runtime::rows(#s.view()).view(), #side, ::denpa::runtime::rows_mut(#out.view_mut()));)
             }
             Op::Softmax | Op::LogSoftmax if n.ty.shape.len() == 2 => {
                 let z = self.reference(arg(0));

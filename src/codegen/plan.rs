@@ -72,6 +72,9 @@ pub struct Emitter<'a> {
     absorbed: Vec<bool>,
     /// The products each such sum adds, in order.
     accumulates: BTreeMap<NodeId, Vec<NodeId>>,
+    /// A product of each sample's matrices computed straight into the node
+    /// that scales it, with α: by that node.
+    scaled: BTreeMap<NodeId, (NodeId, f64)>,
 }
 
 impl<'a> Emitter<'a> {
@@ -143,10 +146,16 @@ impl<'a> Emitter<'a> {
                 _ => false,
             };
         }
-        let (absorbed, accumulates) = if accumulate {
+        let (mut absorbed, accumulates) = if accumulate {
             accumulations(g, &live, &uses, &user, &root, &inline)
         } else {
             (vec![false; g.nodes.len()], BTreeMap::new())
+        };
+        let scaled = if accumulate {
+            causal_softmaxes(g, &live, &uses, &user, &root, &mut absorbed);
+            scalings(g, &live, &uses, &user, &root, &inline, &mut absorbed)
+        } else {
+            BTreeMap::new()
         };
         let ty = syn::parse_str::<TokenStream>(net.dtype.rust_name()).expect("a type name");
         let mut e = Emitter {
@@ -176,6 +185,7 @@ impl<'a> Emitter<'a> {
             ty,
             absorbed,
             accumulates,
+            scaled,
         };
         e.limit_clusters();
         e
@@ -184,6 +194,11 @@ impl<'a> Emitter<'a> {
     /// Whether a product is computed into the sum that adds it.
     pub(super) fn is_absorbed(&self, id: NodeId) -> bool {
         self.absorbed[id.index()]
+    }
+
+    /// The product a bound node scales (computed into it, with α).
+    pub(super) fn scaled(&self, id: NodeId) -> Option<(NodeId, f64)> {
+        self.scaled.get(&id).copied()
     }
 
     /// The products a bound sum adds into itself, in order.
@@ -290,6 +305,21 @@ impl<'a> Emitter<'a> {
             for p in self.accumulated(id).unwrap_or_default() {
                 read.extend(self.g.node(*p).args.iter().copied());
             }
+            if let Some((p, _)) = self.scaled(id) {
+                read.retain(|r| *r != p);
+                read.extend(self.g.node(p).args.iter().copied());
+            }
+            read
+        } else if let Some(&a) = self
+            .g
+            .node(id)
+            .args
+            .first()
+            .filter(|a| self.is_absorbed(**a))
+        {
+            // A softmax reads its folded causal's argument.
+            let mut read = self.g.node(a).args.clone();
+            read.extend(self.g.node(id).args[1..].iter().copied());
             read
         } else {
             self.g.node(id).args.clone()
@@ -563,6 +593,69 @@ fn accumulations(
         }
     }
     (absorbed, into)
+}
+
+/// Products of each sample's matrices scaled by a number (`q·kᵀ / 4`): the
+/// product used once, by a bound `/ c` or `· c` of its own type, is computed
+/// straight into that node's array with α = 1/c (or c). By the scaling node:
+/// (the product, α).
+fn scalings(
+    g: &Graph,
+    live: &[bool],
+    uses: &[usize],
+    user: &[Option<NodeId>],
+    root: &[bool],
+    inline: &[bool],
+    absorbed: &mut [bool],
+) -> BTreeMap<NodeId, (NodeId, f64)> {
+    let mut scaled = BTreeMap::new();
+    for p in g.ids() {
+        let n = g.node(p);
+        if !matches!(n.op, Op::BatchMatMul { .. })
+            || !live[p.index()]
+            || root[p.index()]
+            || uses[p.index()] != 1
+        {
+            continue;
+        }
+        let Some(u) = user[p.index()] else { continue };
+        let un = g.node(u);
+        if un.args.len() != 2 {
+            continue;
+        }
+        let c = match (un.op, g.node(un.args[1]).op) {
+            (Op::Div | Op::Mul, Op::Const(c)) if un.args[0] == p => c,
+            _ => continue,
+        };
+        if un.ty != n.ty || inline[u.index()] || c == 0.0 {
+            continue;
+        }
+        absorbed[p.index()] = true;
+        scaled.insert(u, (p, if un.op == Op::Div { 1.0 / c } else { c }));
+    }
+    scaled
+}
+
+/// `causal(s)` used once, by the softmax of its rows: folded into the
+/// softmax's kernel, which reads s and computes only the entries on and
+/// below the diagonal (those above are 0).
+fn causal_softmaxes(
+    g: &Graph,
+    live: &[bool],
+    uses: &[usize],
+    user: &[Option<NodeId>],
+    root: &[bool],
+    absorbed: &mut [bool],
+) {
+    for c in g.ids() {
+        if g.node(c).op != Op::Causal || !live[c.index()] || root[c.index()] || uses[c.index()] != 1
+        {
+            continue;
+        }
+        if user[c.index()].is_some_and(|u| matches!(g.node(u).op, Op::Softmax | Op::LogSoftmax)) {
+            absorbed[c.index()] = true;
+        }
+    }
 }
 
 /// Whether an op is a value the body reads but never computes: an input, a

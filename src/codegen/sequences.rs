@@ -107,34 +107,13 @@ impl Emitter<'_> {
                     quote!(#out.assign(&#x.t());)
                 }
             }
-            Op::BatchMatMul { ta, tb } => {
-                let a = self.matrix_operand(n.args[0], Side::Left);
-                let b = self.matrix_operand(n.args[1], Side::Right);
-                // A vector result is a row (a·B) or a column (A·b).
-                let ranks = (
-                    self.g.node(n.args[0]).ty.shape.len(),
-                    self.g.node(n.args[1]).ty.shape.len(),
-                );
-                let o = match ranks {
-                    (2, 1) => {
-                        let last = axis(physical_rank(&n.ty));
-                        quote!(#out.view_mut().insert_axis(#last).into_dyn())
-                    }
-                    (1, 2) => {
-                        let first = axis(batch);
-                        quote!(#out.view_mut().insert_axis(#first).into_dyn())
-                    }
-                    _ => quote!(#out.view_mut().into_dyn()),
-                };
-                let pack = self.scratch_packing();
-                quote!(::denpa::runtime::batch_matmul_into(#pack, #a, #ta, #b, #tb, #o);)
-            }
+            Op::BatchMatMul { .. } => self.batch_product_into(id, out, 1.0),
             Op::BatchOuter => {
                 // a bᵀ: a as a column, b as a row.
                 let a = self.matrix_operand(n.args[0], Side::Right);
                 let b = self.matrix_operand(n.args[1], Side::Left);
                 let pack = self.scratch_packing();
-                quote!(::denpa::runtime::batch_matmul_into(#pack, #a, false, #b, false, #out.view_mut().into_dyn());)
+                quote!(::denpa::runtime::batch_matmul_into(#pack, 1.0, #a, false, #b, false, #out.view_mut().into_dyn());)
             }
             Op::SumAxis(_) | Op::MeanAxis(_) => {
                 let x = r(self, 0);
@@ -184,6 +163,46 @@ impl Emitter<'_> {
             }
             _ => unreachable!("not an op on sequences: {:?}", n.op),
         }
+    }
+
+    /// out ← α · op(a)·op(b) for each sample: a product of each sample's
+    /// matrices, as the node `id` computes it.
+    pub(super) fn batch_product_into(
+        &mut self,
+        id: NodeId,
+        out: &TokenStream,
+        alpha: f64,
+    ) -> TokenStream {
+        let n = self.g.node(id).clone();
+        let Op::BatchMatMul { ta, tb } = n.op else {
+            unreachable!("a product of each sample's matrices")
+        };
+        let axis = |k: usize| {
+            let k = dim(k);
+            quote!(::denpa::ndarray::Axis(#k))
+        };
+        let batch = usize::from(n.ty.batched);
+        let a = self.matrix_operand(n.args[0], Side::Left);
+        let b = self.matrix_operand(n.args[1], Side::Right);
+        // A vector result is a row (a·B) or a column (A·b).
+        let ranks = (
+            self.g.node(n.args[0]).ty.shape.len(),
+            self.g.node(n.args[1]).ty.shape.len(),
+        );
+        let o = match ranks {
+            (2, 1) => {
+                let last = axis(physical_rank(&n.ty));
+                quote!(#out.view_mut().insert_axis(#last).into_dyn())
+            }
+            (1, 2) => {
+                let first = axis(batch);
+                quote!(#out.view_mut().insert_axis(#first).into_dyn())
+            }
+            _ => quote!(#out.view_mut().into_dyn()),
+        };
+        let pack = self.scratch_packing();
+        let alpha = crate::lang::literal(alpha).0;
+        quote!(::denpa::runtime::batch_matmul_into(#pack, #alpha, #a, #ta, #b, #tb, #o);)
     }
 
     /// The packing space a kernel borrows scratch from: the workspace's in

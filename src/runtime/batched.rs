@@ -11,8 +11,8 @@ use ndarray::{ArrayView2, ArrayViewD, ArrayViewMutD, Axis, Ix2, NdFloat};
 use super::gemm::gemm;
 use super::packed::Packing;
 
-/// `out[s]` ← op(a[s])·op(b[s]) for each sample s, op transposing where the
-/// flag is set. Each operand is a matrix of each sample `[B, m, k]` or one
+/// `out[s]` ← α · op(a[s])·op(b[s]) for each sample s, op transposing where
+/// the flag is set. Each operand is a matrix of each sample `[B, m, k]` or one
 /// matrix for all `[m, k]`; `out` is `[B, m, n]`, or one matrix `[m, n]`
 /// for the products summed over the samples. (A vector is a matrix of one
 /// row or one column: generated code inserts the axis.) `pack` lends the
@@ -20,6 +20,7 @@ use super::packed::Packing;
 /// seen the sizes.
 pub fn batch_matmul_into<T: NdFloat>(
     pack: &mut Packing<T>,
+    alpha: T,
     a: ArrayViewD<'_, T>,
     ta: bool,
     b: ArrayViewD<'_, T>,
@@ -42,6 +43,7 @@ pub fn batch_matmul_into<T: NdFloat>(
     match (a.as_slice(), b.as_slice(), out.as_slice_mut()) {
         (Some(a_all), Some(b_all), Some(c_all)) => {
             let job = Job {
+                alpha,
                 a: a_all,
                 a_each: a.ndim() == 3,
                 ta,
@@ -56,12 +58,13 @@ pub fn batch_matmul_into<T: NdFloat>(
             };
             pulp::Arch::new().dispatch(job);
         }
-        _ => general(a, ta, b, tb, out, samples),
+        _ => general(alpha, a, ta, b, tb, out, samples),
     }
 }
 
 /// Any layout: each sample's product by [`gemm`].
 fn general<T: NdFloat>(
+    alpha: T,
     a: ArrayViewD<'_, T>,
     ta: bool,
     b: ArrayViewD<'_, T>,
@@ -85,7 +88,7 @@ fn general<T: NdFloat>(
     if out.ndim() == 3 {
         for (s, o) in out.outer_iter_mut().enumerate() {
             let o = o.into_dimensionality::<Ix2>().expect("a matrix");
-            gemm(T::one(), at(&a, s, ta), at(&b, s, tb), T::zero(), o);
+            gemm(alpha, at(&a, s, ta), at(&b, s, tb), T::zero(), o);
         }
     } else {
         out.fill(T::zero());
@@ -104,6 +107,7 @@ fn general<T: NdFloat>(
 
 /// The products of a batch on contiguous slices.
 struct Job<'a, T> {
+    alpha: T,
     a: &'a [T],
     a_each: bool,
     ta: bool,
@@ -123,6 +127,7 @@ impl<T: NdFloat> pulp::WithSimd for Job<'_, T> {
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, _: S) {
         let Job {
+            alpha,
             a,
             a_each,
             ta,
@@ -165,7 +170,7 @@ impl<T: NdFloat> pulp::WithSimd for Job<'_, T> {
             if !sum {
                 c_s.iter_mut().for_each(|v| *v = T::zero());
             }
-            product(a_s, ta, b_s, c_s, (m, k, n));
+            product(alpha, a_s, ta, b_s, c_s, (m, k, n));
         }
     }
 }
@@ -180,12 +185,19 @@ fn transpose<T: Copy>(x: &[T], rows: usize, cols: usize, out: &mut [T]) {
     }
 }
 
-/// c += op(a)·b, b row-major k×n: for each row of c, the rows of b scaled
+/// c += α·op(a)·b, b row-major k×n: for each row of c, the rows of b scaled
 /// by that row of op(a), four at a time (c read and written once per four
 /// rows of b).
 #[inline(always)]
-fn product<T: NdFloat>(a: &[T], ta: bool, b: &[T], c: &mut [T], (m, k, n): (usize, usize, usize)) {
-    let a_at = |i: usize, p: usize| if ta { a[p * m + i] } else { a[i * k + p] };
+fn product<T: NdFloat>(
+    alpha: T,
+    a: &[T],
+    ta: bool,
+    b: &[T],
+    c: &mut [T],
+    (m, k, n): (usize, usize, usize),
+) {
+    let a_at = |i: usize, p: usize| alpha * if ta { a[p * m + i] } else { a[i * k + p] };
     let whole = k - k % 4;
     for (i, c_row) in c.chunks_exact_mut(n).enumerate().take(m) {
         let mut p = 0;
@@ -245,6 +257,7 @@ mod tests {
             let mut out = Array3::zeros((s, m, n));
             batch_matmul_into(
                 &mut pack,
+                1.0,
                 x.into_dyn(),
                 ta,
                 y.into_dyn(),
@@ -262,6 +275,7 @@ mod tests {
             let mut total = Array2::zeros((m, n));
             batch_matmul_into(
                 &mut pack,
+                1.0,
                 x.into_dyn(),
                 ta,
                 y.into_dyn(),
@@ -283,6 +297,7 @@ mod tests {
             let mut out = Array3::zeros((s, m, n));
             batch_matmul_into(
                 &mut pack,
+                1.0,
                 a.view().into_dyn(),
                 false,
                 y.into_dyn(),
@@ -305,6 +320,7 @@ mod tests {
         let mut slow = Array3::zeros((s, m, n));
         batch_matmul_into(
             &mut pack,
+            1.0,
             strided.view().into_dyn(),
             false,
             w2.view().into_dyn(),
@@ -313,6 +329,7 @@ mod tests {
         );
         batch_matmul_into(
             &mut pack,
+            1.0,
             strided_view.into_dyn(),
             false,
             w2.view().into_dyn(),

@@ -9,7 +9,7 @@
 
 use ndarray::{
     Array, Array2, ArrayView, ArrayView2, ArrayViewD, ArrayViewMut, ArrayViewMut1, ArrayViewMut2,
-    ArrayViewMutD, Axis, CowArray, Dimension, Ix2, NdFloat, ShapeArg, Zip,
+    ArrayViewMutD, Axis, CowArray, Dimension, Ix2, NdFloat, ShapeArg, Slice, Zip,
 };
 
 /// A batch of matrices (or any array of rank ≥ 2) as one matrix of all its
@@ -267,6 +267,53 @@ pub(super) fn lanes_sum<T: NdFloat>(x: &[T]) -> T {
     sums.iter().fold(tail, |s, &v| s + v)
 }
 
+/// softmax of each row of the causal scores `s` (`[B·T, T]`, each sample's
+/// T rows after one another): row i of a sample over its entries 0..=i, the
+/// entries after it 0 — `softmax(causal(s))` without the −∞s.
+pub fn softmax_causal_rows_into<T: NdFloat>(
+    s: ArrayView2<'_, T>,
+    side: usize,
+    mut out: ArrayViewMut2<'_, T>,
+) {
+    for (r, (si, mut oi)) in s.rows().into_iter().zip(out.rows_mut()).enumerate() {
+        let seen = r % side.max(1) + 1;
+        let (zi, rest) = (si.slice_axis(Axis(0), Slice::from(..seen)), seen);
+        let max = zi.fold(T::neg_infinity(), |m, &v| m.max(v));
+        let mut sum = T::zero();
+        for (o, &z) in oi.iter_mut().zip(zi.iter()) {
+            let e = (z - max).exp();
+            *o = e;
+            sum += e;
+        }
+        let inv = T::one() / sum;
+        for (j, o) in oi.iter_mut().enumerate() {
+            *o = if j < rest { *o * inv } else { T::zero() };
+        }
+    }
+}
+
+/// log_softmax of each row of the causal scores, as
+/// [`softmax_causal_rows_into`]: −∞ after each row's entries 0..=i.
+pub fn log_softmax_causal_rows_into<T: NdFloat>(
+    s: ArrayView2<'_, T>,
+    side: usize,
+    mut out: ArrayViewMut2<'_, T>,
+) {
+    for (r, (si, mut oi)) in s.rows().into_iter().zip(out.rows_mut()).enumerate() {
+        let seen = r % side.max(1) + 1;
+        let zi = si.slice_axis(Axis(0), Slice::from(..seen));
+        let max = zi.fold(T::neg_infinity(), |m, &v| m.max(v));
+        let log_sum = zi.fold(T::zero(), |s, &v| s + (v - max).exp()).ln();
+        for (j, o) in oi.iter_mut().enumerate() {
+            *o = if j < seen {
+                si[j] - max - log_sum
+            } else {
+                T::neg_infinity()
+            };
+        }
+    }
+}
+
 /// The fused cross-entropy of softmax on each row of `z` (`[B·T, V]`), averaged
 /// over each sample's `group` rows into `out[b]`: a language model's loss of
 /// one sample, in nats per position.
@@ -490,6 +537,30 @@ mod tests {
                 expected.view().reversed_axes(),
                 "transposed, keeping {keep:?}"
             );
+        }
+    }
+
+    #[test]
+    fn causal_softmax_is_softmax_of_the_masked_scores() {
+        let s = Array2::from_shape_fn((6, 3), |(r, j)| (r * 3 + j) as f64 * 0.37 - 2.0);
+        let mut masked = ArrayD::zeros(IxDyn(&[2, 3, 3]));
+        causal_into(
+            s.clone()
+                .into_shape_with_order((2, 3, 3))
+                .unwrap()
+                .into_dyn()
+                .view(),
+            masked.view_mut(),
+        );
+        let masked = masked.into_shape_with_order((6, 3)).unwrap();
+        let (mut want, mut got) = (Array2::zeros((6, 3)), Array2::zeros((6, 3)));
+        crate::runtime::softmax_rows_into(masked.view(), want.view_mut());
+        softmax_causal_rows_into(s.view(), 3, got.view_mut());
+        assert!((&want - &got).iter().all(|d| d.abs() < 1e-15), "{got}");
+        crate::runtime::log_softmax_rows_into(masked.view(), want.view_mut());
+        log_softmax_causal_rows_into(s.view(), 3, got.view_mut());
+        for (w, g) in want.iter().zip(&got) {
+            assert!(w == g || (w - g).abs() < 1e-15, "{w} {g}");
         }
     }
 
