@@ -418,8 +418,8 @@ impl Erf for f32 {
     /// +∞ above about 88.7.
     #[inline]
     fn fast_exp(self) -> f32 {
-        // NaN passes through the clamp and the selects below (no branch).
-        let x = self.max(-87.336_54).min(88.722_84);
+        // NaN passes through the clamp; the selects below keep it (no branch).
+        let x = self.clamp(-87.336_54, 88.722_84);
         // Round to nearest by the magic 1.5·2²³ (no call: `round` is one
         // without SSE4.1).
         const MAGIC: f32 = 12_582_912.0;
@@ -434,7 +434,11 @@ impl Erf for f32 {
         let e = p * r * r + r + 1.0;
         let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
         let value = e * scale;
-        let value = if self > 88.722_84 { f32::INFINITY } else { value };
+        let value = if self > 88.722_84 {
+            f32::INFINITY
+        } else {
+            value
+        };
         let value = if self < -87.336_54 { 0.0 } else { value };
         if self.is_nan() {
             self
