@@ -14,6 +14,8 @@ denpa_macros::net!("examples/and_gate.nn");
 denpa_macros::net!("examples/iris.nn");
 denpa_macros::net!("examples/digits.nn");
 denpa_macros::net!("examples/digits_cnn.nn");
+// The GPT of LANGUAGE.md §12 as written (and its f64 twin).
+denpa_macros::net!("benches/names_gpt.nn");
 
 denpa_macros::net! {
     /// A 28×28 network: padding, a strided 2×2 kernel, both pools, an
@@ -53,6 +55,7 @@ fn the_examples_and_image_networks_run_in_onnx_runtime() {
         case::<Digits>(&dir, "digits", 1),
         case::<DigitsCnn>(&dir, "digits_cnn", 1),
         case::<Mnist>(&dir, "mnist", 1),
+        case::<NamesGpt>(&dir, "names_gpt", 1),
     ];
     onnx::check(&dir, &cases);
     std::fs::remove_dir_all(&dir).ok();
@@ -84,6 +87,39 @@ fn denpa_export_writes_the_model_of_a_weights_file() {
     assert_eq!(std::fs::read(&model).unwrap(), own);
     // And a case the checker runs: the model of the file, denpa's outputs.
     let mut from_file = onnx::case(&dir, "digits", &net, None, &onnx::inputs::<Digits>(3), 1e-5);
+    from_file.model = model;
+    onnx::check(&dir, &[from_file]);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn denpa_export_writes_the_gpt_with_its_index_input() {
+    let dir = temp("gpt");
+    let net = NamesGpt::with_seed(3);
+    let weights = dir.join("gpt.safetensors");
+    net.save(&weights).unwrap();
+    let model = dir.join("gpt.onnx");
+    let out = common::run(&[
+        "export",
+        "benches/names_gpt.nn",
+        "--network",
+        "NamesGpt",
+        "--weights",
+        weights.to_str().unwrap(),
+        "-o",
+        model.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(&model).unwrap();
+    assert_eq!(bytes, denpa::onnx::to_bytes(&net).unwrap());
+    // The index input's range is in the model's metadata.
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("denpa.range.ctx"), "no range of `ctx`");
+    let mut from_file = onnx::case(&dir, "gpt", &net, None, &onnx::inputs::<NamesGpt>(2), 1e-5);
     from_file.model = model;
     onnx::check(&dir, &[from_file]);
     std::fs::remove_dir_all(&dir).ok();
