@@ -23,7 +23,7 @@
 //!   dense 10, batch 64
 //! - C2: `[1, 28, 28]` → conv 8 → pool → conv 16 → pool → dense 10, batch 64
 //!
-//! Sequence workloads (issue 22), the §12 GPT of `benches/names_gpt.nn` (T = 16,
+//! Sequence workloads (issue 22), the §12 GPT of `examples/names_gpt.nn` (T = 16,
 //! d = 64, four heads of 16, V = 27) next to the hand-written network of
 //! `support/hand_gpt.rs` (every product a packed GEMM, the heads' products
 //! fused, softmax fused with its mask, Adam in one pass, backward by hand),
@@ -144,7 +144,8 @@ denpa_macros::net! {
     }
 }
 
-denpa_macros::net!("benches/names_gpt.nn");
+denpa_macros::net!("examples/names_gpt.nn");
+denpa_macros::net!("benches/names_gpt64.nn");
 
 /// The §12 GPT's sizes.
 const GPT: hand_gpt::Sizes = hand_gpt::Sizes {

@@ -87,6 +87,15 @@ pub enum Error {
         /// What stands in the way.
         problem: String,
     },
+    /// Text that a vocabulary cannot encode, indices it cannot decode, or
+    /// probabilities that are no distribution to sample from.
+    #[error("{what}: {problem}")]
+    Text {
+        /// What was being read: `the text "josé"`, `the indices`.
+        what: String,
+        /// What is wrong with it, and where.
+        problem: String,
+    },
     /// Training met a loss or gradient that is NaN or infinite.
     #[error("{network}: {what} is not finite ({value}); the parameters were left unchanged")]
     NonFinite {

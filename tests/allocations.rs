@@ -51,7 +51,7 @@ denpa_macros::net! {
 }
 
 // The §12 GPT (with its f64 twin, which this test does not use).
-denpa_macros::net!("benches/names_gpt.nn");
+denpa_macros::net!("examples/names_gpt.nn");
 
 denpa_macros::net! {
     network Deep {

@@ -14,8 +14,8 @@ denpa_macros::net!("examples/and_gate.nn");
 denpa_macros::net!("examples/iris.nn");
 denpa_macros::net!("examples/digits.nn");
 denpa_macros::net!("examples/digits_cnn.nn");
-// The GPT of LANGUAGE.md §12 as written (and its f64 twin).
-denpa_macros::net!("benches/names_gpt.nn");
+// The GPT of LANGUAGE.md §12 as written.
+denpa_macros::net!("examples/names_gpt.nn");
 
 denpa_macros::net! {
     /// A 28×28 network: padding, a strided 2×2 kernel, both pools, an
@@ -101,7 +101,7 @@ fn denpa_export_writes_the_gpt_with_its_index_input() {
     let model = dir.join("gpt.onnx");
     let out = common::run(&[
         "export",
-        "benches/names_gpt.nn",
+        "examples/names_gpt.nn",
         "--network",
         "NamesGpt",
         "--weights",

@@ -1,6 +1,8 @@
 //! Data for training, as every training library has it: loading the bundled
 //! CSV files, holding out a test set, scaling features, shuffled minibatches,
-//! one-hot targets, and scoring a classifier.
+//! one-hot targets, and scoring a classifier; and for language models, a
+//! names file, a character vocabulary, contexts and windows of text, and the
+//! loop that generates text from a model's probabilities.
 //!
 //! This is for the training program; generated code does not call it (it
 //! calls [`crate::runtime`]).
@@ -39,13 +41,20 @@
 
 mod batches;
 mod csv;
+mod generate;
 mod metrics;
 mod scale;
+mod text;
 
 pub use batches::{permutation, train_test_split, Epoch, Minibatches, Split};
 pub use csv::{
     load_digits, load_iris, read_labeled_csv, read_labeled_csv_from, CsvFormat, DIGITS_CLASSES,
     DIGITS_FEATURES, IRIS_CLASSES, IRIS_FEATURES,
 };
+pub use generate::{sample_index, Context, Generator};
 pub use metrics::{accuracy, argmax, confusion_matrix, format_confusion_matrix, one_hot};
 pub use scale::{MinMaxScaler, Standardizer};
+pub use text::{
+    context_examples, name_stream, names_from_text, random_rows, read_names, split_names,
+    NameSplit, Vocabulary, Windows, NAMES_SPLIT_SEED, SEPARATOR,
+};
