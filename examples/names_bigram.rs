@@ -23,16 +23,9 @@ mod shared;
 
 denpa_macros::net!("examples/names_bigram.nn");
 
-const RUNG: shared::Rung = shared::Rung {
-    file: "names_bigram",
-    steps: 4000,
-    batch_size: 1024,
-    eval_every: 500,
-};
-
 fn main() -> ExitCode {
-    let options = shared::Options::parse(&RUNG);
-    match shared::run::<NamesBigram>(&RUNG, &options) {
+    let options = shared::Options::parse(&shared::BIGRAM);
+    match shared::run::<NamesBigram>(&shared::BIGRAM, &options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

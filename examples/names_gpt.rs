@@ -23,16 +23,9 @@ mod shared;
 
 denpa_macros::net!("examples/names_gpt.nn");
 
-const RUNG: shared::Rung = shared::Rung {
-    file: "names_gpt",
-    steps: 5000,
-    batch_size: 32,
-    eval_every: 500,
-};
-
 fn main() -> ExitCode {
-    let options = shared::Options::parse(&RUNG);
-    match shared::run::<NamesGpt>(&RUNG, &options) {
+    let options = shared::Options::parse(&shared::GPT);
+    match shared::run::<NamesGpt>(&shared::GPT, &options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

@@ -23,16 +23,9 @@ mod shared;
 
 denpa_macros::net!("examples/names_mlp.nn");
 
-const RUNG: shared::Rung = shared::Rung {
-    file: "names_mlp",
-    steps: 20000,
-    batch_size: 32,
-    eval_every: 1000,
-};
-
 fn main() -> ExitCode {
-    let options = shared::Options::parse(&RUNG);
-    match shared::run::<NamesMlp>(&RUNG, &options) {
+    let options = shared::Options::parse(&shared::MLP);
+    match shared::run::<NamesMlp>(&shared::MLP, &options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

@@ -30,6 +30,33 @@ pub struct Rung {
     pub eval_every: usize,
 }
 
+/// The bigram model: a table, so big batches and a high learning rate.
+#[allow(dead_code)] // each example trains its own rung
+pub const BIGRAM: Rung = Rung {
+    file: "names_bigram",
+    steps: 4000,
+    batch_size: 1024,
+    eval_every: 500,
+};
+
+/// The MLP of Bengio et al.: 20,000 steps of 32 (Adam at 0.003, in the file).
+#[allow(dead_code)] // each example trains its own rung
+pub const MLP: Rung = Rung {
+    file: "names_mlp",
+    steps: 20_000,
+    batch_size: 32,
+    eval_every: 1000,
+};
+
+/// The GPT of LANGUAGE.md §12: 5,000 steps of 32 windows (Adam at 0.001).
+#[allow(dead_code)] // each example trains its own rung
+pub const GPT: Rung = Rung {
+    file: "names_gpt",
+    steps: 5000,
+    batch_size: 32,
+    eval_every: 500,
+};
+
 /// What the command line asks for.
 #[derive(Debug, Clone)]
 pub struct Options {

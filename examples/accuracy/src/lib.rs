@@ -1,4 +1,5 @@
-//! The accuracy of the digits examples, measured over several seeds by
+//! The accuracy of the digits examples and the test losses of the names
+//! ladder, measured over several seeds by
 //! `tests/`. A crate of its own so that its profile can optimize it (the
 //! workspace's `Cargo.toml`): training a convolutional network five times is
 //! seconds optimized and many minutes in a debug build. The networks and the
@@ -7,3 +8,6 @@
 #[path = "../../shared/digits.rs"]
 #[macro_use]
 pub mod shared;
+
+#[path = "../../shared/names.rs"]
+pub mod names;
