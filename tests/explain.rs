@@ -27,6 +27,25 @@ fn explain_and_gate() {
     insta::assert_snapshot!(denpa(&["explain", "examples/and_gate.nn"]));
 }
 
+/// An embedding: the lookup's scatter-add (the MLP of the names ladder).
+#[test]
+fn explain_names_mlp() {
+    insta::assert_snapshot!(denpa(&["explain", "examples/names_mlp.nn"]));
+}
+
+/// A table read one entry row per sample (the bigram model).
+#[test]
+fn explain_names_bigram() {
+    insta::assert_snapshot!(denpa(&["explain", "examples/names_bigram.nn"]));
+}
+
+/// One attention head and a layer norm (the tutorial's chapter 7): the
+/// four products, the row softmax's shared sum, the two row sums.
+#[test]
+fn explain_one_head() {
+    insta::assert_snapshot!(denpa(&["explain", "docs/nets/one_head.nn"]));
+}
+
 #[test]
 fn graph_xor_dot() {
     insta::assert_snapshot!(denpa(&["graph", "examples/xor.nn"]));

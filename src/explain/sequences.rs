@@ -10,6 +10,10 @@
 //! - Layer normalization, `c = x − mean_j(x)`, `n = c / √(mean_j(c²) + ε)`:
 //!   its two row sums (∂ℓ/∂σ and ∂ℓ/∂μ, one number per row, shared by the
 //!   row's d elements) and the closed form they add up to.
+//! - A lookup `E[i]` (an embedding): its gradient adds each position's δ into
+//!   the row it read — a scatter-add, the product with the one-hot matrix of
+//!   the indices without its multiplications — and a table used elsewhere
+//!   too (weights tied with an output) sums both.
 
 use std::fmt::Write as _;
 
@@ -48,7 +52,70 @@ pub(super) fn sequences(g: &Graph, names: &[String], md: bool) -> String {
             write(&mut out, &lines, md);
         }
     }
+    for y in g.ids() {
+        if let Some(lines) = lookup(g, names, &users, &writer, y) {
+            write(&mut out, &lines, md);
+        }
+    }
     out
+}
+
+/// The lookup `y = E[i]` of rows (or entries) of a table with a gradient.
+fn lookup(
+    g: &Graph,
+    names: &[String],
+    users: &[Vec<NodeId>],
+    writer: &Writer<'_>,
+    y: NodeId,
+) -> Option<Vec<String>> {
+    if !forward(g, y, |op| op == Op::Gather) {
+        return None;
+    }
+    let (table, index) = (g.node(y).args[0], g.node(y).args[1]);
+    let delta = *g.adjoints.get(&y)?;
+    let scatter = made_by(g, users, y, &[index, delta], &|op| op == Op::ScatterAdd)?;
+    let name = |id: NodeId| names[id.index()].clone();
+    let (e, i) = (name(table), name(index));
+    let shape = &g.node(table).ty.shape;
+    let rows = shape.first().copied().unwrap_or(1);
+    let width = shape.get(1).copied().unwrap_or(1);
+    let positions = g.node(index).ty.shape.iter().product::<usize>();
+    let d = writer
+        .label(delta)
+        .unwrap_or_else(|| format!("∂ℓ/∂{}", name(y)));
+    let (entry, j) = if shape.len() == 2 {
+        ("row", ", j")
+    } else {
+        ("entry", "")
+    };
+    let element = if g.node(index).ty.shape.is_empty() {
+        format!(
+            "∂ℓ/∂{e}[{i}{j}] = {d}[{}], every other {entry} 0 (over a batch: each {entry} sums the δ's of the samples that read it)",
+            j.trim_start_matches(", ")
+        )
+    } else {
+        format!("∂ℓ/∂{e}[r{j}] = Σ over the positions t with {i}[t] = r of {d}[t{j}]")
+    };
+    let mut lines = vec![format!(
+        "The chain rule through the lookup {} = {e}[{i}]: each {entry} of {e} gets the δ of every position that read it",
+        name(y)
+    )];
+    lines.push(format!("  ∂ℓ/∂{e} = {}   (from this lookup)", writer.formula(scatter)));
+    lines.push(format!(
+        "  {element} — a scatter-add: the product with onehot({i}) would take {} multiplications a sample, the scatter-add none ({} additions); \
+         a {entry} read twice gets both δ's, a {entry} never read gets 0.",
+        rows * positions * width,
+        positions * width,
+    ));
+    if let Some(&total) = g.adjoints.get(&table) {
+        if total != scatter {
+            lines.push(format!(
+                "  {e} is used elsewhere too (weights tied): its gradient is the sum of every use's, ∂ℓ/∂{e} = {}",
+                writer.formula(total)
+            ));
+        }
+    }
+    Some(lines)
 }
 
 fn write(out: &mut String, lines: &[String], md: bool) {

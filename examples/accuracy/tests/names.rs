@@ -60,3 +60,20 @@ fn the_gpt_reaches_2_13_nats_after_5000_steps() {
     let mean = test_losses::<NamesGpt>(&names::GPT);
     assert!(mean <= 2.13, "names_gpt: mean test loss {mean:.4} > 2.13");
 }
+
+#[test]
+fn an_example_run_writes_its_weights_model_and_plots() {
+    let out = std::env::temp_dir().join(format!("denpa-names-run-{}", std::process::id()));
+    let mut options = Options::defaults(&names::BIGRAM, 3);
+    options.data = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/names.txt").into();
+    options.steps = 100;
+    options.eval_every = 40;
+    options.out = out.clone();
+    names::run::<NamesBigram>(&names::BIGRAM, &options).unwrap();
+    for file in ["safetensors", "onnx", "png", "svg"] {
+        let path = out.join(format!("names_bigram.{file}"));
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        assert!(size > 0, "{} was not written", path.display());
+    }
+    std::fs::remove_dir_all(&out).ok();
+}
