@@ -100,7 +100,10 @@ fn lookup(
         "The chain rule through the lookup {} = {e}[{i}]: each {entry} of {e} gets the δ of every position that read it",
         name(y)
     )];
-    lines.push(format!("  ∂ℓ/∂{e} = {}   (from this lookup)", writer.formula(scatter)));
+    lines.push(format!(
+        "  ∂ℓ/∂{e} = {}   (from this lookup)",
+        writer.formula(scatter)
+    ));
     lines.push(format!(
         "  {element} — a scatter-add: the product with onehot({i}) would take {} multiplications a sample, the scatter-add none ({} additions); \
          a {entry} read twice gets both δ's, a {entry} never read gets 0.",
