@@ -30,7 +30,8 @@ pub struct Rung {
     pub eval_every: usize,
 }
 
-/// The bigram model: a table, so big batches and a high learning rate.
+/// The bigram model: a table, so big batches (Adam at 0.01, in the file:
+/// at 0.1 the steps' noise leaves it 0.013 above counting).
 #[allow(dead_code)] // each example trains its own rung
 pub const BIGRAM: Rung = Rung {
     file: "names_bigram",

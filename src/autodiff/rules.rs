@@ -272,8 +272,13 @@ pub fn adjoint(g: &mut Graph, v: NodeId, k: usize, delta: NodeId) -> Option<Node
         Op::SoftmaxCrossEntropy if k == 0 => {
             let (z, t) = (arg(0), arg(1));
             let y = push(g, Op::Softmax, vec![z], g.node(z).ty.clone());
-            let sum_t = row_sum(g, t);
-            let scaled = mul(g, y, sum_t);
+            // An index target's one-hot row sums to 1: softmax(z) − t.
+            let scaled = if g.node(t).op == Op::OneHot {
+                y
+            } else {
+                let sum_t = row_sum(g, t);
+                mul(g, y, sum_t)
+            };
             let d = sub(g, scaled, t);
             let d = per_row(g, z, d);
             mul(g, delta, d)

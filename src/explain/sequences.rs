@@ -388,13 +388,17 @@ fn layer_norm(
         writer.label(id)
     };
     let writer = Writer::new(g, Notation::Unicode, &own).per_sample();
+    // n̂ by its own name only when the user gave it one.
+    let named = match &g.node(n).name {
+        Some(user) => format!(" (= {user})"),
+        None => String::new(),
+    };
     let mut lines = vec![format!(
-        "The chain rule through the layer norm of {}: μ = {}, c = {} − μ, σ = {}, n̂ = c / σ ({})",
+        "The chain rule through the layer norm of {}: μ = {}, c = {} − μ, σ = {}, n̂ = c / σ{named}",
         name(x),
         writer.formula(mu),
         name(x),
         writer.formula(sigma),
-        name(n),
     )];
     lines.push(format!(
         "  ∂ℓ/∂σ = {}   (a row sum: one number per row, shared by the row's {d} elements)",

@@ -582,14 +582,15 @@ fn sequence_index_form(g: &Graph, id: NodeId, name: &dyn Fn(NodeId) -> String) -
             } else {
                 (rows, if rank(0) == 0 { String::new() } else { "t".to_string() })
             };
-            let every = if rank(0) == 0 { "" } else { " for every t" };
-            let batch = if g.node(n.args[1]).ty.batched && !n.ty.batched {
-                " and every sample"
-            } else {
-                ""
+            let over_batch = g.node(n.args[1]).ty.batched && !n.ty.batched;
+            let every = match (rank(0) == 0, over_batch) {
+                (true, false) => "",
+                (true, true) => " for every sample",
+                (false, false) => " for every t",
+                (false, true) => " for every t and every sample",
             };
             let rhs = if rhs.is_empty() { d } else { format!("{d}[{rhs}]") };
-            format!("{y}[{lhs}] += {rhs}{every}{batch} (a row read twice gets both)")
+            format!("{y}[{lhs}] += {rhs}{every} (a row read twice gets both)")
         }
         Op::Row(k) => format!("{y}[j] = {}[{k}, j]", arg(0)),
         Op::PlaceRow(k) => format!("{y}[{k}, j] = {}[j], 0 in every other row", arg(0)),

@@ -61,7 +61,10 @@ fn the_gpt_writes_the_same_names_from_onnx_runtime_as_from_forward() {
     let mut generator = Generator::new(&corpus.vocab, corpus.context, 0);
     let onnx_names = generator.names(20, from_onnx).unwrap();
     let denpa_names = names::generate(&net, &corpus, 20, 0).unwrap();
-    drop(generator);
+    // Closing the script's input ends it.
+    drop(ask);
+    let status = runtime.wait().expect("python ends");
+    assert!(status.success(), "tests/onnx/next.py failed: {status}");
     println!("{contexts} contexts, largest difference {worst:.2e}; names {onnx_names:?}");
     assert!(worst <= 1e-5, "ONNX Runtime and forward differ by {worst}");
     assert_eq!(onnx_names, denpa_names);
