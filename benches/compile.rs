@@ -44,7 +44,9 @@ fn run(stage: &str, source: &str) {
 fn forward_nodes(source: &str) -> usize {
     let file = denpa::syntax::parse(source).expect("it parses");
     let (nets, _) = denpa::check::check(&file).expect("it checks");
-    denpa::ir::build(&nets[0]).nodes.len()
+    denpa::ir::build(&nets[0], denpa::ir::Mode::Training)
+        .nodes
+        .len()
 }
 
 /// A network of `shape` with about `nodes` forward nodes.

@@ -62,6 +62,19 @@ pub enum Error {
         /// The network's name.
         network: &'static str,
     },
+    /// A training batch in which a batch normalization's statistic would
+    /// average a single value (PyTorch refuses it too).
+    #[error("{network}: `{layer}` normalizes each feature over {values} value{plural} of this batch; training needs at least 2 (a batch of at least {needed} samples)", plural = if *values == 1 { "" } else { "s" })]
+    BatchTooSmall {
+        /// The network's name.
+        network: &'static str,
+        /// The binding of the `batch_norm`.
+        layer: &'static str,
+        /// How many values each statistic would average.
+        values: usize,
+        /// The smallest batch that works.
+        needed: usize,
+    },
     /// A file could not be read or written.
     #[error("{path}: {message}")]
     Io {

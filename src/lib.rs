@@ -50,7 +50,7 @@ pub fn compile(source: &str) -> Result<(Vec<Output>, Diagnostics), Diagnostics> 
     let outputs = nets
         .iter()
         .map(|net| {
-            let graph = ir::build(net);
+            let graph = ir::build(net, ir::Mode::Training);
             warnings.extend(lints::lints(net, &graph));
             let graph = autodiff::derive(graph);
             let graph = optimize::run(graph);
@@ -69,7 +69,14 @@ pub fn compile(source: &str) -> Result<(Vec<Output>, Diagnostics), Diagnostics> 
 /// its own, to the same network.
 fn emit(net: &check::Net, graph: &ir::Graph, own: &str) -> Output {
     let explanation = explain::explain(net, graph, explain::Format::Text);
-    codegen::emit(net, graph, own, &explanation)
+    // The inference mode's graph, where it differs (dropout, batch norm).
+    let inference = graph.has_modes().then(|| inference(net));
+    codegen::emit(net, graph, inference.as_ref(), own, &explanation)
+}
+
+/// One network's forward graph in inference mode, optimized.
+fn inference(net: &check::Net) -> ir::Graph {
+    optimize::run(ir::build(net, ir::Mode::Inference))
 }
 
 /// A network's own text (see [`Checked::texts`]).
@@ -103,7 +110,7 @@ pub fn check_source(source: &str) -> Result<Diagnostics, Diagnostics> {
         nets, mut warnings, ..
     } = checked(source)?;
     for net in &nets {
-        warnings.extend(lints::lints(net, &ir::build(net)));
+        warnings.extend(lints::lints(net, &ir::build(net, ir::Mode::Training)));
     }
     Ok(warnings)
 }
@@ -170,7 +177,7 @@ pub fn graphs(source: &str) -> Result<Vec<ir::Graph>, Diagnostics> {
 
 /// One network's forward and backward graph, optimized.
 fn derived(net: &check::Net) -> ir::Graph {
-    optimize::run(autodiff::derive(ir::build(net)))
+    optimize::run(autodiff::derive(ir::build(net, ir::Mode::Training)))
 }
 
 /// What a command shows of a network: each view makes one document per
@@ -377,10 +384,16 @@ pub fn export_onnx(
             return Err(command(CommandError::Selection(d)));
         }
     };
+    // The parameters, then the running statistics: the file `save` writes.
     let expected: Vec<(String, Vec<usize>)> = net
         .params
         .iter()
         .map(|p| (p.name.clone(), p.shape.clone()))
+        .chain(
+            net.statistics
+                .iter()
+                .map(|s| (s.name.clone(), s.shape.clone())),
+        )
         .collect();
     let f64 = net.dtype == lang::Dtype::F64;
     let values = runtime::weights::read_parameters(&net.name, weights, &expected, f64)

@@ -77,6 +77,21 @@ denpa_macros::net! {
     }
 }
 
+denpa_macros::net! {
+    /// Training and inference modes (LANGUAGE.md §13): batch norm of a
+    /// vector and of images, dropout of a vector.
+    network Modes {
+        input img: [1, 8, 8]
+        target t: [10]
+        c = relu(batch_norm(conv(img, 4, 3, padding = 1)))
+        f = flatten(max_pool(c, 2))
+        h = dropout(relu(batch_norm(dense(f, 32))), 0.3)
+        output y = softmax(dense(h, 10))
+        loss = cross_entropy(y, t)
+        train adam(lr = 0.001)
+    }
+}
+
 fn data(rows: usize, cols: usize) -> Array2<f32> {
     Array2::from_shape_fn((rows, cols), |(i, j)| ((i * 7 + j * 3) % 11) as f32 / 11.0)
 }
@@ -164,6 +179,15 @@ fn train_step_allocates_nothing_after_its_first_call() {
         mnist.train_step(img.view(), t.view()).unwrap();
     });
     assert_eq!(counted, 0, "Mnist (stride 2, avg_pool, sgd)");
+
+    // Batch statistics, running statistics and dropout masks in place too.
+    let (img, t) = (data(32, 64), one_hot(32, 10));
+    let img = img.into_shape_with_order((32, 1, 8, 8)).unwrap();
+    let mut modes = Modes::new();
+    let counted = allocations_after_warm_up(|| {
+        modes.train_step(img.view(), t.view()).unwrap();
+    });
+    assert_eq!(counted, 0, "Modes (batch_norm, dropout, adam)");
 
     // The §12 GPT at batch 32 with Adam: gathers and scatter-adds of the
     // embedding in place, one GEMM over all B·T rows per product with a

@@ -28,6 +28,17 @@ denpa_macros::net! {
     }
 }
 
+denpa_macros::net! {
+    network Dropper {
+        input x: [3]
+        target t: [2]
+        h = dropout(tanh(dense(x, 16)), 0.5)
+        output y = softmax(dense(h, 2))
+        loss = cross_entropy(y, t)
+        train adam(lr = 0.01)
+    }
+}
+
 fn temp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("denpa-checkpoints-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -73,6 +84,27 @@ macro_rules! resume_is_bit_identical {
 #[test]
 fn adam_resumed_from_a_checkpoint_equals_training_that_never_stopped() {
     resume_is_bit_identical!(Learner, "adam.safetensors");
+}
+
+#[test]
+fn dropout_resumed_from_a_checkpoint_draws_the_masks_of_training_that_never_stopped() {
+    // The seed and the step count decide the masks: both are in the file.
+    resume_is_bit_identical!(Dropper, "dropout.safetensors");
+    let path = temp("dropout.safetensors");
+    let meta = safetensors::SafeTensors::read_metadata(&std::fs::read(&path).unwrap())
+        .unwrap()
+        .1;
+    let info = meta.metadata().clone().unwrap();
+    assert_eq!(info.get("dropout_seed").map(String::as_str), Some("11"));
+}
+
+#[test]
+fn a_dropout_checkpoint_without_its_seed_is_refused() {
+    // A checkpoint of a network without dropout, loaded into one with it.
+    let path = temp("no_dropout_seed.safetensors");
+    Learner::with_seed(1).save_checkpoint(&path).unwrap();
+    let err = Dropper::load_checkpoint(&path).unwrap_err().to_string();
+    assert!(err.contains("dropout seed"), "{err}");
 }
 
 #[test]

@@ -33,6 +33,40 @@ fn explain_names_mlp() {
     insta::assert_snapshot!(denpa(&["explain", "examples/names_mlp.nn"]));
 }
 
+/// Batch normalization of a vector: the two sums over the batch and the
+/// closed form they add up to.
+#[test]
+fn explain_batch_norm_vector() {
+    insta::assert_snapshot!(denpa(&[
+        "explain",
+        "tests/fixtures/pass/batch_norm_vector.nn"
+    ]));
+}
+
+/// Batch normalization of images: over the batch and the pixels.
+#[test]
+fn explain_batch_norm_images() {
+    insta::assert_snapshot!(denpa(&[
+        "explain",
+        "tests/fixtures/pass/batch_norm_images.nn"
+    ]));
+}
+
+/// The running statistics and what changes with the mode, in `summary`.
+#[test]
+fn summary_batch_norm() {
+    insta::assert_snapshot!(denpa(&[
+        "summary",
+        "tests/fixtures/pass/batch_norm_vector.nn"
+    ]));
+}
+
+/// Dropout's masks in the forward pass and the δ through them.
+#[test]
+fn explain_dropout() {
+    insta::assert_snapshot!(denpa(&["explain", "tests/fixtures/pass/dropout.nn"]));
+}
+
 /// A table read one entry row per sample (the bigram model).
 #[test]
 fn explain_names_bigram() {

@@ -69,7 +69,7 @@ fn five_point<N: Network<Scalar = f64> + Clone>(
                 view[index] += delta;
             }
         }
-        moved.loss_dyn(inputs, targets).unwrap()
+        moved.training_loss_dyn(inputs, targets).unwrap()
     };
     (-at(2.0 * h) + 8.0 * at(h) - 8.0 * at(-h) + at(-2.0 * h)) / (12.0 * h)
 }
@@ -232,6 +232,9 @@ fn onnx_cases<N: Network<Scalar = f64>>(dir: &std::path::Path, name: &str) -> Ve
 
 fixtures! {
     axis_sums: AxisSums = "tests/fixtures/pass/axis_sums.nn";
+    batch_norm_images: BatchNormImages = "tests/fixtures/pass/batch_norm_images.nn";
+    batch_norm_rows: BatchNormRows = "tests/fixtures/pass/batch_norm_rows.nn";
+    batch_norm_vector: BatchNormVector = "tests/fixtures/pass/batch_norm_vector.nn";
     bce_tanh_prob: BceTanhProb = "tests/fixtures/pass/bce_tanh_prob.nn";
     bce_unfused: BceUnfused = "tests/fixtures/pass/bce_unfused.nn";
     bigram: Bigram = "tests/fixtures/pass/bigram.nn";
@@ -256,6 +259,7 @@ fixtures! {
     doc_after_expression: DocAfterExpression = "tests/fixtures/pass/doc_after_expression.nn";
     dot_scale: DotScale = "tests/fixtures/pass/dot_scale.nn";
     dot_two_samples: DotTwoSamples = "tests/fixtures/pass/dot_two_samples.nn";
+    dropout: Dropout = "tests/fixtures/pass/dropout.nn";
     embedding_repeats: EmbeddingRepeats = "tests/fixtures/pass/embedding_repeats.nn";
     extra_output: ExtraOutput = "tests/fixtures/pass/extra_output.nn";
     fused_bce_shared: FusedBceShared = "tests/fixtures/pass/fused_bce_shared.nn";

@@ -49,6 +49,15 @@ pub const MLP: Rung = Rung {
     eval_every: 1000,
 };
 
+/// The MLP with its hidden layer batch-normalized: the MLP's steps.
+#[allow(dead_code)] // each example trains its own rung
+pub const MLP_BN: Rung = Rung {
+    file: "names_mlp_bn",
+    steps: 20_000,
+    batch_size: 32,
+    eval_every: 1000,
+};
+
 /// The GPT of LANGUAGE.md §12: 5,000 steps of 32 windows (Adam at 0.001).
 #[allow(dead_code)] // each example trains its own rung
 pub const GPT: Rung = Rung {

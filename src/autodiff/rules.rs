@@ -18,6 +18,30 @@ pub fn adjoint(g: &mut Graph, v: NodeId, k: usize, delta: NodeId) -> Option<Node
     Some(match node.op {
         // Leaves have no arguments; backward-only ops are never differentiated.
         Op::Input(_) | Op::Target(_) | Op::Param(_) | Op::Const(_) | Op::BatchSize => return None,
+        // A dropout mask is drawn, not computed: x ⊙ mask passes δ through
+        // the same mask by the product's rule.
+        Op::DropoutMask { .. } => return None,
+        // A running statistic is no parameter: it has no gradient.
+        Op::Statistic(_) => return None,
+        // μ = (1/n) Σ x over the batch and the rows or pixels, n = B·(T or
+        // h·w) known at run time: ∂μ/∂x = 1/n, δ broadcast back to every
+        // sample by fit. This is where the samples of a batch meet.
+        Op::BatchStat { .. } => {
+            let x = &g.node(arg(0)).ty;
+            let per_sample = match x.shape.as_slice() {
+                [_, h, w] => h * w,
+                [t, _] => *t,
+                _ => 1,
+            };
+            let b = push(g, Op::BatchSize, vec![], Type::scalar());
+            let count = if per_sample == 1 {
+                b
+            } else {
+                let k = constant(g, per_sample as f64, Type::scalar());
+                mul(g, b, k)
+            };
+            div(g, delta, count)
+        }
         Op::Deriv(_) | Op::Outer | Op::Reduce | Op::Broadcast | Op::BatchMean => return None,
         Op::ConvInputGrad(_) | Op::ConvKernelGrad(_) | Op::MaxPoolGrad(_) | Op::AvgPoolGrad(_) => {
             return None

@@ -205,12 +205,10 @@ fn declared<'a>(
                 ok = false;
             }
             locals.entry(local.name.clone()).or_insert(local.span);
-            if value.is_some_and(|v| declares_parameters(&block.exprs, v)) {
-                for suffix in ["_w", "_b"] {
-                    locals
-                        .entry(format!("{}{suffix}", local.name))
-                        .or_insert(local.span);
-                }
+            for suffix in value.map_or(Vec::new(), |v| declared_suffixes(&block.exprs, v)) {
+                locals
+                    .entry(format!("{}{suffix}", local.name))
+                    .or_insert(local.span);
             }
         }
         for (_, expr) in block.exprs.iter() {
@@ -276,14 +274,25 @@ fn is_global(name: &str) -> bool {
     builtins::signature(name).is_some() || INITS.iter().any(|(n, _)| *n == name)
 }
 
-/// Whether a binding's value calls `dense` or `conv`, which declare the
-/// binding's `_w` and `_b`.
-fn declares_parameters(exprs: &Exprs, root: ExprId) -> bool {
+/// The names a binding's value declares after the binding: `_w` and `_b`
+/// for `dense` or `conv`, `_gain`, `_bias`, `_mean`, `_var` for
+/// `batch_norm`.
+fn declared_suffixes(exprs: &Exprs, root: ExprId) -> Vec<&'static str> {
     let first = exprs.first_id(root);
-    (first.0..=root.0).any(|i| {
-        matches!(&exprs.get(ExprId(i)).kind,
-            ExprKind::Call { func, .. } if func.name == "dense" || func.name == "conv")
-    })
+    let calls = |names: &[&str]| {
+        (first.0..=root.0).any(|i| {
+            matches!(&exprs.get(ExprId(i)).kind,
+                ExprKind::Call { func, .. } if names.contains(&func.name.as_str()))
+        })
+    };
+    let mut suffixes = Vec::new();
+    if calls(&["dense", "conv"]) {
+        suffixes.extend(["_w", "_b"]);
+    }
+    if calls(&["batch_norm"]) {
+        suffixes.extend(["_gain", "_bias", "_mean", "_var"]);
+    }
+    suffixes
 }
 
 /// A statement `name = BLOCK(args)`: the block, the binding and the call.

@@ -67,6 +67,9 @@ pub enum Builtin {
     Causal,
     /// `concat(a, b, ...)`: values joined along their last axis
     Concat,
+    /// `dropout(x, p)`: in training, each element kept with probability
+    /// 1 − p and scaled by 1/(1 − p), else 0; in inference, `x`
+    Dropout(f64),
 }
 
 /// The default of a parameter of a built-in function.
@@ -229,6 +232,16 @@ pub fn signature(name: &str) -> Option<Signature> {
             params: &[],
             make: |_| Builtin::Concat,
         },
+        "dropout" => Signature {
+            params: &[
+                X,
+                ParamSig {
+                    name: "p",
+                    default: Default::Number(f64::NAN),
+                },
+            ],
+            make: |n| Builtin::Dropout(n[0]),
+        },
         "nll" => Signature {
             params: &[
                 ParamSig {
@@ -348,6 +361,8 @@ pub fn callable() -> impl Iterator<Item = &'static str> {
         "causal",
         "gelu",
         "nll",
+        "dropout",
+        "batch_norm",
     ])
 }
 
@@ -464,6 +479,28 @@ pub fn result_type(
             args[0].batched,
         )),
         Builtin::Sum | Builtin::Mean => Some(Type::new(Vec::new(), args[0].batched)),
+        Builtin::Dropout(p) => {
+            if p.is_nan() {
+                diagnostics.push(
+                    Diagnostic::error(span, "`dropout` needs the argument `p`").help(
+                        "`dropout(x, p)`: each element dropped with probability p while training",
+                    ),
+                );
+                return None;
+            }
+            if !(0.0..1.0).contains(&p) {
+                diagnostics.push(
+                    Diagnostic::error(
+                        numbers[0],
+                        format!("`dropout` drops each element with probability p, 0 ≤ p < 1: this is {p}"),
+                    )
+                    .label("outside [0, 1)")
+                    .help("p = 0 keeps every element; p = 1 would drop them all and scale by 1/0"),
+                );
+                return None;
+            }
+            Some(args[0].clone())
+        }
     }
 }
 
@@ -487,6 +524,7 @@ fn name(builtin: Builtin) -> &'static str {
         Builtin::Transpose => "transpose",
         Builtin::Causal => "causal",
         Builtin::Concat => "concat",
+        Builtin::Dropout(_) => "dropout",
     }
 }
 

@@ -110,6 +110,7 @@ impl Checker<'_> {
                     output,
                 } => {
                     self.binding = Some((name.name.clone(), None));
+                    self.batch_norm = None;
                     self.value(*value);
                     self.binding = None;
                     self.bindings.push(Binding {
@@ -262,6 +263,7 @@ impl Checker<'_> {
             inputs: std::mem::take(&mut self.inputs),
             targets: std::mem::take(&mut self.targets),
             params: std::mem::take(&mut self.params),
+            statistics: std::mem::take(&mut self.statistics),
             bindings: std::mem::take(&mut self.bindings),
             loss,
             loss_span,

@@ -26,6 +26,7 @@ mod calls;
 mod indices;
 mod items;
 mod net;
+mod norm;
 mod numbers;
 mod sequences;
 mod shapes;
@@ -33,7 +34,7 @@ mod shapes;
 use std::collections::BTreeMap;
 
 pub use builtins::Builtin;
-pub use net::{Binding, Decl, Init, Meaning, Net, Optimizer, Param, Symbol};
+pub use net::{Binding, Decl, Init, Meaning, Net, Optimizer, Param, Statistic, Symbol};
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Span};
 use crate::lang::Type;
@@ -99,6 +100,7 @@ struct Checker<'a> {
     inputs: Vec<Decl>,
     targets: Vec<Decl>,
     params: Vec<Param>,
+    statistics: Vec<net::Statistic>,
     bindings: Vec<Binding>,
     meanings: Vec<Meaning>,
     types: Vec<Option<Type>>,
@@ -107,6 +109,8 @@ struct Checker<'a> {
     /// The binding being checked (where `dense` declares its parameters),
     /// and the first `dense` in it.
     binding: Option<(String, Option<Span>)>,
+    /// The binding's `batch_norm`, once it has one.
+    batch_norm: Option<Span>,
     /// Names whose declaration was wrong (a bad shape, a second
     /// definition): uses of them report nothing more.
     poisoned: std::collections::BTreeSet<String>,
@@ -130,11 +134,13 @@ impl<'a> Checker<'a> {
             inputs: Vec::new(),
             targets: Vec::new(),
             params: Vec::new(),
+            statistics: Vec::new(),
             bindings: Vec::new(),
             meanings: vec![Meaning::None; n],
             types: vec![None; n],
             uses_target: vec![false; n],
             binding: None,
+            batch_norm: None,
             poisoned: Default::default(),
             binding_spans: None,
             calls: &[],

@@ -83,6 +83,29 @@ pub struct Param {
     pub name_span: Span,
 }
 
+/// A running statistic that `batch_norm` declares (`h_mean`, `h_var`): not
+/// a parameter — no gradient, no optimizer state — but part of the
+/// network's value, updated by a successful `train_step` and read in
+/// inference (LANGUAGE.md §13).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statistic {
+    /// Its name.
+    pub name: String,
+    /// Its shape: one number per feature.
+    pub shape: Vec<usize>,
+    /// How it starts: zeros for a mean, ones for a variance.
+    pub init: Init,
+    /// Whether it is a variance (updated with the batch's variance times
+    /// n/(n − 1)) or a mean.
+    pub variance: bool,
+    /// m in `running ← (1 − m) running + m batch` (PyTorch's convention).
+    pub momentum: f64,
+    /// Its doc comment lines.
+    pub docs: Vec<String>,
+    /// The `batch_norm` call that declares it.
+    pub span: Span,
+}
+
 /// A binding `name = EXPR` or `output name = EXPR`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Binding {
@@ -158,6 +181,8 @@ pub enum Symbol {
     Param(usize),
     /// The i-th binding.
     Binding(usize),
+    /// The i-th running statistic.
+    Statistic(usize),
 }
 
 /// What an expression means, once names and calls are resolved.
@@ -180,6 +205,23 @@ pub enum Meaning {
     /// with the indices of the parameters W and b that the binding declared,
     /// then the stride and the padding.
     Conv(ExprId, usize, usize, usize, usize),
+    /// `batch_norm(x, momentum, eps)`: x normalized per feature, with the
+    /// batch's statistics in training and the running ones in inference,
+    /// times a gain plus a bias.
+    BatchNorm {
+        /// The value normalized.
+        x: ExprId,
+        /// The parameters `h_gain` and `h_bias`.
+        gain: usize,
+        /// See `gain`.
+        bias: usize,
+        /// The running statistics `h_mean` and `h_var`.
+        mean: usize,
+        /// See `mean`.
+        var: usize,
+        /// ε, added to the variance.
+        eps: f64,
+    },
     /// `E[i]`: the rows of the table E chosen by the index value i.
     Gather(ExprId, ExprId),
     /// `x[k]`: row k of x (counted from the front), known at compile time.
@@ -205,6 +247,8 @@ pub struct Net {
     pub targets: Vec<Decl>,
     /// Parameters, in declaration order.
     pub params: Vec<Param>,
+    /// The running statistics `batch_norm` declares, in order.
+    pub statistics: Vec<Statistic>,
     /// Bindings, in order.
     pub bindings: Vec<Binding>,
     /// The per-sample loss.

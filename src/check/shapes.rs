@@ -91,6 +91,9 @@ impl Checker<'_> {
                     Symbol::Target(i) => (self.targets[i].ty(), true),
                     Symbol::Param(i) => (Type::new(self.params[i].shape.clone(), false), false),
                     Symbol::Binding(i) => self.ty(self.bindings[i].value)?,
+                    Symbol::Statistic(i) => {
+                        (Type::new(self.statistics[i].shape.clone(), false), false)
+                    }
                 };
                 Some((Meaning::Symbol(symbol), Some(ty), target))
             }
@@ -114,6 +117,9 @@ impl Checker<'_> {
             ExprKind::Index { value, index } => self.index(span, *value, index),
             ExprKind::Call { func, args } if func.name == "dense" => self.dense(span, func, args),
             ExprKind::Call { func, args } if func.name == "conv" => self.conv(span, func, args),
+            ExprKind::Call { func, args } if func.name == "batch_norm" => {
+                self.batch_norm(span, func, args)
+            }
             ExprKind::Call { func, args } => {
                 let (builtin, arg_ids, numbers) = self.call(span, func, args)?;
                 let mut types = Vec::new();
@@ -258,6 +264,10 @@ impl Checker<'_> {
             Symbol::Binding(i) => (
                 self.bindings[i].span,
                 format!("`{n}` gets shape {shape} here"),
+            ),
+            Symbol::Statistic(i) => (
+                self.statistics[i].span,
+                format!("`{n}` is declared {shape} here, by `batch_norm`"),
             ),
         })
     }

@@ -155,9 +155,12 @@ impl Emitter<'_> {
                 let l = self.reference(arg(0));
                 quote!(#l.sum() / batch_size)
             }
-            Op::Input(_) | Op::Target(_) | Op::Param(_) | Op::Const(_) | Op::BatchSize => {
-                self.reference(id)
-            }
+            Op::Input(_)
+            | Op::Target(_)
+            | Op::Param(_)
+            | Op::Statistic(_)
+            | Op::Const(_)
+            | Op::BatchSize => self.reference(id),
             Op::Add
             | Op::Sub
             | Op::Mul

@@ -6,10 +6,12 @@
 //! and uses no `unsafe`.
 
 mod api;
+mod body;
 mod comments;
 mod init;
 mod kernels;
 mod loops;
+mod modes;
 mod optimizer;
 mod plan;
 pub mod pretty;
@@ -20,7 +22,7 @@ mod sequences;
 mod tiny;
 mod train;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
@@ -29,9 +31,10 @@ pub use init::init_text;
 pub use plan::{physical_rank, Emitter, MAX_FUSED};
 
 use crate::check::Net;
-use crate::ir::{names, Graph, NodeId, Op};
+use crate::ir::{names, Graph};
 use crate::lang::{literal, Dtype};
 use api::Api;
+use body::{array_path, array_type, function_body, Workspace};
 use train::InPlace;
 
 /// The Rust items of one network, with the comments for people.
@@ -49,11 +52,24 @@ pub struct Output {
     pub scalar_step: bool,
 }
 
-/// Emits the items of one network. `source` is the network's own text, kept
-/// in the generated `SOURCE` constant; `explanation` its worked derivation
-/// (`explain`'s text), returned by the generated `explain()`.
-pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
+/// Emits the items of one network from its derived training graph `g` and,
+/// when its layers differ between the modes (LANGUAGE.md §13), its inference
+/// graph: `loss`, `forward` and `forward_into` compute that one. `source` is
+/// the network's own text, kept in the generated `SOURCE` constant;
+/// `explanation` its worked derivation (`explain`'s text), returned by the
+/// generated `explain()`.
+pub fn emit(
+    net: &Net,
+    g: &Graph,
+    inference: Option<&Graph>,
+    source: &str,
+    explanation: &str,
+) -> Output {
     let names = names(net, g);
+    let (ig, inames) = match inference {
+        Some(ig) => (ig, body::inference_names(net, g, &names, ig)),
+        None => (g, names.clone()),
+    };
     let name = format_ident!("{}", net.name);
     let grads_name = format_ident!("{}Grads", net.name);
     let net_name = &net.name;
@@ -63,7 +79,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
 
     // loss
     let (loss_body, loss_ret) =
-        function_body(net, g, &names, &[g.loss], "loss", &mut comments, None);
+        function_body(net, ig, &inames, &[ig.loss], "loss", &mut comments, None);
     let loss_value = &loss_ret[0];
 
     // gradients
@@ -83,7 +99,16 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
 
     // train_step, gradients_into and forward_into, in one workspace; for a
     // tiny network, train_step in the scalar form instead
-    let step = InPlace::plan(net, g, &names, t, &api.param_idents, &mut comments);
+    let step = InPlace::plan(
+        net,
+        g,
+        &names,
+        (ig, &inames),
+        t,
+        &api.param_idents,
+        &mut comments,
+    );
+    let modes = modes::Modes::of(net, g, inference.is_some(), &names, &api, &mut comments);
     let scalar_step = scalar::train_step(net, g, &names, &train::train_roots(g), &mut comments);
     let gradients_into_doc: Vec<String> = format!(
         " [`Self::gradients`] into a gradients struct the caller owns (start from\n [`{}Grads::zeros`]), with the intermediates in a workspace the caller keeps:\n no allocation once the workspace has seen the batch size. Returns the loss.",
@@ -173,6 +198,16 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
     let state_fields = &step.optimizer.fields;
     let state_names: Vec<String> = state_fields.iter().map(|f| f.to_string()).collect();
     let (seed, rng, inits) = init::with_seed(net, t);
+    let seed = if modes.uses_seed { quote!(seed) } else { seed };
+    let modes::Modes {
+        fields: mode_fields,
+        inits: mode_inits,
+        methods: mode_methods,
+        trait_items: mode_trait_items,
+        net_doc: mode_doc,
+        checks: mode_checks,
+        ..
+    } = &modes;
     let source_lit = source;
     let explanation = api::shortened(explanation);
     let Api {
@@ -217,6 +252,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
         factor_names,
         factor_refs,
         into_grads,
+        stat_updates,
         forward_into_body,
         output_idents,
         output_refs,
@@ -268,6 +304,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
                 // ∂E/∂W = (1/N) Σ_b ∂ℓ_b/∂W: the sums, scaled in the update.
                 let scale = 1.0 / samples as #t;
                 #optimizer_update
+                #stat_updates
                 Ok(loss)
             }
 
@@ -276,6 +313,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
 
     let tokens = quote! {
         #(#[doc = #net_docs])*
+        #(#[doc = #mode_doc])*
         #[derive(Debug, Clone, PartialEq)]
         #[allow(non_snake_case)] // parameters keep their `.nn` names (W1, b1)
         pub struct #name {
@@ -285,6 +323,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
             )*
             /// The optimizer's state: its step count and moments.
             optimizer: #optimizer_name,
+            #mode_fields
             /// Buffers reused by `train_step` (not part of the network's value).
             workspace: ::denpa::runtime::Scratch<::core::option::Option<::std::boxed::Box<#workspace_name>>>,
             /// Buffers reused by `forward` (not part of the network's value).
@@ -373,6 +412,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
                 Self {
                     #(#param_idents: #inits,)*
                     optimizer: #optimizer_init,
+                    #mode_inits
                     workspace: ::core::default::Default::default(),
                     inference: ::core::default::Default::default(),
                 }
@@ -415,6 +455,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
                 #(#input_checks)*
                 #(#target_checks)*
                 shapes.require_samples()?;
+                #mode_checks
                 #grads_body
                 Ok((#grads_loss, #grads_name { #(#param_idents: #grads_values),* }))
             }
@@ -428,6 +469,7 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
                 #(#input_checks)*
                 #(#target_checks)*
                 shapes.require_samples()?;
+                #mode_checks
                 ws.ensure(shapes.samples());
                 #train_body
                 Ok((#train_loss, shapes.samples()))
@@ -507,6 +549,8 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
             pub fn optimizer(&self) -> &#optimizer_name {
                 &self.optimizer
             }
+
+            #mode_methods
         }
 
         impl ::denpa::Network for #name {
@@ -578,6 +622,8 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
                 let (loss, grads) = self.gradients(#(#input_names,)* #(#target_names),*)?;
                 Ok((loss, ::std::vec![#((#param_names, grads.#param_idents.into_dyn())),*]))
             }
+
+            #mode_trait_items
         }
 
         impl ::denpa::Gradients for #grads_name {
@@ -594,97 +640,4 @@ pub fn emit(net: &Net, g: &Graph, source: &str, explanation: &str) -> Output {
         comments,
         scalar_step: scalar_step.is_some(),
     }
-}
-
-/// What the in-place functions keep between calls: the arrays (name, type,
-/// dimensions in `batch`), and whether any product packs its panels there.
-#[derive(Default)]
-struct Workspace {
-    fields: Vec<(Ident, TokenStream, TokenStream)>,
-    /// The fields' names, to add each once.
-    names: BTreeSet<String>,
-    packing: bool,
-    /// Whether a convolution keeps its columns there.
-    conv: bool,
-    /// The im2col matrices kept from a convolution for its kernel gradient.
-    columns: BTreeSet<String>,
-}
-
-/// The statements of one function and the expressions of its roots (a root
-/// returned twice is cloned).
-fn function_body(
-    net: &Net,
-    g: &Graph,
-    names: &[String],
-    roots: &[NodeId],
-    function: &str,
-    comments: &mut BTreeMap<String, Vec<String>>,
-    workspace: Option<&mut Workspace>,
-) -> (TokenStream, Vec<TokenStream>) {
-    let mut e = match workspace {
-        Some(_) => Emitter::in_place(net, g, names, roots),
-        None => Emitter::new(net, g, names, roots),
-    };
-    let body = e.statements();
-    if let Some(ws) = workspace {
-        for field in e.fields.drain(..) {
-            if ws.names.insert(field.0.to_string()) {
-                ws.fields.push(field);
-            }
-        }
-        ws.packing |= e.uses_packing;
-        ws.conv |= e.uses_conv;
-        ws.columns.extend(std::mem::take(&mut e.columns));
-    }
-    // Keyed by function: a `let` shared in one function may not be in another.
-    comments.extend(
-        body.comments
-            .into_iter()
-            .map(|(name, lines)| (format!("{function}/{name}"), lines)),
-    );
-    let mut prelude = TokenStream::new();
-    if e.uses_batch || e.uses_batch_size {
-        prelude.extend(quote!(let batch = shapes.samples();));
-    }
-    if e.uses_batch_size {
-        let t = syn::parse_str::<TokenStream>(net.dtype.rust_name()).expect("a type name");
-        prelude.extend(quote!(let batch_size = batch as #t;));
-    }
-    let statements = body.statements;
-    let mut returns = Vec::new();
-    // How many times each root is still to be returned.
-    let mut left: BTreeMap<NodeId, usize> = BTreeMap::new();
-    for r in roots {
-        *left.entry(*r).or_default() += 1;
-    }
-    for r in roots {
-        let reference = e.reference(*r);
-        let count = left.get_mut(r).expect("counted above");
-        *count -= 1;
-        let later = *count > 0;
-        let owned = match g.node(*r).op {
-            Op::Input(_) | Op::Target(_) => quote!(#reference.to_owned()),
-            Op::Param(_) => quote!(#reference.clone()),
-            _ if later => quote!(#reference.clone()),
-            _ => reference,
-        };
-        returns.push(owned);
-    }
-    (quote!(#prelude #statements), returns)
-}
-
-/// `::denpa::ndarray::ArrayN<T>`, the owned array of a rank (rank 0: `T`).
-fn array_type(t: &TokenStream, rank: usize) -> TokenStream {
-    if rank == 0 {
-        return quote!(#t);
-    }
-    let array = format_ident!("Array{rank}");
-    quote!(::denpa::ndarray::#array<#t>)
-}
-
-/// `::denpa::ndarray::ArrayN::<T>`, to call a constructor of the array of a
-/// rank (at least 1).
-fn array_path(t: &TokenStream, rank: usize) -> TokenStream {
-    let array = format_ident!("Array{rank}");
-    quote!(::denpa::ndarray::#array::<#t>)
 }

@@ -134,7 +134,7 @@ impl<'a> Emitter<'a> {
             inline[id.index()] = match n.op {
                 _ if is_root(id) => false,
                 Op::Const(_) | Op::BatchSize => true,
-                Op::Input(_) | Op::Target(_) | Op::Param(_) => false,
+                Op::Input(_) | Op::Target(_) | Op::Param(_) | Op::Statistic(_) => false,
                 op if op.is_elementwise() => {
                     // Used once, by another elementwise node: computed inside
                     // that node's loop. A value the user named keeps its `let`.
@@ -419,7 +419,7 @@ impl<'a> Emitter<'a> {
     pub fn reference(&self, id: NodeId) -> TokenStream {
         let name = self.ident(id);
         match self.g.node(id).op {
-            Op::Param(_) => quote!(self.#name),
+            Op::Param(_) | Op::Statistic(_) => quote!(self.#name),
             // Constants are written in place unless bound (a root).
             Op::Const(c) if self.inline[id.index()] => match literal(c) {
                 (tokens, Prec::Atom) => tokens,
@@ -659,9 +659,12 @@ fn causal_softmaxes(
 }
 
 /// Whether an op is a value the body reads but never computes: an input, a
-/// target or a parameter.
+/// target, a parameter or a running statistic.
 pub(super) fn is_leaf(op: Op) -> bool {
-    matches!(op, Op::Input(_) | Op::Target(_) | Op::Param(_))
+    matches!(
+        op,
+        Op::Input(_) | Op::Target(_) | Op::Param(_) | Op::Statistic(_)
+    )
 }
 
 /// `base`, made unique against the values' names by trailing underscores:

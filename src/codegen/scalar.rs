@@ -238,7 +238,8 @@ fn phases(e: &Emitter<'_>) -> Option<Vec<Phase>> {
         let n = g.node(id);
         // Indices, version 3's ops and softmax of rows keep the general form.
         let rows = matches!(n.op, Op::Softmax | Op::LogSoftmax) && n.ty.shape.len() > 1;
-        if n.ty.is_index() || Emitter::is_sequence_op(n.op) || rows {
+        let statistic = matches!(n.op, Op::Statistic(_));
+        if n.ty.is_index() || Emitter::is_sequence_op(n.op) || rows || statistic {
             return None;
         }
         let args: Vec<Phase> = n.args.iter().map(|a| phase[a.index()]).collect();

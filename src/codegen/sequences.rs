@@ -1,6 +1,7 @@
 //! The Rust of version 3's ops on sequences and tables: gathers and their
 //! scatter-adds, rows, transposes, products of each sample's matrices, sums
-//! along an axis, the causal mask, `concat` and its slices, one-hot targets.
+//! along an axis, the causal mask, `concat` and its slices, one-hot targets,
+//! dropout masks.
 //!
 //! Each is one statement writing into an array of the node's type
 //! ([`Emitter::sequence_into`]): the workspace's in `train_step`, a fresh
@@ -41,6 +42,8 @@ impl Emitter<'_> {
                 | Op::Concat
                 | Op::Slice { .. }
                 | Op::OneHot
+                | Op::DropoutMask { .. }
+                | Op::BatchStat { .. }
         )
     }
 
@@ -160,6 +163,19 @@ impl Emitter<'_> {
             Op::OneHot => {
                 let i = r(self, 0);
                 quote!(::denpa::runtime::one_hot_into(#i.view().into_dyn(), #out.view_mut().into_dyn());)
+            }
+            // The mean of each feature over the batch (and rows or pixels).
+            Op::BatchStat { .. } => {
+                let x = r(self, 0);
+                let image = self.g.node(n.args[0]).ty.shape.len() == 3;
+                quote!(::denpa::runtime::feature_mean_into(#x.view().into_dyn(), #image, #out.view_mut().into_dyn());)
+            }
+            // The masks of the next step: the same in `gradients` and the
+            // `train_step` after it.
+            Op::DropoutMask { site, p } => {
+                let site = dim(site);
+                let batched = n.ty.batched;
+                quote!(::denpa::runtime::dropout_mask_into(self.dropout_seed, self.optimizer.step, #site, #p, #batched, #out.view_mut().into_dyn());)
             }
             _ => unreachable!("not an op on sequences: {:?}", n.op),
         }

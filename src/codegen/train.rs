@@ -33,6 +33,9 @@ pub(super) struct InPlace {
     pub into_grads: Vec<TokenStream>,
     /// The optimizer's state struct and update.
     pub optimizer: OptimizerCode,
+    /// After the update: each batch normalization's running statistics
+    /// moved toward the batch's (LANGUAGE.md §13).
+    pub stat_updates: TokenStream,
     /// `forward_into`'s statements, its output arguments (names, types),
     /// and the checked stores into them.
     pub forward_into_body: TokenStream,
@@ -48,17 +51,23 @@ pub(super) struct InPlace {
 }
 
 impl InPlace {
-    /// Plans the in-place functions of `net`; `comments` gains their `let`s'.
+    /// Plans the in-place functions of `net`: `gradient_sums` from the
+    /// training graph `g`, `forward_into` from the inference graph
+    /// (`inference`, with its names; `g` itself when the modes agree);
+    /// `comments` gains their `let`s'.
+    #[allow(clippy::too_many_arguments)]
     pub fn plan(
         net: &Net,
         g: &Graph,
         names: &[String],
+        inference: (&Graph, &[String]),
         t: &TokenStream,
         param_idents: &[Ident],
         comments: &mut BTreeMap<String, Vec<String>>,
     ) -> InPlace {
         // train_step: the gradients as sums over the batch, updated in place.
-        let output_ids: Vec<NodeId> = g.outputs.iter().map(|o| o.1).collect();
+        let (ig, inames) = inference;
+        let output_ids: Vec<NodeId> = ig.outputs.iter().map(|o| o.1).collect();
         let train_roots = train_roots(g);
         // The products whose update SGD folds in: they are left out of
         // gradient_sums, which computes their operands instead.
@@ -84,6 +93,23 @@ impl InPlace {
                 sum_roots.push(operand.0);
             }
         }
+        // The batch's statistics, kept in the workspace for the running ones.
+        let stats: Vec<(NodeId, usize, usize)> = g
+            .ids()
+            .filter_map(|id| match g.node(id).op {
+                Op::BatchStat { running } => {
+                    let at = match sum_roots.iter().position(|r| *r == id) {
+                        Some(k) => k,
+                        None => {
+                            sum_roots.push(id);
+                            sum_roots.len() - 1
+                        }
+                    };
+                    Some((id, running, at))
+                }
+                _ => None,
+            })
+            .collect();
         let mut workspace = Workspace::default();
         let (train_body, train_ret) = function_body(
             net,
@@ -97,8 +123,8 @@ impl InPlace {
         // forward_into: the forward plan, in the same workspace.
         let (forward_into_body, forward_into_ret) = function_body(
             net,
-            g,
-            names,
+            ig,
+            inames,
             &output_ids,
             "forward_into",
             comments,
@@ -115,7 +141,7 @@ impl InPlace {
         let output_refs: Vec<TokenStream> = output_ids
             .iter()
             .map(|o| {
-                let array = super::array_type(t, physical_rank(&g.node(*o).ty));
+                let array = super::array_type(t, physical_rank(&ig.node(*o).ty));
                 quote!(&mut #array)
             })
             .collect();
@@ -125,7 +151,7 @@ impl InPlace {
             .zip(&output_idents)
             .zip(&output_names)
             .map(|(((o, value), out), name)| {
-                let ty = &g.node(*o).ty;
+                let ty = &ig.node(*o).ty;
                 if physical_rank(ty) == 0 {
                     quote!(**#out = #value;)
                 } else {
@@ -142,7 +168,7 @@ impl InPlace {
         let output_news: Vec<TokenStream> = output_ids
             .iter()
             .map(|o| {
-                let ty = &g.node(*o).ty;
+                let ty = &ig.node(*o).ty;
                 let rank = physical_rank(ty);
                 if rank == 0 {
                     return quote!(0.0);
@@ -157,7 +183,7 @@ impl InPlace {
             .collect();
         let output_types: Vec<TokenStream> = output_ids
             .iter()
-            .map(|o| super::array_type(t, physical_rank(&g.node(*o).ty)))
+            .map(|o| super::array_type(t, physical_rank(&ig.node(*o).ty)))
             .collect();
         // Each parameter's gradient sum in the workspace, or its fold.
         let mut sums = train_ret[1..returned].iter();
@@ -242,6 +268,32 @@ impl InPlace {
             })
             .collect();
         let optimizer = optimizer(net, t, &train_grads);
+        let stat_updates = stats
+            .iter()
+            .map(|(id, running, at)| {
+                let s = &net.statistics[*running];
+                let field = format_ident!("{}", s.name);
+                let batch = &train_ret[*at];
+                let m = crate::lang::literal(s.momentum).0;
+                if s.variance {
+                    // n/(n − 1): the unbiased variance, n the values behind it.
+                    let per = dim(values_per_sample(&g.node(g.node(*id).args[0]).ty));
+                    quote! {{
+                        let n = (samples * #per) as #t;
+                        let unbiased = n / (n - 1.0);
+                        ::denpa::ndarray::Zip::from(&mut self.#field)
+                            .and(&#batch)
+                            .for_each(|r, &b| *r = (1.0 - #m) * *r + #m * b * unbiased);
+                    }}
+                } else {
+                    quote! {
+                        ::denpa::ndarray::Zip::from(&mut self.#field)
+                            .and(&#batch)
+                            .for_each(|r, &b| *r = (1.0 - #m) * *r + #m * b);
+                    }
+                }
+            })
+            .collect();
         if folds.iter().any(Option::is_some) {
             comments.insert(
                 "step_with/descent".into(),
@@ -264,6 +316,7 @@ impl InPlace {
             factor_refs: factors.into_iter().map(|f| f.1).collect(),
             into_grads,
             optimizer,
+            stat_updates,
             forward_into_body,
             output_idents,
             output_refs,
@@ -321,7 +374,7 @@ impl Fold {
             let name = Ident::new(&names[id.index()], Span::call_site());
             match m.op {
                 Op::Input(_) | Op::Target(_) => Some((id, quote!(#name))),
-                Op::Param(_) | Op::Const(_) | Op::BatchSize => None,
+                Op::Param(_) | Op::Statistic(_) | Op::Const(_) | Op::BatchSize => None,
                 _ if physical_rank(&m.ty) == 2 => Some((id, quote!(ws.#name))),
                 _ => None,
             }
@@ -373,3 +426,13 @@ impl Fold {
 /// Each parameter's gradient for the optimizer: its sum in the workspace, or
 /// (SGD only) the product its update is folded into.
 pub(super) type StepGradient<'a> = Result<&'a TokenStream, &'a Fold>;
+
+/// How many values of each feature one sample of `ty` gives a batch
+/// statistic: 1 for `[n]`, T for `[T, d]`, h·w for `[c, h, w]`.
+pub(super) fn values_per_sample(ty: &crate::lang::Type) -> usize {
+    match ty.shape.as_slice() {
+        [_, h, w] => h * w,
+        [t, _] => *t,
+        _ => 1,
+    }
+}

@@ -142,7 +142,12 @@ fn derivative_multiplications(f: Func) -> u64 {
 pub fn flops(g: &Graph, id: NodeId) -> u64 {
     let n = g.node(id);
     match n.op {
-        Op::Input(_) | Op::Target(_) | Op::Param(_) | Op::Const(_) | Op::BatchSize => 0,
+        Op::Input(_)
+        | Op::Target(_)
+        | Op::Param(_)
+        | Op::Statistic(_)
+        | Op::Const(_)
+        | Op::BatchSize => 0,
         Op::MatMul { .. } | Op::Outer | Op::BatchMatMul { .. } | Op::BatchOuter => {
             2 * multiplications(g, id)
         }

@@ -63,8 +63,10 @@ pub fn explain(net: &Net, g: &Graph, format: Format) -> String {
         if id == g.loss {
             return Some("E".into());
         }
-        let named = matches!(n.op, Op::Input(_) | Op::Target(_) | Op::Param(_))
-            || labels.equations[id.index()];
+        let named = matches!(
+            n.op,
+            Op::Input(_) | Op::Target(_) | Op::Param(_) | Op::DropoutMask { .. }
+        ) || labels.equations[id.index()];
         named.then(|| nt.name(&labels.names[id.index()]))
     };
     let writer = Writer::new(g, nt, &label).per_sample();

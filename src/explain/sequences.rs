@@ -36,8 +36,11 @@ pub(super) fn sequences(g: &Graph, names: &[String], md: bool) -> String {
         if let Some(of) = adjoint_of(id) {
             return Some(format!("∂ℓ/∂{}", names[of.index()]));
         }
-        let named = matches!(n.op, Op::Input(_) | Op::Target(_) | Op::Param(_))
-            || (matches!(n.role, Role::Forward { .. }) && (n.name.is_some() || n.hint.is_some()));
+        let named = matches!(
+            n.op,
+            Op::Input(_) | Op::Target(_) | Op::Param(_) | Op::DropoutMask { .. }
+        ) || (matches!(n.role, Role::Forward { .. })
+            && (n.name.is_some() || n.hint.is_some()));
         named.then(|| names[id.index()].clone())
     };
     let writer = Writer::new(g, Notation::Unicode, &label).per_sample();
@@ -57,7 +60,139 @@ pub(super) fn sequences(g: &Graph, names: &[String], md: bool) -> String {
             write(&mut out, &lines, md);
         }
     }
+    for mu in g.ids() {
+        if let Some(lines) = batch_norm(g, names, &writer, mu) {
+            write(&mut out, &lines, md);
+        }
+    }
+    for mask in g.ids() {
+        if let Some(lines) = dropout(g, names, &writer, mask) {
+            write(&mut out, &lines, md);
+        }
+    }
     out
+}
+
+/// Dropout, `y = x ⊙ mask`: the same mask forward and back.
+fn dropout(g: &Graph, names: &[String], writer: &Writer<'_>, mask: NodeId) -> Option<Vec<String>> {
+    let Op::DropoutMask { p, .. } = g.node(mask).op else {
+        return None;
+    };
+    let y = g
+        .ids()
+        .find(|&y| forward(g, y, |op| op == Op::Mul) && g.node(y).args.get(1) == Some(&mask))?;
+    let x = g.node(y).args[0];
+    let keep_p = round(1.0 - p);
+    let (m, keep) = (names[mask.index()].clone(), format!("1/{keep_p}"));
+    // A value by its name, or written out where it has none.
+    let shown = |id: NodeId| {
+        writer
+            .label(id)
+            .unwrap_or_else(|| format!("({})", writer.formula(id)))
+    };
+    let mut lines = vec![format!(
+        "The chain rule through dropout: {} = {} ⊙ {m}, each element of {m} {keep} with probability {keep_p}, else 0 (drawn anew each step)",
+        shown(y),
+        shown(x),
+    )];
+    if let Some(&d_x) = g.adjoints.get(&x) {
+        lines.push(format!(
+            "  ∂ℓ/∂{} = {}   (through the same mask: a dropped element passes no gradient)",
+            shown(x),
+            writer.formula(d_x)
+        ));
+    }
+    lines.push(format!(
+        "  In inference (forward, loss, ONNX) {m} is 1: the scaling by {keep} while training keeps each element's expected value."
+    ));
+    Some(lines)
+}
+
+/// Batch normalization, `μ_B = mean_b(x)`, `c = x − μ_B`,
+/// `σ²_B = mean_b(c²)`, `n̂ = c / √(σ²_B + ε)`: the two sums over the batch
+/// its gradient shares (∂ℓ/∂σ²_B and ∂ℓ/∂μ_B, one number per feature), and
+/// the closed form they add up to. `mu` is the batch mean.
+fn batch_norm(g: &Graph, names: &[String], writer: &Writer<'_>, mu: NodeId) -> Option<Vec<String>> {
+    let Op::BatchStat { .. } = g.node(mu).op else {
+        return None;
+    };
+    let x = g.node(mu).args[0];
+    // c = x − μ_B, read by c ⊙ c whose batch mean is σ²_B.
+    let c = g
+        .ids()
+        .find(|&c| forward(g, c, |op| op == Op::Sub) && g.node(c).args == [x, mu])?;
+    let var = g.ids().find(|&v| {
+        matches!(g.node(v).op, Op::BatchStat { .. })
+            && matches!(g.node(g.node(v).args[0]).op, Op::Mul)
+            && g.node(g.node(v).args[0]).args == [c, c]
+    })?;
+    let (&d_var, &d_mu) = (g.adjoints.get(&var)?, g.adjoints.get(&mu)?);
+    // σ_B = √(σ²_B + ε) and n̂ = c / σ_B.
+    let sigma = g.ids().find(|&s| {
+        g.node(s).op == Op::Map(Func::Sqrt) && g.node(g.node(s).args[0]).args.first() == Some(&var)
+    });
+    let hat = sigma.and_then(|s| {
+        g.ids()
+            .find(|&h| forward(g, h, |op| op == Op::Div) && g.node(h).args == [c, s])
+    });
+    let letter = |id: NodeId| -> Option<&'static str> {
+        [
+            (Some(mu), "μ_B"),
+            (Some(c), "x̄"),
+            (Some(var), "σ²_B"),
+            (sigma, "σ_B"),
+            (hat, "n̂"),
+        ]
+        .iter()
+        .find(|(v, _)| *v == Some(id))
+        .map(|(_, l)| *l)
+    };
+    let own = |id: NodeId| -> Option<String> {
+        if let Some(l) = letter(id) {
+            return Some(l.to_string());
+        }
+        if let Role::Adjoint(of) = g.node(id).role {
+            if let Some(l) = letter(of) {
+                return Some(format!("∂E/∂{l}"));
+            }
+        }
+        writer.label(id)
+    };
+    // Sums over the batch shown as sums (Σ_b), not as one sample's term.
+    let sums = Writer::new(g, Notation::Unicode, &own);
+    let writer = Writer::new(g, Notation::Unicode, &own).per_sample();
+    let name = |id: NodeId| names[id.index()].clone();
+    let ty = &g.node(x).ty;
+    let (features, over, behind) = match ty.shape.as_slice() {
+        [c, h, w] => (*c, "the batch and the pixels", format!("N·{}", h * w)),
+        [t, d] => (*d, "the batch and the rows", format!("N·{t}")),
+        [n] => (*n, "the batch", "N".to_string()),
+        _ => return None,
+    };
+    let mut lines = vec![format!(
+        "The chain rule through the batch normalization of {}: μ_B = {}, x̄ = {} − μ_B, σ²_B = {} — values of the whole batch, over {over}",
+        name(x),
+        writer.formula(mu),
+        name(x),
+        writer.formula(var),
+    )];
+    lines.push(format!(
+        "  ∂E/∂σ²_B = {}   (a sum over the batch: one number per feature, {features} in all, shared by the {behind} values behind each)",
+        sums.formula(d_var)
+    ));
+    lines.push(format!(
+        "  ∂E/∂μ_B = {}   (the other sum over the batch)",
+        sums.formula(d_mu)
+    ));
+    if let Some(&d_x) = g.adjoints.get(&x) {
+        lines.push(format!("  ∂E/∂{} = {}", name(x), writer.formula(d_x)));
+    }
+    lines.push(format!(
+        "  Together: ∂E/∂x_b = (δ̂_b − mean_B(δ̂) − n̂_b ⊙ mean_B(δ̂ ⊙ n̂)) / σ_B with δ̂ = ∂E/∂n̂ — every sample's gradient \
+         depends on the whole batch through two sums per feature, where each feature's Jacobian over the batch has {} entries.",
+        if behind == "N" { "N²".to_string() } else { format!("({behind})²") }
+    ));
+    Some(lines)
 }
 
 /// The lookup `y = E[i]` of rows (or entries) of a table with a gradient.

@@ -112,6 +112,18 @@ pub fn summary(net: &Net, g: &Graph) -> String {
                 &backward[id.index()].to_string()
             )
         );
+        // A batch normalization's running statistics, after its
+        // parameters: kept, not trained.
+        if let Some(b) = matches!(n.op, Op::Param(_))
+            .then(|| names[id.index()].strip_suffix("_bias"))
+            .flatten()
+        {
+            let mine = [format!("{b}_mean"), format!("{b}_var")];
+            for s in net.statistics.iter().filter(|s| mine.contains(&s.name)) {
+                let shape = crate::lang::shape_text(&s.shape);
+                let _ = writeln!(out, "{}", line(&s.name, "stat", &shape, "", "0", "0"));
+            }
+        }
     }
     let _ = writeln!(out, "{rule}");
     let _ = writeln!(
@@ -136,5 +148,24 @@ pub fn summary(net: &Net, g: &Graph) -> String {
         "product, one per element of anything elementwise; backward FLOPs are counted"
     );
     let _ = writeln!(out, "at the value whose derivative rule made them.");
+    if !net.statistics.is_empty() {
+        let kept: usize = net
+            .statistics
+            .iter()
+            .map(|s| s.shape.iter().product::<usize>())
+            .sum();
+        let _ = writeln!(
+            out,
+            "Running statistics (stat): {kept} numbers, kept by train_step, not trained."
+        );
+    }
+    let layers = g.mode_layers();
+    if !layers.is_empty() {
+        let _ = writeln!(
+            out,
+            "Changes with the mode (training: train_step, gradients; inference: forward,\nloss, ONNX): {}.",
+            layers.join("; ")
+        );
+    }
     out
 }

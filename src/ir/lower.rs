@@ -11,8 +11,21 @@ use crate::check::{Builtin, Meaning, Net, Symbol};
 use crate::lang::{Func, LossKind, Type};
 use crate::syntax::ast::{BinOp, ExprId};
 
-/// Builds the forward graph of a checked network.
-pub fn build(net: &Net) -> Graph {
+/// Which behaviour of the layers that differ between training and use
+/// (`dropout`, `batch_norm`) a graph computes (LANGUAGE.md §13). A network
+/// without such layers has the same graph in both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `train_step`, `gradients`, `gradients_into`, `gradcheck`: dropout
+    /// drops, batch norm uses the batch's statistics.
+    Training,
+    /// `forward`, `forward_into`, `loss`, the ONNX export: dropout passes
+    /// its value through.
+    Inference,
+}
+
+/// Builds the forward graph of a checked network in one mode.
+pub fn build(net: &Net, mode: Mode) -> Graph {
     let mut g = Graph {
         name: net.name.clone(),
         dtype: net.dtype,
@@ -61,6 +74,20 @@ pub fn build(net: &Net) -> Graph {
         Op::Param,
     );
 
+    // The running statistics, as leaves where something reads them.
+    let mut statistics: Vec<Option<NodeId>> = vec![None; net.statistics.len()];
+    let mut statistic = |g: &mut Graph, i: usize| {
+        *statistics[i].get_or_insert_with(|| {
+            let s = &net.statistics[i];
+            leaf(
+                g,
+                Op::Statistic(i),
+                Type::new(s.shape.clone(), false),
+                s.span,
+            )
+        })
+    };
+
     let mut nodes: Vec<Option<NodeId>> = vec![None; net.exprs.len()];
     let node_of = |nodes: &[Option<NodeId>], e: ExprId| {
         nodes[e.0 as usize].expect("operands are lowered first")
@@ -70,6 +97,8 @@ pub fn build(net: &Net) -> Graph {
     for (i, b) in net.bindings.iter().enumerate() {
         binding_of[b.value.0 as usize].get_or_insert(i);
     }
+    // The `dropout` calls, counted in source order: each draws its own mask.
+    let mut dropout_sites = 0;
     for (id, expr) in net.exprs.iter() {
         let ty = net.types[id.0 as usize].clone();
         let span = expr.span;
@@ -91,6 +120,61 @@ pub fn build(net: &Net) -> Graph {
             Meaning::Symbol(Symbol::Target(i)) => targets[*i],
             Meaning::Symbol(Symbol::Param(i)) => params[*i],
             Meaning::Symbol(Symbol::Binding(i)) => node_of(&nodes, net.bindings[*i].value),
+            Meaning::Symbol(Symbol::Statistic(i)) => statistic(&mut g, *i),
+            Meaning::BatchNorm {
+                x,
+                gain,
+                bias,
+                mean,
+                var,
+                eps,
+            } => {
+                // (x − μ)/√(σ² + ε) ⊙ gain + bias: with the batch's mean and
+                // biased variance in training, the running ones in inference.
+                let x = node_of(&nodes, *x);
+                let stat_ty = g.node(params[*gain]).ty.clone();
+                // The value normalized, named after the binding as in the
+                // paper's x → x̂ (`x_h`).
+                let stat = &net.statistics[*mean].name;
+                let b = stat.strip_suffix("_mean").unwrap_or(stat);
+                let xn = &mut g.nodes[x.index()];
+                if xn.name.is_none() && xn.hint.is_none() && !xn.args.is_empty() {
+                    xn.hint = Some(format!("x_{b}"));
+                }
+                let (c, var) = match mode {
+                    Mode::Training => {
+                        let mu = add(
+                            &mut g,
+                            Op::BatchStat { running: *mean },
+                            vec![x],
+                            stat_ty.clone(),
+                        );
+                        let c = add(&mut g, Op::Sub, vec![x, mu], ty.clone());
+                        let squares = add(&mut g, Op::Mul, vec![c, c], ty.clone());
+                        let var = add(
+                            &mut g,
+                            Op::BatchStat { running: *var },
+                            vec![squares],
+                            stat_ty.clone(),
+                        );
+                        // μ_B and σ²_B, named after the binding (`mu_h`).
+                        g.nodes[mu.index()].hint = Some(format!("mu_{b}"));
+                        g.nodes[var.index()].hint = Some(format!("var_{b}"));
+                        (c, var)
+                    }
+                    Mode::Inference => {
+                        let mu = statistic(&mut g, *mean);
+                        let c = add(&mut g, Op::Sub, vec![x, mu], ty.clone());
+                        (c, statistic(&mut g, *var))
+                    }
+                };
+                let epsilon = add(&mut g, Op::Const(*eps), Vec::new(), Type::scalar());
+                let shifted = add(&mut g, Op::Add, vec![var, epsilon], stat_ty.clone());
+                let sigma = add(&mut g, Op::Map(Func::Sqrt), vec![shifted], stat_ty);
+                let normalized = add(&mut g, Op::Div, vec![c, sigma], ty.clone());
+                let scaled = add(&mut g, Op::Mul, vec![normalized, params[*gain]], ty.clone());
+                add(&mut g, Op::Add, vec![scaled, params[*bias]], ty)
+            }
             Meaning::Neg(a) => add(&mut g, Op::Neg, vec![node_of(&nodes, *a)], ty),
             Meaning::Gather(table, index) => {
                 let args = vec![node_of(&nodes, *table), node_of(&nodes, *index)];
@@ -174,6 +258,30 @@ pub fn build(net: &Net) -> Graph {
                     Builtin::Transpose => add(&mut g, Op::Transpose, args, ty),
                     Builtin::Causal => add(&mut g, Op::Causal, args, ty),
                     Builtin::Concat => add(&mut g, Op::Concat, args, ty),
+                    Builtin::Dropout(p) => {
+                        let site = dropout_sites;
+                        dropout_sites += 1;
+                        match mode {
+                            Mode::Inference => args[0],
+                            // x ⊙ mask: the chain rule through the product
+                            // passes δ through the same mask.
+                            Mode::Training => {
+                                let mask_ty = g.node(args[0]).ty.clone();
+                                let mask =
+                                    add(&mut g, Op::DropoutMask { site, p: *p }, vec![], mask_ty);
+                                // mask_h for `h = dropout(…)`; inside an
+                                // expression, `dropped` = x ⊙ `mask`.
+                                let y = add(&mut g, Op::Mul, vec![args[0], mask], ty);
+                                let (mask_hint, y_hint) = match binding_of[id.0 as usize] {
+                                    Some(b) => (format!("mask_{}", net.bindings[b].name), None),
+                                    None => ("mask".to_string(), Some("dropped".to_string())),
+                                };
+                                g.nodes[mask.index()].hint = Some(mask_hint);
+                                g.nodes[y.index()].hint = y_hint;
+                                y
+                            }
+                        }
+                    }
                     Builtin::Loss(kind) => {
                         let (y, mut t) = (args[0], args[1]);
                         // An index target means its one-hot vector.

@@ -147,11 +147,29 @@ impl<'a> Writer<'a> {
         let arg = |k: usize| self.operand(n.args[k]);
         let s = |u, l| nt.pick(u, l);
         match n.op {
-            Op::Input(_) | Op::Target(_) | Op::Param(_) => {
+            Op::Input(_) | Op::Target(_) | Op::Param(_) | Op::Statistic(_) => {
                 (self.label)(id).unwrap_or_else(|| "?".into())
+            }
+            // The mean over the batch (b), and the rows (t) or pixels (i, j).
+            Op::BatchStat { .. } => {
+                let over = match self.g.node(n.args[0]).ty.shape.len() {
+                    3 => "b,i,j",
+                    2 => "b,t",
+                    _ => "b",
+                };
+                match nt {
+                    Notation::Unicode => format!("mean_{{{over}}}({})", plain(0)),
+                    Notation::Latex => {
+                        format!(r"\operatorname{{mean}}_{{{over}}}\left({}\right)", plain(0))
+                    }
+                }
             }
             Op::Const(c) => nt.number(c),
             Op::BatchSize => "N".into(),
+            // 1/(1 − p) with probability 1 − p, else 0
+            Op::DropoutMask { p, .. } => {
+                format!("{}(p = {})", s("mask", r"\mathrm{mask}"), nt.number(p))
+            }
             Op::Add => format!("{} + {}", plain(0), plain(1)),
             Op::Sub => format!("{} {} {}", plain(0), nt.minus(), arg(1)),
             Op::Mul => {

@@ -17,7 +17,7 @@ mod print;
 
 use std::fmt;
 
-pub use lower::build;
+pub use lower::{build, Mode};
 pub use names::names;
 
 use crate::diagnostics::Span;
@@ -53,6 +53,27 @@ pub enum Op {
     Const(f64),
     /// The number of samples in the batch, B (a scalar known at run time).
     BatchSize,
+    /// The i-th running statistic of a batch normalization (`h_mean`,
+    /// `h_var`): read in inference, never differentiated.
+    Statistic(usize),
+    /// `[x]` the mean of each feature over the batch (and the rows of a
+    /// `[T, d]` value, the pixels of a `[c, h, w]` one): a value of the whole
+    /// batch, one number per feature (unbatched). A successful `train_step`
+    /// moves the running statistic `running` toward it.
+    BatchStat {
+        /// The running statistic it updates.
+        running: usize,
+    },
+    /// `[]` the dropout mask of the `site`-th `dropout` call (training mode
+    /// only): each element 1/(1 − p) with probability 1 − p, else 0, a pure
+    /// function of the network's dropout seed, its step count, the site,
+    /// the sample's row and the element.
+    DropoutMask {
+        /// Which `dropout` call of the network, counted from 0.
+        site: usize,
+        /// The probability of dropping an element.
+        p: f64,
+    },
     /// `[a, b]` a + b, elementwise; a scalar or a missing batch axis broadcasts.
     Add,
     /// `[a, b]` a − b
@@ -223,6 +244,9 @@ impl Op {
             Op::Param(i) => format!("param {i}"),
             Op::Const(c) => format!("const {c}"),
             Op::BatchSize => "batch_size".into(),
+            Op::Statistic(i) => format!("statistic {i}"),
+            Op::BatchStat { running } => format!("batch_stat {running}"),
+            Op::DropoutMask { site, .. } => format!("dropout_mask {site}"),
             Op::Add => "add".into(),
             Op::Sub => "sub".into(),
             Op::Mul => "mul".into(),
@@ -352,6 +376,38 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// Whether the graph has a layer that differs between training and
+    /// inference (LANGUAGE.md §13): then `loss`, `forward` and the ONNX
+    /// model use the inference mode's graph.
+    pub fn has_modes(&self) -> bool {
+        self.nodes
+            .iter()
+            .any(|n| matches!(n.op, Op::DropoutMask { .. } | Op::BatchStat { .. }))
+    }
+
+    /// The layers that change with the mode, as docs list them:
+    /// `dropout (p = 0.5) in h`.
+    pub fn mode_layers(&self) -> Vec<String> {
+        let mut layers = Vec::new();
+        for n in &self.nodes {
+            if let Op::DropoutMask { p, .. } = n.op {
+                let place = n
+                    .hint
+                    .as_deref()
+                    .and_then(|h| h.strip_prefix("mask_"))
+                    .map(|b| format!(" in `{b}`"))
+                    .unwrap_or_default();
+                layers.push(format!("dropout (p = {p}){place}"));
+            }
+            if let (Op::BatchStat { .. }, Some(b)) =
+                (n.op, n.hint.as_deref().and_then(|h| h.strip_prefix("mu_")))
+            {
+                layers.push(format!("batch_norm in `{b}`"));
+            }
+        }
+        layers
+    }
+
     /// The node with this id.
     pub fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id.index()]

@@ -19,6 +19,7 @@ pub fn names(net: &Net, g: &Graph) -> Vec<String> {
         .chain(&net.targets)
         .map(|d| &d.name)
         .chain(net.params.iter().map(|p| &p.name))
+        .chain(net.statistics.iter().map(|s| &s.name))
     {
         taken.insert(name.clone());
     }
@@ -56,6 +57,10 @@ pub fn names(net: &Net, g: &Graph) -> Vec<String> {
             }
             (Op::Param(i), _) => {
                 names.push(net.params[*i].name.clone());
+                continue;
+            }
+            (Op::Statistic(i), _) => {
+                names.push(net.statistics[*i].name.clone());
                 continue;
             }
             (_, Role::Gradient(p)) => format!("grad_{}", net.params[*p].name),

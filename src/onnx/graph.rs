@@ -230,7 +230,7 @@ impl<'a> Builder<'a> {
         };
         match n.op {
             // Graph inputs and initializers, named already.
-            Op::Input(_) | Op::Param(_) => {}
+            Op::Input(_) | Op::Param(_) | Op::Statistic(_) => {}
             Op::Const(c) => {
                 self.constants.push(tensor(&out, &[], &[c], self.dtype));
             }
@@ -417,6 +417,16 @@ impl<'a> Builder<'a> {
             | Op::BatchSize => {
                 return Err(unsupported(
                     "an output computed from targets, losses or the batch size is not part of inference",
+                ))
+            }
+            Op::BatchStat { .. } => {
+                return Err(unsupported(
+                    "the batch's statistics are part of training, not of the inference model",
+                ))
+            }
+            Op::DropoutMask { .. } => {
+                return Err(unsupported(
+                    "a dropout mask is part of training, not of the inference model",
                 ))
             }
             Op::OneHot => {

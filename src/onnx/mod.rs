@@ -79,9 +79,11 @@ pub fn to_bytes<N: Network>(net: &N) -> Result<Vec<u8>, Error> {
 /// [`to_bytes`] in another element type: `Some(Dtype::F32)` exports an f64
 /// network as a float model (its weights rounded to f32).
 pub fn to_bytes_as<N: Network>(net: &N, dtype: Option<Dtype>) -> Result<Vec<u8>, Error> {
+    // The parameters, then the running statistics (inference reads them).
     let weights: Vec<Weight> = net
         .parameters()
         .into_iter()
+        .chain(net.statistics())
         .map(|(name, view)| Weight {
             name: name.into(),
             shape: view.shape().to_vec(),
@@ -131,25 +133,30 @@ pub fn model_bytes(
 }
 
 fn model(net: &Net, source: &str, weights: &[Weight], dtype: Dtype) -> Result<ModelProto, Error> {
-    let g = ir::build(net);
+    // The model is the inference mode: dropout passes its value through.
+    let g = ir::build(net, ir::Mode::Inference);
     let names = ir::names(net, &g);
     let roots: Vec<ir::NodeId> = g.outputs.iter().map(|o| o.1).collect();
     let live = g.live(&roots);
     let mut b = graph::Builder::new(&g, &names, dtype);
     let mut initializers = Vec::new();
     for id in g.ids().filter(|id| live[id.index()]) {
-        if let ir::Op::Param(p) = g.node(id).op {
-            let param = &net.params[p];
+        let declared = match g.node(id).op {
+            ir::Op::Param(p) => Some((&net.params[p].name, &net.params[p].shape)),
+            ir::Op::Statistic(s) => Some((&net.statistics[s].name, &net.statistics[s].shape)),
+            _ => None,
+        };
+        if let Some((name, shape)) = declared {
             let w = weights
                 .iter()
-                .find(|w| w.name == param.name)
-                .ok_or_else(|| problem(&net.name, format!("no weights for `{}`", param.name)))?;
-            if w.shape != param.shape || w.values.len() != param.shape.iter().product::<usize>() {
+                .find(|w| w.name == *name)
+                .ok_or_else(|| problem(&net.name, format!("no weights for `{name}`")))?;
+            if w.shape != *shape || w.values.len() != shape.iter().product::<usize>() {
                 return Err(problem(
                     &net.name,
                     format!(
-                        "the weights of `{}` have shape {:?}, the network declares {:?}",
-                        param.name, w.shape, param.shape
+                        "the weights of `{name}` have shape {:?}, the network declares {:?}",
+                        w.shape, shape
                     ),
                 ));
             }
@@ -173,7 +180,10 @@ fn model(net: &Net, source: &str, weights: &[Weight], dtype: Dtype) -> Result<Mo
     let mut taken = std::collections::BTreeSet::new();
     for (name, id) in &g.outputs {
         let value = b.value(*id);
-        let is_input = matches!(g.node(*id).op, ir::Op::Input(_) | ir::Op::Param(_));
+        let is_input = matches!(
+            g.node(*id).op,
+            ir::Op::Input(_) | ir::Op::Param(_) | ir::Op::Statistic(_)
+        );
         if value != *name || is_input || !taken.insert(value.clone()) {
             b.node("Identity", vec![value], name.clone(), vec![]);
         }

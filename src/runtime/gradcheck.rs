@@ -89,6 +89,9 @@ impl fmt::Display for GradcheckReport {
 
 /// Compares the gradients of `net` on a batch with central differences of
 /// step `h`; `floor` keeps relative errors of near-zero gradients sensible.
+/// Both are of the training-mode loss (LANGUAGE.md §13): each perturbed copy
+/// keeps the network's dropout seed and step count, so every evaluation
+/// draws the same masks that `gradients` used.
 pub fn gradcheck<'a, 'b, N, A, B>(
     net: &N,
     inputs: &[A],
@@ -113,7 +116,7 @@ where
                     view[index.as_slice()] += delta;
                 }
                 Ok(moved
-                    .loss_dyn(inputs, targets)?
+                    .training_loss_dyn(inputs, targets)?
                     .to_f64()
                     .unwrap_or(f64::NAN))
             };

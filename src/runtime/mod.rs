@@ -7,10 +7,12 @@
 
 mod batched;
 mod conv;
+mod dropout;
 mod gemm;
 mod gradcheck;
 pub mod init;
 mod network;
+mod norm;
 mod optim;
 mod packed;
 mod pool;
@@ -25,10 +27,12 @@ use ndarray::{
 
 pub use batched::batch_matmul_into;
 pub use conv::*;
+pub use dropout::dropout_mask_into;
 pub use gemm::{gemm, gemm_with, gemv, matmul, SMALL_PRODUCT};
 pub use gradcheck::{gradcheck, Comparison, GradcheckReport};
 pub use init::{Rng, DEFAULT_SEED};
 pub use network::{argument, indices, Arg, AsArg, Gradients, Network};
+pub use norm::feature_mean_into;
 pub use optim::{Adam, Momentum, Sgd};
 pub use packed::Packing;
 pub use pool::*;

@@ -128,6 +128,35 @@ pub trait Network {
         ),
         Error,
     >;
+    /// The training-mode loss with dynamic-rank arguments: the loss that
+    /// `gradients` returns and differentiates (LANGUAGE.md §13: dropout
+    /// drops with the next step's masks). For a network whose layers do
+    /// not change with the mode, `loss_dyn`.
+    fn training_loss_dyn<'a, 'b, A: AsArg<'a, Self::Scalar>, B: AsArg<'b, Self::Scalar>>(
+        &self,
+        inputs: &[A],
+        targets: &[B],
+    ) -> Result<Self::Scalar, Error> {
+        self.loss_dyn(inputs, targets)
+    }
+    /// The running statistics of its batch normalizations (`h_mean`,
+    /// `h_var`), by name in declaration order: part of the network's value,
+    /// saved with the parameters, never differentiated.
+    fn statistics(&self) -> Vec<(&'static str, ndarray::ArrayViewD<'_, Self::Scalar>)> {
+        Vec::new()
+    }
+    /// The running statistics, to load into.
+    fn statistics_mut(&mut self) -> Vec<(&'static str, ndarray::ArrayViewMutD<'_, Self::Scalar>)> {
+        Vec::new()
+    }
+    /// The seed of the network's dropout masks, if it has dropout.
+    fn dropout_seed(&self) -> Option<u64> {
+        None
+    }
+    /// Sets the seed of the dropout masks (nothing without dropout).
+    fn set_dropout_seed(&mut self, seed: u64) {
+        let _ = seed;
+    }
 }
 
 /// What every generated gradients struct implements.

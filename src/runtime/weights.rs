@@ -67,8 +67,9 @@ fn problem(problem: String) -> Error {
     }
 }
 
-/// The tensors of a file: the parameters, and for a checkpoint the
-/// optimizer's state under `optimizer.<field>`.
+/// The tensors of a file: the parameters and the running statistics of
+/// batch normalizations, and for a checkpoint the optimizer's state under
+/// `optimizer.<field>`.
 fn tensors<N: Network>(
     net: &N,
     checkpoint: bool,
@@ -78,6 +79,11 @@ fn tensors<N: Network>(
         .into_iter()
         .map(|(n, v)| (n.to_string(), v))
         .collect();
+    all.extend(
+        net.statistics()
+            .into_iter()
+            .map(|(n, v)| (n.to_string(), v)),
+    );
     if checkpoint {
         all.extend(
             net.optimizer_state()
@@ -121,11 +127,16 @@ pub fn to_bytes<N: Network>(net: &N) -> Result<Vec<u8>, Error> {
 
 /// Serializes parameters and optimizer state: a checkpoint.
 pub fn checkpoint_bytes<N: Network>(net: &N) -> Result<Vec<u8>, Error> {
-    let metadata = HashMap::from([
+    let mut metadata = HashMap::from([
         ("format".to_string(), "denpa checkpoint".to_string()),
         ("network".to_string(), N::NAME.to_string()),
         ("step".to_string(), net.optimizer_state().0.to_string()),
     ]);
+    // With the step, it decides the dropout masks: a resumed run draws the
+    // masks of one that never stopped.
+    if let Some(seed) = net.dropout_seed() {
+        metadata.insert("dropout_seed".to_string(), seed.to_string());
+    }
     serialize(&tensors(net, true), metadata)
 }
 
@@ -243,8 +254,24 @@ pub fn checkpoint_from_bytes<N: Network>(net: &mut N, bytes: &[u8]) -> Result<()
         .get("step")
         .and_then(|s| s.parse::<u64>().ok())
         .ok_or_else(|| problem("the checkpoint's step count is missing or not a number".into()))?;
+    let dropout_seed = match net.dropout_seed() {
+        None => None,
+        Some(_) => Some(
+            info.get("dropout_seed")
+                .and_then(|s| s.parse::<u64>().ok())
+                .ok_or_else(|| {
+                    problem(format!(
+                        "{} has dropout, and the checkpoint's dropout seed is missing or not a number",
+                        N::NAME
+                    ))
+                })?,
+        ),
+    };
     let values = read_tensors(net, &file, true)?;
     store(net, values, Some(step));
+    if let Some(seed) = dropout_seed {
+        net.set_dropout_seed(seed);
+    }
     Ok(())
 }
 
@@ -338,6 +365,13 @@ fn read_checked<T: Element>(
 fn store<N: Network>(net: &mut N, values: Vec<Vec<N::Scalar>>, step: Option<u64>) {
     let mut values = values.into_iter();
     for (_, mut view) in net.parameters_mut() {
+        if let Some(data) = values.next() {
+            for (slot, value) in view.iter_mut().zip(data) {
+                *slot = value;
+            }
+        }
+    }
+    for (_, mut view) in net.statistics_mut() {
         if let Some(data) = values.next() {
             for (slot, value) in view.iter_mut().zip(data) {
                 *slot = value;
