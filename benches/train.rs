@@ -33,6 +33,12 @@
 //! - G2: the forward pass at batch 1 (generating names one character at a
 //!   time)
 //!
+//! Batch normalization (issue 24): B1, the digits MLP 64-32-10 with its
+//! hidden layer batch-normalized before a relu, SGD 0.1, batch 32, next to
+//! the hand-written network of `support/hand_bn.rs` (built like W2's: the
+//! same GEMM, SGD folded into the weight products, the batch norm's backward
+//! by hand), which first must agree with denpa in f64 to 1e-9.
+//!
 //! And the single-precision GEMM peak of this machine (the faster of
 //! matrixmultiply's sgemm through ndarray and denpa's own packed product, at
 //! 512³), to read W3's training step as a fraction of it.
@@ -46,6 +52,8 @@ use denpa::ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
 use denpa::runtime::Rng;
 use denpa::Network;
 
+#[path = "support/hand_bn.rs"]
+mod hand_bn;
 #[path = "support/hand_cnn.rs"]
 mod hand_cnn;
 #[path = "support/hand_gpt.rs"]
@@ -81,6 +89,126 @@ denpa_macros::net! {
         loss = cross_entropy(y, t)
         train sgd(lr = 0.1)
     }
+}
+
+denpa_macros::net! {
+    network B1 {
+        input x: [64]
+        target t: [10]
+        h = relu(batch_norm(dense(x, 32)))
+        output y = softmax(dense(h, 10))
+        loss = cross_entropy(y, t)
+        train sgd(lr = 0.1)
+    }
+}
+
+denpa_macros::net! {
+    network B1f64 {
+        dtype f64
+        input x: [64]
+        target t: [10]
+        h = relu(batch_norm(dense(x, 32)))
+        output y = softmax(dense(h, 10))
+        loss = cross_entropy(y, t)
+        train sgd(lr = 0.1)
+    }
+}
+
+/// The hand-written batch-normalized MLP with `net`'s parameters.
+fn hand_bn<N: Network>(net: &N, batch: usize) -> hand_bn::HandBn<N::Scalar>
+where
+    N::Scalar: denpa::ndarray::NdFloat,
+{
+    let p: std::collections::HashMap<&str, denpa::ndarray::ArrayD<N::Scalar>> = net
+        .parameters()
+        .into_iter()
+        .map(|(n, v)| (n, v.to_owned()))
+        .collect();
+    let two = |n: &str| {
+        p[n].clone()
+            .into_dimensionality::<denpa::ndarray::Ix2>()
+            .unwrap()
+    };
+    let one = |n: &str| {
+        p[n].clone()
+            .into_dimensionality::<denpa::ndarray::Ix1>()
+            .unwrap()
+    };
+    hand_bn::HandBn::new(
+        two("h_w"),
+        one("h_b"),
+        one("h_gain"),
+        one("h_bias"),
+        two("y_w"),
+        one("y_b"),
+        batch,
+        0.1,
+    )
+}
+
+/// Panics unless the hand-written batch-normalized MLP and denpa's agree in
+/// f64 on the loss and every gradient to 1e-9, and on the parameters and
+/// running statistics after three steps.
+fn agree_on_batch_norm() {
+    let mut net = B1f64::with_seed(4);
+    let mut hand = hand_bn(&net, 32);
+    let x = batch(32, 64, 11).mapv(f64::from);
+    let t = one_hot(32, 10).mapv(f64::from);
+    let (loss, grads) = net.gradients(x.view(), t.view()).unwrap();
+    let hand_loss = hand.gradients(x.view(), t.view(), None);
+    assert!(
+        (loss - hand_loss).abs() <= 1e-9 * loss.abs(),
+        "B1: losses {loss} and {hand_loss}"
+    );
+    let theirs = [
+        ("h_w", hand.g_w1.view().into_dyn()),
+        ("h_b", hand.g_b1.view().into_dyn()),
+        ("h_gain", hand.g_gain.view().into_dyn()),
+        ("h_bias", hand.g_bias.view().into_dyn()),
+        ("y_w", hand.g_w2.view().into_dyn()),
+        ("y_b", hand.g_b2.view().into_dyn()),
+    ];
+    let mut worst: f64 = 0.0;
+    // Relative to the largest gradient element: h_b's true gradient is 0
+    // (a bias before a batch norm cancels), its elements round-off alone.
+    let largest = denpa::Gradients::tensors(&grads)
+        .iter()
+        .flat_map(|(_, g)| g.iter().copied())
+        .fold(1e-300f64, |m, v| m.max(v.abs()));
+    for ((name, g), (hand_name, h)) in denpa::Gradients::tensors(&grads).into_iter().zip(theirs) {
+        assert_eq!(name, hand_name);
+        for (a, b) in g.iter().zip(h.iter()) {
+            let error = (a - b / 32.0).abs() / largest;
+            assert!(
+                error <= 1e-9,
+                "B1: the gradients of `{name}` differ: {a} and {}",
+                b / 32.0
+            );
+            worst = worst.max(error);
+        }
+    }
+    for _ in 0..3 {
+        net.train_step(x.view(), t.view()).unwrap();
+        hand.train_step(x.view(), t.view());
+    }
+    let close = |a: &denpa::ndarray::Array1<f64>, b: &denpa::ndarray::Array1<f64>| {
+        a.iter()
+            .zip(b)
+            .all(|(a, b)| (a - b).abs() <= 1e-9 * a.abs().max(1.0))
+    };
+    assert!(
+        close(&net.h_mean, &hand.running_mean),
+        "B1: running means differ"
+    );
+    assert!(
+        close(&net.h_var, &hand.running_var),
+        "B1: running variances differ"
+    );
+    assert!(
+        close(&net.h_gain, &hand.gain),
+        "B1: gains differ after three steps"
+    );
+    println!("B1: denpa and the hand-written batch norm agree in f64: loss {loss:.12}, gradients to {worst:.1e}");
 }
 
 denpa_macros::net! {
@@ -406,6 +534,8 @@ fn one_hot(rows: usize, classes: usize) -> Array2<f32> {
     )
 }
 
+const B1_TRAIN: &str = "B1 digits 64-32-10 batch_norm train batch 32";
+
 fn main() {
     let mut c = Criterion::default()
         .configure_from_args()
@@ -497,6 +627,25 @@ fn main() {
             hand.train_step(black_box(x.view()), t.view())
         });
     }
+
+    // B1: batch normalization, after the two agree in f64.
+    if selected(B1_TRAIN) {
+        agree_on_batch_norm();
+    }
+    let (x, t) = (batch(32, 64, 3), one_hot(32, 10));
+    let mut net = B1::with_seed(2);
+    let mut hand = hand_bn(&net, 32);
+    compare(
+        &mut c,
+        &mut paired,
+        B1_TRAIN,
+        || {
+            black_box(net.train_step(x.view(), t.view()).unwrap());
+        },
+        || {
+            black_box(hand.train_step(black_box(x.view()), t.view()));
+        },
+    );
 
     // G1 and G2: the §12 GPT against the hand-written one, from the same
     // parameters, after the two agree in f64.

@@ -122,9 +122,10 @@ fn batch_norm(g: &Graph, names: &[String], writer: &Writer<'_>, mu: NodeId) -> O
         .ids()
         .find(|&c| forward(g, c, |op| op == Op::Sub) && g.node(c).args == [x, mu])?;
     let var = g.ids().find(|&v| {
+        let squares = g.node(g.node(v).args.first().copied().unwrap_or(v));
         matches!(g.node(v).op, Op::BatchStat { .. })
-            && matches!(g.node(g.node(v).args[0]).op, Op::Mul)
-            && g.node(g.node(v).args[0]).args == [c, c]
+            && squares.op == Op::Map(Func::Square)
+            && squares.args == [c]
     })?;
     let (&d_var, &d_mu) = (g.adjoints.get(&var)?, g.adjoints.get(&mu)?);
     // σ_B = √(σ²_B + ε) and n̂ = c / σ_B.

@@ -150,7 +150,7 @@ pub fn build(net: &Net, mode: Mode) -> Graph {
                             stat_ty.clone(),
                         );
                         let c = add(&mut g, Op::Sub, vec![x, mu], ty.clone());
-                        let squares = add(&mut g, Op::Mul, vec![c, c], ty.clone());
+                        let squares = add(&mut g, Op::Map(Func::Square), vec![c], ty.clone());
                         let var = add(
                             &mut g,
                             Op::BatchStat { running: *var },
