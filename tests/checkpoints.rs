@@ -39,6 +39,17 @@ denpa_macros::net! {
     }
 }
 
+denpa_macros::net! {
+    network Normed {
+        input x: [3]
+        target t: [2]
+        h = relu(batch_norm(dense(x, 6)))
+        output y = softmax(dense(h, 2))
+        loss = cross_entropy(y, t)
+        train adam(lr = 0.01)
+    }
+}
+
 fn temp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("denpa-checkpoints-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -96,6 +107,12 @@ fn dropout_resumed_from_a_checkpoint_draws_the_masks_of_training_that_never_stop
         .1;
     let info = meta.metadata().clone().unwrap();
     assert_eq!(info.get("dropout_seed").map(String::as_str), Some("11"));
+}
+
+#[test]
+fn batch_norm_resumed_from_a_checkpoint_keeps_its_running_statistics() {
+    // h_mean and h_var are in the file: the resumed run moves them on.
+    resume_is_bit_identical!(Normed, "batch_norm.safetensors");
 }
 
 #[test]

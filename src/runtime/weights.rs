@@ -118,10 +118,15 @@ fn serialize<T: Element>(
 
 /// Serializes the network's parameters to safetensors bytes.
 pub fn to_bytes<N: Network>(net: &N) -> Result<Vec<u8>, Error> {
-    let metadata = HashMap::from([
+    let mut metadata = HashMap::from([
         ("format".to_string(), "denpa".to_string()),
         ("network".to_string(), N::NAME.to_string()),
     ]);
+    // The dropout seed is part of the network's value: a loaded network
+    // equals the saved one (a file without it keeps the default).
+    if let Some(seed) = net.dropout_seed() {
+        metadata.insert("dropout_seed".to_string(), seed.to_string());
+    }
     serialize(&tensors(net, false), metadata)
 }
 
@@ -234,7 +239,14 @@ pub fn load_checkpoint_into<N: Network>(net: &mut N, path: &Path) -> Result<(), 
 pub fn from_bytes<N: Network>(net: &mut N, bytes: &[u8]) -> Result<(), Error> {
     let file = deserialize(bytes)?;
     let values = read_tensors(net, &file, false)?;
+    let seed = SafeTensors::read_metadata(bytes)
+        .ok()
+        .and_then(|(_, m)| m.metadata().clone())
+        .and_then(|info| info.get("dropout_seed").and_then(|s| s.parse::<u64>().ok()));
     store(net, values, None);
+    if let (Some(seed), Some(_)) = (seed, net.dropout_seed()) {
+        net.set_dropout_seed(seed);
+    }
     Ok(())
 }
 
