@@ -24,12 +24,5 @@ mod shared;
 denpa_macros::net!("examples/names_bigram.nn");
 
 fn main() -> ExitCode {
-    let options = shared::Options::parse(&shared::BIGRAM);
-    match shared::run::<NamesBigram>(&shared::BIGRAM, &options) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    shared::main::<NamesBigram>(&shared::BIGRAM)
 }

@@ -24,12 +24,5 @@ mod shared;
 denpa_macros::net!("examples/names_gpt.nn");
 
 fn main() -> ExitCode {
-    let options = shared::Options::parse(&shared::GPT);
-    match shared::run::<NamesGpt>(&shared::GPT, &options) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    shared::main::<NamesGpt>(&shared::GPT)
 }

@@ -24,12 +24,5 @@ mod shared;
 denpa_macros::net!("examples/names_mlp.nn");
 
 fn main() -> ExitCode {
-    let options = shared::Options::parse(&shared::MLP);
-    match shared::run::<NamesMlp>(&shared::MLP, &options) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    shared::main::<NamesMlp>(&shared::MLP)
 }

@@ -25,12 +25,5 @@ mod shared;
 denpa_macros::net!("examples/names_mlp_bn.nn");
 
 fn main() -> ExitCode {
-    let options = shared::Options::parse(&shared::MLP_BN);
-    match shared::run::<NamesMlpBn>(&shared::MLP_BN, &options) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    shared::main::<NamesMlpBn>(&shared::MLP_BN)
 }

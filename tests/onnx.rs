@@ -61,26 +61,40 @@ fn the_examples_and_image_networks_run_in_onnx_runtime() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-#[test]
-fn denpa_export_writes_the_model_of_a_weights_file() {
-    let dir = temp("cli");
-    let net = Digits::with_seed(7);
-    let weights = dir.join("w.safetensors");
-    net.save(&weights).unwrap();
-    let model = dir.join("digits.onnx");
-    let out = common::run(&[
-        "export",
-        "examples/digits.nn",
+/// Saves `net`'s weights in `dir` and has `denpa export` write the model of
+/// `source` from them (with `extra` arguments), as `dir/{name}.onnx`.
+fn export_saved<N: Network>(
+    net: &N,
+    dir: &std::path::Path,
+    source: &str,
+    extra: &[&str],
+    name: &str,
+) -> std::path::PathBuf {
+    let weights = dir.join(format!("{name}.safetensors"));
+    denpa::runtime::weights::save(net, &weights).unwrap();
+    let model = dir.join(format!("{name}.onnx"));
+    let mut args = vec!["export", source];
+    args.extend_from_slice(extra);
+    args.extend([
         "--weights",
         weights.to_str().unwrap(),
         "-o",
         model.to_str().unwrap(),
     ]);
+    let out = common::run(&args);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    model
+}
+
+#[test]
+fn denpa_export_writes_the_model_of_a_weights_file() {
+    let dir = temp("cli");
+    let net = Digits::with_seed(7);
+    let model = export_saved(&net, &dir, "examples/digits.nn", &[], "digits");
     // The same bytes as the network's own export (its doc comments, in
     // the model's doc string, included).
     let own = denpa::onnx::to_bytes(&net).unwrap();
@@ -96,23 +110,12 @@ fn denpa_export_writes_the_model_of_a_weights_file() {
 fn denpa_export_writes_the_gpt_with_its_index_input() {
     let dir = temp("gpt");
     let net = NamesGpt::with_seed(3);
-    let weights = dir.join("gpt.safetensors");
-    net.save(&weights).unwrap();
-    let model = dir.join("gpt.onnx");
-    let out = common::run(&[
-        "export",
+    let model = export_saved(
+        &net,
+        &dir,
         "examples/names_gpt.nn",
-        "--network",
-        "NamesGpt",
-        "--weights",
-        weights.to_str().unwrap(),
-        "-o",
-        model.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        &["--network", "NamesGpt"],
+        "gpt",
     );
     let bytes = std::fs::read(&model).unwrap();
     assert_eq!(bytes, denpa::onnx::to_bytes(&net).unwrap());

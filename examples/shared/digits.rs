@@ -14,6 +14,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+#[path = "cli.rs"]
+mod cli;
+
 /// A network that classifies digits from rows of 64 standardized pixels.
 pub trait Classifier: Sized {
     /// The file name of its outputs: `digits` gives `digits.safetensors`.
@@ -79,37 +82,24 @@ impl Options {
     /// Reads `--seed`, `--epochs`, `--batch-size` and `--out`; the name and
     /// the defaults of `N` go into the usage text.
     pub fn parse<N: Classifier>() -> Options {
-        let usage = usage(N::FILE, N::EPOCHS, N::BATCH_SIZE);
-        let args = std::env::args().skip(1);
-        Options::from_args(args, Options::defaults::<N>(0), &usage).unwrap_or_else(|message| {
-            eprintln!("error: {message}\n\n{usage}");
-            std::process::exit(2);
-        })
-    }
-
-    fn from_args(
-        mut args: impl Iterator<Item = String>,
-        mut options: Options,
-        usage: &str,
-    ) -> Result<Options, String> {
-        while let Some(flag) = args.next() {
-            if flag == "-h" || flag == "--help" {
-                println!("{usage}");
-                std::process::exit(0);
-            }
-            let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
-            match flag.as_str() {
-                "--seed" => options.seed = number(&flag, &value()?)?,
-                "--epochs" => options.epochs = number(&flag, &value()?)?,
-                "--batch-size" => options.batch_size = number(&flag, &value()?)?,
-                "--out" => options.out = PathBuf::from(value()?),
-                _ => return Err(format!("unknown argument `{flag}`")),
-            }
-        }
-        if options.batch_size == 0 {
-            return Err("--batch-size must be at least 1".into());
-        }
-        Ok(options)
+        cli::parse(
+            Options::defaults::<N>(0),
+            &usage(N::FILE, N::EPOCHS, N::BATCH_SIZE),
+            &["--seed", "--epochs", "--batch-size", "--out"],
+            |options, flag, value| {
+                match flag {
+                    "--seed" => options.seed = cli::number(flag, &value)?,
+                    "--epochs" => options.epochs = cli::number(flag, &value)?,
+                    "--batch-size" => options.batch_size = cli::number(flag, &value)?,
+                    _ => options.out = PathBuf::from(value),
+                }
+                Ok(())
+            },
+            |options| match options.batch_size {
+                0 => Err("--batch-size must be at least 1".into()),
+                _ => Ok(()),
+            },
+        )
     }
 }
 
@@ -124,11 +114,6 @@ usage: {name} [--seed N] [--epochs N] [--batch-size N] [--out DIR]
   --batch-size N  images per training step (default {batch_size})
   --out DIR       where the weights and plots go (default: target/)"
     )
-}
-
-fn number<N: std::str::FromStr>(flag: &str, text: &str) -> Result<N, String> {
-    text.parse()
-        .map_err(|_| format!("{flag} needs a whole number, not `{text}`"))
 }
 
 /// The training loss (the mean over the epoch's batches, each measured
@@ -307,10 +292,7 @@ fn plot<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    // plotters' `ab_glyph` feature renders text with a font it is given
-    // rather than the system's: the same plot on every machine.
-    plotters::style::register_font("sans-serif", FontStyle::Normal, ttf_noto_sans::REGULAR)
-        .map_err(|_| "the embedded font could not be read")?;
+    cli::register_font()?;
     root.fill(&WHITE)?;
     let (left, right) = root.split_horizontally(500);
     let epochs = history.loss.len();

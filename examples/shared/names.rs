@@ -18,6 +18,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+#[path = "cli.rs"]
+mod cli;
+
 /// One rung of the ladder: a network and how it is trained by default.
 pub struct Rung {
     /// The file name of its outputs: `names_gpt` gives `names_gpt.safetensors`.
@@ -105,38 +108,26 @@ impl Options {
 
     /// Reads `--seed`, `--steps`, `--batch-size`, `--names` and `--out`.
     pub fn parse(rung: &Rung) -> Options {
-        let usage = usage(rung);
-        let args = std::env::args().skip(1);
-        Options::from_args(args, Options::defaults(rung, 0), &usage).unwrap_or_else(|message| {
-            eprintln!("error: {message}\n\n{usage}");
-            std::process::exit(2);
-        })
-    }
-
-    fn from_args(
-        mut args: impl Iterator<Item = String>,
-        mut options: Options,
-        usage: &str,
-    ) -> Result<Options, String> {
-        while let Some(flag) = args.next() {
-            if flag == "-h" || flag == "--help" {
-                println!("{usage}");
-                std::process::exit(0);
-            }
-            let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
-            match flag.as_str() {
-                "--seed" => options.seed = number(&flag, &value()?)?,
-                "--steps" => options.steps = number(&flag, &value()?)?,
-                "--batch-size" => options.batch_size = number(&flag, &value()?)?,
-                "--names" => options.names = number(&flag, &value()?)?,
-                "--out" => options.out = PathBuf::from(value()?),
-                _ => return Err(format!("unknown argument `{flag}`")),
-            }
-        }
-        if options.batch_size == 0 {
-            return Err("--batch-size must be at least 1".into());
-        }
-        Ok(options)
+        let flags = ["--seed", "--steps", "--batch-size", "--names", "--out"];
+        cli::parse(
+            Options::defaults(rung, 0),
+            &usage(rung),
+            &flags,
+            |options, flag, value| {
+                match flag {
+                    "--seed" => options.seed = cli::number(flag, &value)?,
+                    "--steps" => options.steps = cli::number(flag, &value)?,
+                    "--batch-size" => options.batch_size = cli::number(flag, &value)?,
+                    "--names" => options.names = cli::number(flag, &value)?,
+                    _ => options.out = PathBuf::from(value),
+                }
+                Ok(())
+            },
+            |options| match options.batch_size {
+                0 => Err("--batch-size must be at least 1".into()),
+                _ => Ok(()),
+            },
+        )
     }
 }
 
@@ -158,11 +149,6 @@ usage: {file} [--seed N] [--steps N] [--batch-size N] [--names N] [--out DIR]
   --names N       names to generate at the end (default 20)
   --out DIR       where the weights, the model and the plots go (default: target/)"
     )
-}
-
-fn number<N: std::str::FromStr>(flag: &str, text: &str) -> Result<N, String> {
-    text.parse()
-        .map_err(|_| format!("{flag} needs a whole number, not `{text}`"))
 }
 
 /// Examples of one part of the split, as a network of some context reads
@@ -370,6 +356,18 @@ pub fn generate<N: Network<Scalar = f32>>(
     generator.names(count, Generator::from_network(net))
 }
 
+/// The program of a rung: its command line, then [`run`]; an error is
+/// printed and fails the process.
+pub fn main<N: Network<Scalar = f32>>(rung: &Rung) -> std::process::ExitCode {
+    match run::<N>(rung, &Options::parse(rung)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// The example: [`load`], [`train`] with a progress bar, the test loss, the
 /// weights saved and loaded back, the ONNX model, the plot, generated names
 /// and a last line `test loss: 2.123 nats per character` for scripts.
@@ -480,10 +478,7 @@ fn plot<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    // plotters' `ab_glyph` feature renders text with a font it is given
-    // rather than the system's: the same plot on every machine.
-    plotters::style::register_font("sans-serif", FontStyle::Normal, ttf_noto_sans::REGULAR)
-        .map_err(|_| "the embedded font could not be read")?;
+    cli::register_font()?;
     root.fill(&WHITE)?;
     let all = || history.train.iter().chain(&history.validation);
     let last = all().map(|&(s, _)| s).max().unwrap_or(1) as f64;

@@ -28,11 +28,7 @@ pub fn adjoint(g: &mut Graph, v: NodeId, k: usize, delta: NodeId) -> Option<Node
         // sample by fit. This is where the samples of a batch meet.
         Op::BatchStat { .. } => {
             let x = &g.node(arg(0)).ty;
-            let per_sample = match x.shape.as_slice() {
-                [_, h, w] => h * w,
-                [t, _] => *t,
-                _ => 1,
-            };
+            let per_sample = x.values_per_feature();
             let b = push(g, Op::BatchSize, vec![], Type::scalar());
             let count = if per_sample == 1 {
                 b

@@ -179,23 +179,17 @@ impl Checker<'_> {
             return None;
         }
         self.binding = Some((binding.clone(), Some(span)));
-        for suffix in ["w", "b"] {
-            let name = format!("{binding}_{suffix}");
-            if let Some((_, first)) = self.names.get(&name) {
-                let first = *first;
-                self.error(
-                    Diagnostic::error(
-                        func.span,
-                        format!(
-                            "`{layer}` in `{binding}` declares `{name}`, which is already defined"
-                        ),
-                    )
-                    .label(format!("declares `{binding}_w` and `{binding}_b`"))
-                    .also(first, format!("`{name}` is defined here"))
-                    .help("rename the parameter or the binding"),
-                );
-                return None;
-            }
+        if let Some((name, first)) = self.taken(&binding, &["w", "b"]) {
+            self.error(
+                Diagnostic::error(
+                    func.span,
+                    format!("`{layer}` in `{binding}` declares `{name}`, which is already defined"),
+                )
+                .label(format!("declares `{binding}_w` and `{binding}_b`"))
+                .also(first, format!("`{name}` is defined here"))
+                .help("rename the parameter or the binding"),
+            );
+            return None;
         }
         let kind = if layer == "conv" {
             "convolution"
@@ -204,19 +198,40 @@ impl Checker<'_> {
         };
         Some(params.map(|(shape, init, what)| {
             let suffix = if what == "biases" { "b" } else { "w" };
-            let name = format!("{binding}_{suffix}");
-            self.params.push(Param {
-                name: name.clone(),
-                shape,
-                init,
-                docs: vec![format!("The {what} of the {kind} `{binding}`.")],
-                span,
-                name_span: span,
-            });
-            let index = self.params.len() - 1;
-            self.declare(&ast::Ident { name, span }, Symbol::Param(index));
-            index
+            let doc = format!("The {what} of the {kind} `{binding}`.");
+            self.layer_param(format!("{binding}_{suffix}"), shape, init, doc, span)
         }))
+    }
+
+    /// The first of the names `{binding}_{suffix}` a layer would declare
+    /// that is already defined, with where.
+    pub(super) fn taken(&self, binding: &str, suffixes: &[&str]) -> Option<(String, Span)> {
+        suffixes.iter().find_map(|suffix| {
+            let name = format!("{binding}_{suffix}");
+            self.names.get(&name).map(|(_, first)| (name, *first))
+        })
+    }
+
+    /// Declares a parameter of a layer (`h_w`, `h_gain`), at its call.
+    pub(super) fn layer_param(
+        &mut self,
+        name: String,
+        shape: Vec<usize>,
+        init: Init,
+        doc: String,
+        span: Span,
+    ) -> usize {
+        self.params.push(Param {
+            name: name.clone(),
+            shape,
+            init,
+            docs: vec![doc],
+            span,
+            name_span: span,
+        });
+        let index = self.params.len() - 1;
+        self.declare(&ast::Ident { name, span }, Symbol::Param(index));
+        index
     }
 
     /// `h = conv(x, k, size, stride, padding)` declares `h_w: [k, c, size,

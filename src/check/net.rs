@@ -89,8 +89,10 @@ pub struct Param {
 /// inference (LANGUAGE.md §13).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statistic {
-    /// Its name.
+    /// Its name: the layer's, then `_mean` or `_var`.
     pub name: String,
+    /// The binding of the `batch_norm` that declares it (`h` of `h_mean`).
+    pub layer: String,
     /// Its shape: one number per feature.
     pub shape: Vec<usize>,
     /// How it starts: zeros for a mean, ones for a variance.

@@ -5,7 +5,7 @@
 //! number per feature: the n of `[n]`, the d of `[T, d]`, the c of
 //! `[c, h, w]`.
 
-use super::net::{Init, Meaning, Param, Statistic, Symbol};
+use super::net::{Init, Meaning, Statistic, Symbol};
 use super::Checker;
 use crate::diagnostics::{Diagnostic, Span};
 use crate::lang::Type;
@@ -98,38 +98,28 @@ impl Checker<'_> {
             return None;
         }
         self.batch_norm = Some(span);
-        let suffixes = ["gain", "bias", "mean", "var"];
-        for suffix in suffixes {
-            let name = format!("{binding}_{suffix}");
-            if let Some((_, first)) = self.names.get(&name) {
-                let first = *first;
-                self.error(
-                    Diagnostic::error(
-                        func.span,
-                        format!("`batch_norm` in `{binding}` declares `{name}`, which is already defined"),
-                    )
-                    .label(format!(
-                        "declares `{binding}_gain`, `{binding}_bias`, `{binding}_mean` and `{binding}_var`"
-                    ))
-                    .also(first, format!("`{name}` is defined here"))
-                    .help("rename it or the binding"),
-                );
-                return None;
-            }
+        if let Some((name, first)) = self.taken(&binding, &["gain", "bias", "mean", "var"]) {
+            self.error(
+                Diagnostic::error(
+                    func.span,
+                    format!("`batch_norm` in `{binding}` declares `{name}`, which is already defined"),
+                )
+                .label(format!(
+                    "declares `{binding}_gain`, `{binding}_bias`, `{binding}_mean` and `{binding}_var`"
+                ))
+                .also(first, format!("`{name}` is defined here"))
+                .help("rename it or the binding"),
+            );
+            return None;
         }
         let param = |this: &mut Self, suffix: &str, init: Init, doc: String| {
-            let name = format!("{binding}_{suffix}");
-            this.params.push(Param {
-                name: name.clone(),
-                shape: vec![features],
+            this.layer_param(
+                format!("{binding}_{suffix}"),
+                vec![features],
                 init,
-                docs: vec![doc],
+                doc,
                 span,
-                name_span: span,
-            });
-            let index = this.params.len() - 1;
-            this.declare(&ast::Ident { name, span }, Symbol::Param(index));
-            index
+            )
         };
         let gain = param(
             self,
@@ -152,6 +142,7 @@ impl Checker<'_> {
             let name = format!("{binding}_{suffix}");
             this.statistics.push(Statistic {
                 name: name.clone(),
+                layer: binding.clone(),
                 shape: vec![features],
                 init,
                 variance,

@@ -195,8 +195,8 @@ fn checks(net: &Net, g: &Graph) -> TokenStream {
             if s.variance {
                 continue;
             }
-            let layer = s.name.strip_suffix("_mean").unwrap_or(&s.name);
-            let per = super::tiny::dim(super::train::values_per_sample(&g.node(n.args[0]).ty));
+            let layer = &s.layer;
+            let per = super::tiny::dim(g.node(n.args[0]).ty.values_per_feature());
             checks.extend(quote!(shapes.require_statistic_values(#layer, #per)?;));
         }
     }

@@ -277,7 +277,7 @@ impl InPlace {
                 let m = crate::lang::literal(s.momentum).0;
                 if s.variance {
                     // n/(n − 1): the unbiased variance, n the values behind it.
-                    let per = dim(values_per_sample(&g.node(g.node(*id).args[0]).ty));
+                    let per = dim(g.node(g.node(*id).args[0]).ty.values_per_feature());
                     quote! {{
                         let n = (samples * #per) as #t;
                         let unbiased = n / (n - 1.0);
@@ -426,13 +426,3 @@ impl Fold {
 /// Each parameter's gradient for the optimizer: its sum in the workspace, or
 /// (SGD only) the product its update is folded into.
 pub(super) type StepGradient<'a> = Result<&'a TokenStream, &'a Fold>;
-
-/// How many values of each feature one sample of `ty` gives a batch
-/// statistic: 1 for `[n]`, T for `[T, d]`, h·w for `[c, h, w]`.
-pub(super) fn values_per_sample(ty: &crate::lang::Type) -> usize {
-    match ty.shape.as_slice() {
-        [_, h, w] => h * w,
-        [t, _] => *t,
-        _ => 1,
-    }
-}

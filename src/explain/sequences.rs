@@ -61,12 +61,12 @@ pub(super) fn sequences(g: &Graph, names: &[String], md: bool) -> String {
         }
     }
     for mu in g.ids() {
-        if let Some(lines) = batch_norm(g, names, &writer, mu) {
+        if let Some(lines) = batch_norm(g, names, &users, &writer, mu) {
             write(&mut out, &lines, md);
         }
     }
     for mask in g.ids() {
-        if let Some(lines) = dropout(g, names, &writer, mask) {
+        if let Some(lines) = dropout(g, names, &users, &writer, mask) {
             write(&mut out, &lines, md);
         }
     }
@@ -74,13 +74,17 @@ pub(super) fn sequences(g: &Graph, names: &[String], md: bool) -> String {
 }
 
 /// Dropout, `y = x ⊙ mask`: the same mask forward and back.
-fn dropout(g: &Graph, names: &[String], writer: &Writer<'_>, mask: NodeId) -> Option<Vec<String>> {
+fn dropout(
+    g: &Graph,
+    names: &[String],
+    users: &[Vec<NodeId>],
+    writer: &Writer<'_>,
+    mask: NodeId,
+) -> Option<Vec<String>> {
     let Op::DropoutMask { p, .. } = g.node(mask).op else {
         return None;
     };
-    let y = g
-        .ids()
-        .find(|&y| forward(g, y, |op| op == Op::Mul) && g.node(y).args.get(1) == Some(&mask))?;
+    let y = reader(g, users, mask, Op::Mul, |args| args.get(1) == Some(&mask))?;
     let x = g.node(y).args[0];
     let keep_p = round(1.0 - p);
     let (m, keep) = (names[mask.index()].clone(), format!("1/{keep_p}"));
@@ -112,53 +116,32 @@ fn dropout(g: &Graph, names: &[String], writer: &Writer<'_>, mask: NodeId) -> Op
 /// `σ²_B = mean_b(c²)`, `n̂ = c / √(σ²_B + ε)`: the two sums over the batch
 /// its gradient shares (∂ℓ/∂σ²_B and ∂ℓ/∂μ_B, one number per feature), and
 /// the closed form they add up to. `mu` is the batch mean.
-fn batch_norm(g: &Graph, names: &[String], writer: &Writer<'_>, mu: NodeId) -> Option<Vec<String>> {
+fn batch_norm(
+    g: &Graph,
+    names: &[String],
+    users: &[Vec<NodeId>],
+    writer: &Writer<'_>,
+    mu: NodeId,
+) -> Option<Vec<String>> {
     let Op::BatchStat { .. } = g.node(mu).op else {
         return None;
     };
     let x = g.node(mu).args[0];
-    // c = x − μ_B, read by c ⊙ c whose batch mean is σ²_B.
-    let c = g
-        .ids()
-        .find(|&c| forward(g, c, |op| op == Op::Sub) && g.node(c).args == [x, mu])?;
-    let var = g.ids().find(|&v| {
-        let squares = g.node(g.node(v).args.first().copied().unwrap_or(v));
-        matches!(g.node(v).op, Op::BatchStat { .. })
-            && squares.op == Op::Map(Func::Square)
-            && squares.args == [c]
-    })?;
-    let (&d_var, &d_mu) = (g.adjoints.get(&var)?, g.adjoints.get(&mu)?);
-    // σ_B = √(σ²_B + ε) and n̂ = c / σ_B.
-    let sigma = g.ids().find(|&s| {
-        g.node(s).op == Op::Map(Func::Sqrt) && g.node(g.node(s).args[0]).args.first() == Some(&var)
-    });
-    let hat = sigma.and_then(|s| {
-        g.ids()
-            .find(|&h| forward(g, h, |op| op == Op::Div) && g.node(h).args == [c, s])
-    });
-    let letter = |id: NodeId| -> Option<&'static str> {
-        [
-            (Some(mu), "μ_B"),
-            (Some(c), "x̄"),
-            (Some(var), "σ²_B"),
-            (sigma, "σ_B"),
-            (hat, "n̂"),
-        ]
+    // x̄ = x − μ_B, whose squares' batch mean is σ²_B.
+    let c = reader(g, users, mu, Op::Sub, |args| args == [x, mu])?;
+    let squares = reader(g, users, c, Op::Map(Func::Square), |_| true)?;
+    let var = *users[squares.index()]
         .iter()
-        .find(|(v, _)| *v == Some(id))
-        .map(|(_, l)| *l)
-    };
-    let own = |id: NodeId| -> Option<String> {
-        if let Some(l) = letter(id) {
-            return Some(l.to_string());
-        }
-        if let Role::Adjoint(of) = g.node(id).role {
-            if let Some(l) = letter(of) {
-                return Some(format!("∂E/∂{l}"));
-            }
-        }
-        writer.label(id)
-    };
+        .find(|&&v| matches!(g.node(v).op, Op::BatchStat { .. }))?;
+    let (&d_var, &d_mu) = (g.adjoints.get(&var)?, g.adjoints.get(&mu)?);
+    // σ_B = √(σ²_B + ε) and n̂ = x̄ / σ_B.
+    let shifted = reader(g, users, var, Op::Add, |_| true);
+    let sigma = shifted.and_then(|v| reader(g, users, v, Op::Map(Func::Sqrt), |_| true));
+    let hat = sigma.and_then(|s| reader(g, users, c, Op::Div, |args| args == [c, s]));
+    let mut letters = vec![(mu, "μ_B"), (c, "x̄"), (var, "σ²_B")];
+    letters.extend(sigma.map(|s| (s, "σ_B")));
+    letters.extend(hat.map(|h| (h, "n̂")));
+    let own = lettered(g, writer, &letters, "E");
     // Sums over the batch shown as sums (Σ_b), not as one sample's term.
     let sums = Writer::new(g, Notation::Unicode, &own);
     let writer = Writer::new(g, Notation::Unicode, &own).per_sample();
@@ -506,23 +489,8 @@ fn layer_norm(
     let name = |id: NodeId| names[id.index()].clone();
     let d = g.node(x).ty.shape[last];
     // The layer norm's own letters: μ, c, σ, n̂ (and their ∂ℓ/∂).
-    let letter = |id: NodeId| -> Option<&'static str> {
-        [(mu, "μ"), (c, "c"), (sigma, "σ"), (n, "n̂")]
-            .iter()
-            .find(|(v, _)| *v == id)
-            .map(|(_, l)| *l)
-    };
-    let own = |id: NodeId| -> Option<String> {
-        if let Some(l) = letter(id) {
-            return Some(l.to_string());
-        }
-        if let Role::Adjoint(of) = g.node(id).role {
-            if let Some(l) = letter(of) {
-                return Some(format!("∂ℓ/∂{l}"));
-            }
-        }
-        writer.label(id)
-    };
+    let letters = [(mu, "μ"), (c, "c"), (sigma, "σ"), (n, "n̂")];
+    let own = lettered(g, writer, &letters, "ℓ");
     let writer = Writer::new(g, Notation::Unicode, &own).per_sample();
     // n̂ by its own name only when the user gave it one.
     let named = match &g.node(n).name {
@@ -553,6 +521,42 @@ fn layer_norm(
         d * d
     ));
     Some(lines)
+}
+
+/// A labeller naming the nodes of `letters` by their letter and their
+/// adjoints `∂{of}/∂letter`, every other node as `writer` does: the letters
+/// of a layer's own derivation.
+fn lettered<'a>(
+    g: &'a Graph,
+    writer: &'a Writer<'_>,
+    letters: &'a [(NodeId, &'static str)],
+    of: &'static str,
+) -> impl Fn(NodeId) -> Option<String> + 'a {
+    let letter = move |id: NodeId| letters.iter().find(|(v, _)| *v == id).map(|(_, l)| *l);
+    move |id: NodeId| {
+        if let Some(l) = letter(id) {
+            return Some(l.to_string());
+        }
+        match g.node(id).role {
+            Role::Adjoint(v) => letter(v).map(|l| format!("∂{of}/∂{l}")),
+            _ => None,
+        }
+        .or_else(|| writer.label(id))
+    }
+}
+
+/// The forward node reading `v` with `op` whose arguments pass `args`.
+fn reader(
+    g: &Graph,
+    users: &[Vec<NodeId>],
+    v: NodeId,
+    op: Op,
+    args: impl Fn(&[NodeId]) -> bool,
+) -> Option<NodeId> {
+    users[v.index()]
+        .iter()
+        .copied()
+        .find(|&u| forward(g, u, |o| o == op) && args(&g.node(u).args))
 }
 
 /// A number as a short decimal (1/√16 is 0.25).

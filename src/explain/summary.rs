@@ -118,8 +118,7 @@ pub fn summary(net: &Net, g: &Graph) -> String {
             .then(|| names[id.index()].strip_suffix("_bias"))
             .flatten()
         {
-            let mine = [format!("{b}_mean"), format!("{b}_var")];
-            for s in net.statistics.iter().filter(|s| mine.contains(&s.name)) {
+            for s in net.statistics.iter().filter(|s| s.layer == b) {
                 let shape = crate::lang::shape_text(&s.shape);
                 let _ = writeln!(out, "{}", line(&s.name, "stat", &shape, "", "0", "0"));
             }

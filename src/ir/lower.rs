@@ -135,8 +135,7 @@ pub fn build(net: &Net, mode: Mode) -> Graph {
                 let stat_ty = g.node(params[*gain]).ty.clone();
                 // The value normalized, named after the binding as in the
                 // paper's x → x̂ (`x_h`).
-                let stat = &net.statistics[*mean].name;
-                let b = stat.strip_suffix("_mean").unwrap_or(stat);
+                let b = &net.statistics[*mean].layer;
                 let xn = &mut g.nodes[x.index()];
                 if xn.name.is_none() && xn.hint.is_none() && !xn.args.is_empty() {
                     xn.hint = Some(format!("x_{b}"));

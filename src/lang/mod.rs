@@ -62,6 +62,17 @@ impl Type {
         self.range.is_some()
     }
 
+    /// How many values of each feature one sample of this type gives a
+    /// batch normalization's statistics: 1 for `[n]`, T for `[T, d]`, h·w
+    /// for `[c, h, w]` (over a batch of B, B times that).
+    pub fn values_per_feature(&self) -> usize {
+        match self.shape.as_slice() {
+            [_, h, w] => h * w,
+            [t, _] => *t,
+            _ => 1,
+        }
+    }
+
     /// Whether the per-sample value is a scalar.
     pub fn is_scalar(&self) -> bool {
         self.shape.is_empty()

@@ -118,32 +118,39 @@ fn serialize<T: Element>(
 
 /// Serializes the network's parameters to safetensors bytes.
 pub fn to_bytes<N: Network>(net: &N) -> Result<Vec<u8>, Error> {
-    let mut metadata = HashMap::from([
-        ("format".to_string(), "denpa".to_string()),
-        ("network".to_string(), N::NAME.to_string()),
-    ]);
-    // The dropout seed is part of the network's value: a loaded network
-    // equals the saved one (a file without it keeps the default).
-    if let Some(seed) = net.dropout_seed() {
-        metadata.insert("dropout_seed".to_string(), seed.to_string());
-    }
-    serialize(&tensors(net, false), metadata)
+    serialize(&tensors(net, false), metadata(net, false))
 }
 
 /// Serializes parameters and optimizer state: a checkpoint.
 pub fn checkpoint_bytes<N: Network>(net: &N) -> Result<Vec<u8>, Error> {
-    let mut metadata = HashMap::from([
-        ("format".to_string(), "denpa checkpoint".to_string()),
-        ("network".to_string(), N::NAME.to_string()),
-        ("step".to_string(), net.optimizer_state().0.to_string()),
-    ]);
-    // With the step, it decides the dropout masks: a resumed run draws the
-    // masks of one that never stopped.
-    if let Some(seed) = net.dropout_seed() {
-        metadata.insert("dropout_seed".to_string(), seed.to_string());
-    }
-    serialize(&tensors(net, true), metadata)
+    serialize(&tensors(net, true), metadata(net, true))
 }
+
+/// A file's metadata: its format and network; for a checkpoint the step
+/// count; and the dropout seed of a network with dropout — part of its
+/// value (a loaded network equals the saved one), and with the step what
+/// decides the masks (a resumed run draws those of one that never stopped).
+fn metadata<N: Network>(net: &N, checkpoint: bool) -> HashMap<String, String> {
+    let format = if checkpoint {
+        "denpa checkpoint"
+    } else {
+        "denpa"
+    };
+    let mut metadata = HashMap::from([
+        ("format".to_string(), format.to_string()),
+        ("network".to_string(), N::NAME.to_string()),
+    ]);
+    if checkpoint {
+        metadata.insert("step".to_string(), net.optimizer_state().0.to_string());
+    }
+    if let Some(seed) = net.dropout_seed() {
+        metadata.insert(DROPOUT_SEED.to_string(), seed.to_string());
+    }
+    metadata
+}
+
+/// The metadata key of the dropout seed.
+const DROPOUT_SEED: &str = "dropout_seed";
 
 /// Saves the parameters to `path`, atomically.
 pub fn save<N: Network>(net: &N, path: &Path) -> Result<(), Error> {
@@ -239,10 +246,11 @@ pub fn load_checkpoint_into<N: Network>(net: &mut N, path: &Path) -> Result<(), 
 pub fn from_bytes<N: Network>(net: &mut N, bytes: &[u8]) -> Result<(), Error> {
     let file = deserialize(bytes)?;
     let values = read_tensors(net, &file, false)?;
-    let seed = SafeTensors::read_metadata(bytes)
-        .ok()
-        .and_then(|(_, m)| m.metadata().clone())
-        .and_then(|info| info.get("dropout_seed").and_then(|s| s.parse::<u64>().ok()));
+    // A file without the seed (or of a network without dropout) keeps the
+    // network's own.
+    let seed = info(bytes)?
+        .get(DROPOUT_SEED)
+        .and_then(|s| s.parse::<u64>().ok());
     store(net, values, None);
     if let (Some(seed), Some(_)) = (seed, net.dropout_seed()) {
         net.set_dropout_seed(seed);
@@ -250,13 +258,18 @@ pub fn from_bytes<N: Network>(net: &mut N, bytes: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// The metadata of a safetensors file.
+fn info(bytes: &[u8]) -> Result<HashMap<String, String>, Error> {
+    let (_, metadata) = SafeTensors::read_metadata(bytes)
+        .map_err(|e| problem(format!("not a safetensors file: {e}")))?;
+    Ok(metadata.metadata().clone().unwrap_or_default())
+}
+
 /// Loads a checkpoint from safetensors bytes into `net`; on error `net` is
 /// unchanged.
 pub fn checkpoint_from_bytes<N: Network>(net: &mut N, bytes: &[u8]) -> Result<(), Error> {
-    let (_, metadata) = SafeTensors::read_metadata(bytes)
-        .map_err(|e| problem(format!("not a safetensors file: {e}")))?;
+    let info = info(bytes)?;
     let file = deserialize(bytes)?;
-    let info = metadata.metadata().clone().unwrap_or_default();
     if info.get("format").map(String::as_str) != Some("denpa checkpoint") {
         return Err(problem(
             "this is not a checkpoint (it has no optimizer state); load it with `load`".into(),
@@ -269,7 +282,7 @@ pub fn checkpoint_from_bytes<N: Network>(net: &mut N, bytes: &[u8]) -> Result<()
     let dropout_seed = match net.dropout_seed() {
         None => None,
         Some(_) => Some(
-            info.get("dropout_seed")
+            info.get(DROPOUT_SEED)
                 .and_then(|s| s.parse::<u64>().ok())
                 .ok_or_else(|| {
                     problem(format!(
@@ -376,28 +389,24 @@ fn read_checked<T: Element>(
 /// Writes checked values into the network (and the step, for a checkpoint).
 fn store<N: Network>(net: &mut N, values: Vec<Vec<N::Scalar>>, step: Option<u64>) {
     let mut values = values.into_iter();
-    for (_, mut view) in net.parameters_mut() {
-        if let Some(data) = values.next() {
-            for (slot, value) in view.iter_mut().zip(data) {
-                *slot = value;
-            }
-        }
-    }
-    for (_, mut view) in net.statistics_mut() {
-        if let Some(data) = values.next() {
-            for (slot, value) in view.iter_mut().zip(data) {
-                *slot = value;
-            }
-        }
-    }
+    fill(net.parameters_mut(), &mut values);
+    fill(net.statistics_mut(), &mut values);
     if let Some(step) = step {
         let (count, state) = net.optimizer_state_mut();
         *count = step;
-        for (_, mut view) in state {
-            if let Some(data) = values.next() {
-                for (slot, value) in view.iter_mut().zip(data) {
-                    *slot = value;
-                }
+        fill(state, &mut values);
+    }
+}
+
+/// Writes the next values into each view, in order.
+fn fill<T>(
+    views: Vec<(&str, ndarray::ArrayViewMutD<'_, T>)>,
+    values: &mut impl Iterator<Item = Vec<T>>,
+) {
+    for (_, mut view) in views {
+        if let Some(data) = values.next() {
+            for (slot, value) in view.iter_mut().zip(data) {
+                *slot = value;
             }
         }
     }

@@ -5,6 +5,10 @@
 //! seconds optimized and many minutes in a debug build. The networks and the
 //! training program are the examples' own files, included from `examples/`.
 
+// Each example includes its one training program, and each program its own
+// copy of `shared/cli.rs`; this crate includes two programs, so two copies.
+#![allow(clippy::duplicate_mod)]
+
 #[path = "../../shared/digits.rs"]
 #[macro_use]
 pub mod shared;
