@@ -119,6 +119,19 @@ with no faithful ONNX form is an error naming it. A file with several networks n
         #[arg(long, value_enum)]
         dtype: Option<DtypeArg>,
     },
+    /// Lay out `.nn` files in the one canonical layout, in place (every
+    /// comment kept; formatting twice changes nothing).
+    #[command(after_help = "\
+Without files, formats standard input to standard output. A file that does not parse is
+left as it is and its errors are printed. With --check nothing is written: each file
+whose layout differs is printed as a diff, and the exit status is 1 if any differs.")]
+    Fmt {
+        /// The `.nn` files.
+        files: Vec<PathBuf>,
+        /// Write nothing; show what would change and fail if anything would.
+        #[arg(long)]
+        check: bool,
+    },
     /// Check files for errors and warnings without generating code.
     #[command(after_help = "Every network of every file is checked.")]
     Check {
@@ -179,6 +192,7 @@ fn main() -> ExitCode {
             files,
             message_format,
         } => return check(&files, message_format, color),
+        Command::Fmt { files, check } => return fmt(&files, check, color),
         Command::Export {
             file,
             weights,
@@ -334,6 +348,84 @@ fn check(files: &[PathBuf], message_format: MessageFormat, color: bool) -> ExitC
         }
     }
     code
+}
+
+/// `denpa fmt`: each file in the canonical layout, written in place
+/// atomically (or shown as a diff with `--check`); standard input to
+/// standard output without files.
+fn fmt(files: &[PathBuf], check: bool, color: bool) -> ExitCode {
+    if files.is_empty() {
+        let mut bytes = Vec::new();
+        if let Err(e) = std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes) {
+            eprintln!("error: cannot read standard input: {e}");
+            return ExitCode::from(2);
+        }
+        return match formatted("<stdin>", &bytes, color) {
+            Ok((source, text)) if check => report_diff("<stdin>", &source, &text),
+            Ok((_, text)) => print(&text).err().unwrap_or(ExitCode::SUCCESS),
+            Err(code) => code,
+        };
+    }
+    let mut code = ExitCode::SUCCESS;
+    for file in files {
+        let bytes = match read(file) {
+            Ok(bytes) => bytes,
+            Err(status) => return status,
+        };
+        let name = file.display().to_string();
+        let (source, text) = match formatted(&name, &bytes, color) {
+            Ok(pair) => pair,
+            Err(status) => {
+                code = status;
+                continue;
+            }
+        };
+        if source == text {
+            continue;
+        }
+        if check {
+            code = report_diff(&name, &source, &text);
+        } else if let Err(e) = denpa::runtime::weights::write_atomically(file, text.as_bytes()) {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    code
+}
+
+/// A file's text and its formatted text, or its errors printed.
+fn formatted(name: &str, bytes: &[u8], color: bool) -> Result<(String, String), ExitCode> {
+    let source = match denpa::source_text(bytes) {
+        Ok(text) => text,
+        Err((text, error)) => {
+            eprint!("{}", error.render(name, &text, color));
+            return Err(ExitCode::from(1));
+        }
+    };
+    match denpa::syntax::format(source) {
+        Ok(text) => Ok((source.to_string(), text)),
+        Err(errors) => {
+            eprint!("{}", errors.render(name, source, color));
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
+/// `--check`: the change formatting would make, as a unified diff.
+fn report_diff(name: &str, source: &str, text: &str) -> ExitCode {
+    if source == text {
+        return ExitCode::SUCCESS;
+    }
+    let diff = similar::TextDiff::from_lines(source, text);
+    let shown = diff
+        .unified_diff()
+        .context_radius(2)
+        .header(name, &format!("{name} (formatted)"))
+        .to_string();
+    match print(&shown) {
+        Ok(()) => ExitCode::from(1),
+        Err(status) => status,
+    }
 }
 
 /// Writes to stdout. A reader that went away (`denpa … | head`) ends the

@@ -3,8 +3,10 @@
 pub mod ast;
 mod delimiters;
 mod errors;
+mod format;
 mod parse;
 
+pub use format::format;
 pub use parse::{parse, parse_recovering, MAX_NESTING};
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::diagnostics::{Diagnostic, Diagnostics, Span};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/nn.pest"]
-struct NnParser;
+pub(super) struct NnParser;
 
 /// How deeply parentheses, calls and arrays may nest. pest guards its own
 /// recursion; this keeps the conversion below well inside any thread's stack.
