@@ -26,6 +26,8 @@ pub mod explain;
 pub mod ir;
 pub mod lang;
 pub mod lints;
+#[cfg(feature = "cli")]
+pub mod lsp;
 pub mod onnx;
 pub mod optimize;
 pub mod runtime;
@@ -176,7 +178,7 @@ pub fn graphs(source: &str) -> Result<Vec<ir::Graph>, Diagnostics> {
 }
 
 /// One network's forward and backward graph, optimized.
-fn derived(net: &check::Net) -> ir::Graph {
+pub(crate) fn derived(net: &check::Net) -> ir::Graph {
     optimize::run(autodiff::derive(ir::build(net, ir::Mode::Training)))
 }
 

@@ -132,6 +132,15 @@ whose layout differs is printed as a diff, and the exit status is 1 if any diffe
         #[arg(long)]
         check: bool,
     },
+    /// Run the language server over standard input and output (for editors:
+    /// diagnostics, hover with shapes and derived gradients, definitions,
+    /// references, outline, completion, formatting).
+    #[command(after_help = "See editors/README.md for VS Code, Neovim, Helix and Zed.")]
+    Lsp {
+        /// Accepted for editors that pass it; stdio is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
     /// Check files for errors and warnings without generating code.
     #[command(after_help = "Every network of every file is checked.")]
     Check {
@@ -193,6 +202,7 @@ fn main() -> ExitCode {
             message_format,
         } => return check(&files, message_format, color),
         Command::Fmt { files, check } => return fmt(&files, check, color),
+        Command::Lsp { stdio: _ } => return lsp(),
         Command::Export {
             file,
             weights,
@@ -348,6 +358,26 @@ fn check(files: &[PathBuf], message_format: MessageFormat, color: bool) -> ExitC
         }
     }
     code
+}
+
+/// `denpa lsp`: the language server on standard input and output, until
+/// the client says `exit`.
+fn lsp() -> ExitCode {
+    let (connection, io_threads) = lsp_server::Connection::stdio();
+    let served = denpa::lsp::run(&connection);
+    drop(connection);
+    let joined = io_threads.join();
+    match (served, joined) {
+        (Ok(()), Ok(())) => ExitCode::SUCCESS,
+        (Err(e), _) => {
+            eprintln!("error: denpa lsp: {e}");
+            ExitCode::from(1)
+        }
+        (_, Err(e)) => {
+            eprintln!("error: denpa lsp: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// `denpa fmt`: each file in the canonical layout, written in place

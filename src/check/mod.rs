@@ -23,6 +23,7 @@
 mod blocks;
 mod builtins;
 mod calls;
+mod docs;
 mod indices;
 mod items;
 mod net;
@@ -33,8 +34,10 @@ mod shapes;
 
 use std::collections::BTreeMap;
 
-pub use builtins::Builtin;
+pub use builtins::{callable, signature, Builtin, ParamSig, Signature};
+pub use docs::{builtin_doc, parameters as builtin_parameters, DOCS};
 pub use net::{Binding, Decl, Init, Meaning, Net, Optimizer, Param, Statistic, Symbol};
+pub use numbers::{NumberSignature, INITS as INITIALIZERS, OPTIMIZERS};
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Span};
 use crate::lang::Type;

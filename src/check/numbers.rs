@@ -10,10 +10,25 @@ use super::{Checker, Init, Optimizer};
 
 /// A function of numbers (an initializer, an optimizer): its name and its
 /// parameters with their defaults (`None`: required).
-type NumberSignature = (&'static str, &'static [(&'static str, Option<f64>)]);
+pub type NumberSignature = (&'static str, &'static [(&'static str, Option<f64>)]);
+
+/// The optimizers: their names and numbers.
+pub const OPTIMIZERS: &[NumberSignature] = &[
+    ("sgd", &[("lr", None)]),
+    ("momentum", &[("lr", None), ("beta", Some(0.9))]),
+    (
+        "adam",
+        &[
+            ("lr", Some(0.001)),
+            ("beta1", Some(0.9)),
+            ("beta2", Some(0.999)),
+            ("eps", Some(1e-8)),
+        ],
+    ),
+];
 
 /// The initializers: their names and numbers.
-pub(super) const INITS: &[NumberSignature] = &[
+pub const INITS: &[NumberSignature] = &[
     ("zeros", &[]),
     ("ones", &[]),
     ("constant", &[("c", None)]),
@@ -248,19 +263,6 @@ impl Checker<'_> {
     }
 
     pub(super) fn optimizer(&mut self, id: ExprId) -> Option<Optimizer> {
-        const OPTIMIZERS: &[NumberSignature] = &[
-            ("sgd", &[("lr", None)]),
-            ("momentum", &[("lr", None), ("beta", Some(0.9))]),
-            (
-                "adam",
-                &[
-                    ("lr", Some(0.001)),
-                    ("beta1", Some(0.9)),
-                    ("beta2", Some(0.999)),
-                    ("eps", Some(1e-8)),
-                ],
-            ),
-        ];
         let (name, v, at) = self.number_call(id, OPTIMIZERS, "optimizer")?;
         let mut bad = |what: &str, ok: bool, k: usize, help: &str| {
             if !ok {

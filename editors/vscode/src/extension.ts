@@ -41,7 +41,6 @@ async function start(): Promise<void> {
   const config = vscode.workspace.getConfiguration("denpa");
   const executable = serverCommand(config);
   const serverOptions: ServerOptions = { run: executable, debug: executable };
-  outputChannel ??= vscode.window.createOutputChannel("denpa Language Server");
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
       { scheme: "file", language: "denpa" },
@@ -56,14 +55,19 @@ async function start(): Promise<void> {
   } catch (error) {
     client = undefined;
     const message = error instanceof Error ? error.message : String(error);
-    const choice = await vscode.window.showErrorMessage(
-      `Could not start the denpa language server (\`${executable.command} ${executable.args?.join(" ")}\`): ${message}. ` +
-        "Install denpa (`cargo install --path .` in its repository) or set `denpa.server.path`.",
-      "Open Settings",
-    );
-    if (choice === "Open Settings") {
-      await vscode.commands.executeCommand("workbench.action.openSettings", "denpa.server");
-    }
+    const command = [executable.command, ...(executable.args ?? [])].join(" ");
+    // Not awaited: activation must not wait for the user to close the message.
+    void vscode.window
+      .showErrorMessage(
+        `Could not start the denpa language server \`${command}\`: ${message}. ` +
+          "Install denpa (`cargo install --path .` in its repository) or set `denpa.server.path`.",
+        "Open Settings",
+      )
+      .then((choice) => {
+        if (choice === "Open Settings") {
+          void vscode.commands.executeCommand("workbench.action.openSettings", "denpa.server");
+        }
+      });
   }
 }
 
@@ -81,7 +85,9 @@ async function restart(): Promise<void> {
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  outputChannel = vscode.window.createOutputChannel("denpa Language Server");
   context.subscriptions.push(
+    outputChannel,
     vscode.commands.registerCommand("denpa.restartServer", () => restart()),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration("denpa.server")) {
