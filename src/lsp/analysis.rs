@@ -133,13 +133,12 @@ impl Analysis {
     }
 
     /// The name at a byte offset (a name ending there counts, as editors
-    /// put the cursor after a word).
+    /// put the cursor after a word; a name starting there comes first).
     pub fn at(&self, offset: usize) -> Option<&(Span, Target)> {
-        let i = self.occurrences.partition_point(|(s, _)| s.end < offset);
-        self.occurrences[i..]
+        self.occurrences
             .iter()
-            .take_while(|(s, _)| s.start <= offset)
-            .find(|(s, _)| s.start <= offset && offset <= s.end)
+            .filter(|(s, _)| s.start <= offset && offset <= s.end)
+            .min_by_key(|(s, _)| (s.start != offset, s.end - s.start))
     }
 
     /// Every span where symbol `id` is written, its declaration first.
@@ -171,8 +170,11 @@ impl Analysis {
     }
 
     fn push(&mut self, symbol: Symbol) -> usize {
-        self.occurrences
-            .push((symbol.name_span, Target::Symbol(self.symbols.len())));
+        // A layer's parameter is named at its call, which holds other names.
+        if symbol.kind != Kind::LayerParam {
+            self.occurrences
+                .push((symbol.name_span, Target::Symbol(self.symbols.len())));
+        }
         self.symbols.push(symbol);
         self.symbols.len() - 1
     }
@@ -361,6 +363,11 @@ pub fn is_known_function(name: &str) -> bool {
 }
 
 /// The file parsed, and whether syntax errors were blanked out to get it.
+///
+/// At each syntax error: an unclosed `{` at the end (the usual state of a
+/// file being typed) is closed; a statement that stopped at the end of its
+/// line (`y = x +`, then the next statement) is blanked out from its line
+/// to the error; any other error's line is blanked out. Offsets stay true.
 fn recover(text: &str) -> (ast::File, bool) {
     let mut text = text.to_string();
     for round in 0..MAX_RECOVERY {
@@ -368,23 +375,38 @@ fn recover(text: &str) -> (ast::File, bool) {
         let Some(error) = errors.iter().find(|d| d.is_error()) else {
             return (file, round > 0);
         };
+        if error.message == "unclosed `{`" {
+            text.push_str("\n}");
+            continue;
+        }
         let at = error.primary.span.start.min(text.len());
-        // Blank the line of the error, keeping every offset where it was.
-        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-        let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let first_on_line = text[line_start..at].trim().is_empty();
+        let before = text[..line_start].trim_end();
+        let (start, end) = if first_on_line && !before.is_empty() {
+            // The statement before stopped short: blank it, keep this line.
+            let from = before.rfind('\n').map_or(0, |i| i + 1);
+            (from, before.len())
+        } else {
+            (
+                line_start,
+                text[at..].find('\n').map_or(text.len(), |i| at + i),
+            )
+        };
         if text[start..end].trim().is_empty() {
             return (file, round > 0);
         }
         let blank: String = text[start..end]
             .chars()
-            .map(|c| " ".repeat(c.len_utf8()))
+            .map(|c| {
+                if c == '\n' {
+                    "\n".to_string()
+                } else {
+                    " ".repeat(c.len_utf8())
+                }
+            })
             .collect();
         text.replace_range(start..end, &blank);
     }
     (crate::syntax::parse_recovering(&text).0, true)
-}
-
-/// The spans of a whole text, for a span that covers it.
-pub fn whole(text: &str) -> Span {
-    Span::new(0, text.len())
 }

@@ -12,6 +12,7 @@ use super::derivation::Derivation;
 use super::position::LineMap;
 use crate::check::{self, Net};
 use crate::diagnostics::{Severity, Span};
+use crate::syntax::ast::ExprKind;
 
 /// The words that start a statement or an item, for completion.
 const KEYWORDS: &[&str] = &[
@@ -167,7 +168,7 @@ fn symbol_hover(analysis: &Analysis, id: usize) -> String {
                 }
             }
             if let Some(net) = net {
-                body.push(binding_gradient(net, &symbol.name));
+                body.push(binding_gradient(analysis, net, &symbol.name));
             }
         }
     }
@@ -189,7 +190,7 @@ fn declared_shape(net: &Net, name: &str) -> Option<String> {
         .chain(&net.targets)
         .find(|d| d.name == name);
     if let Some(d) = decl {
-        return Some(d.ty().shape_text());
+        return Some(d.ty().text());
     }
     let p = net.params.iter().find(|p| p.name == name)?;
     Some(crate::lang::shape_text(&p.shape))
@@ -198,7 +199,7 @@ fn declared_shape(net: &Net, name: &str) -> Option<String> {
 /// A binding's inferred shape, and the block it calls, if it does.
 fn binding_shape(net: &Net, name: &str) -> Option<(String, Option<String>)> {
     let b = net.bindings.iter().find(|b| b.name == name)?;
-    let shape = net.types[b.value.0 as usize].shape_text();
+    let shape = net.types[b.value.0 as usize].text();
     let block = net
         .bindings
         .iter()
@@ -282,10 +283,22 @@ fn param_gradient(net: &Net, name: &str) -> Vec<String> {
     vec![text]
 }
 
-/// A binding's δ: a shared product, or one that a single gradient uses.
-fn binding_gradient(net: &Net, name: &str) -> String {
+/// A binding's δ: a shared product, or one that a single gradient uses. A
+/// block call's value is the block's returned value (`b1_o` of `b1 =
+/// transformer(…)` when the block returns `o`).
+fn binding_gradient(analysis: &Analysis, net: &Net, name: &str) -> String {
     let derivation = Derivation::of(net);
-    match derivation.of_binding(name) {
+    let returned = binding_shape(net, name)
+        .and_then(|(_, block)| block)
+        .and_then(|block| analysis.file.blocks.iter().find(|b| b.name.name == block))
+        .and_then(|b| match &b.exprs.get(b.ret).kind {
+            ExprKind::Name(i) => Some(format!("{name}_{}", i.name)),
+            _ => None,
+        });
+    let found = derivation
+        .of_binding(name)
+        .or_else(|| returned.and_then(|r| derivation.of_binding(&r)));
+    match found {
         Some(s) => format!(
             "derived gradient:\n```text\n{}\n```\nthe shared product {}: computed once, used by {}",
             s.equation, s.letter, s.used_by
@@ -307,6 +320,21 @@ fn thousands(n: usize) -> String {
         out.push(c);
     }
     out
+}
+
+/// A declaration's kind and shape, checked where the network checks
+/// (`binding [16, 64]`, `input [16] in 0..27`), else as written.
+fn detail(analysis: &Analysis, id: usize) -> String {
+    let s = &analysis.symbols[id];
+    let checked = analysis.net_of(id).and_then(|net| match s.kind {
+        Kind::Binding | Kind::Output => binding_shape(net, &s.name).map(|(shape, _)| shape),
+        Kind::Input | Kind::Target | Kind::Param | Kind::LayerParam => declared_shape(net, &s.name),
+        _ => None,
+    });
+    match checked.or_else(|| s.written.clone()) {
+        Some(shape) => format!("{} {shape}", s.kind.word()),
+        None => s.kind.word().to_string(),
+    }
 }
 
 /// Where the name at an offset is declared.
@@ -345,10 +373,7 @@ pub fn symbols(analysis: &Analysis, map: &LineMap) -> Vec<DocumentSymbol> {
         };
         let detail = match s.kind {
             Kind::Network | Kind::Block => None,
-            _ => Some(match &s.written {
-                Some(shape) => format!("{} {shape}", s.kind.word()),
-                None => s.kind.word().to_string(),
-            }),
+            _ => Some(detail(analysis, id)),
         };
         // A declaration's range holds its name (a layer's parameter is
         // named at its call, inside the binding's statement).
@@ -370,13 +395,17 @@ pub fn symbols(analysis: &Analysis, map: &LineMap) -> Vec<DocumentSymbol> {
         if !matches!(s.kind, Kind::Network | Kind::Block) {
             continue;
         }
-        let children = analysis
+        let mut children: Vec<DocumentSymbol> = analysis
             .symbols
             .iter()
             .enumerate()
             .filter(|(_, c)| c.container == Some(id))
+            // A block's parameters, declared in the block's text, are the
+            // call's: the outline nests only what the network holds.
+            .filter(|(_, c)| s.span.start <= c.name_span.start && c.name_span.end <= s.span.end)
             .map(|(c, _)| symbol(c, None))
             .collect();
+        children.sort_by_key(|s| (s.range.start.line, s.range.start.character));
         out.push(symbol(id, Some(children)));
     }
     out.sort_by_key(|s| (s.range.start.line, s.range.start.character));
@@ -404,18 +433,12 @@ pub fn completion(analysis: &Analysis, offset: usize) -> Vec<CompletionItem> {
         }
     }
     if let Some(container) = analysis.container_at(offset) {
-        for s in analysis
-            .symbols
-            .iter()
-            .filter(|s| s.container == Some(container))
-        {
+        let in_scope = analysis.symbols.iter().enumerate();
+        for (id, s) in in_scope.filter(|(_, s)| s.container == Some(container)) {
             items.push(CompletionItem {
                 label: s.name.clone(),
                 kind: Some(CompletionItemKind::VARIABLE),
-                detail: Some(match &s.written {
-                    Some(shape) => format!("{} {shape}", s.kind.word()),
-                    None => s.kind.word().to_string(),
-                }),
+                detail: Some(detail(analysis, id)),
                 sort_text: Some(format!("1{}", s.name)),
                 ..CompletionItem::default()
             });
