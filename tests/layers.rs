@@ -32,9 +32,9 @@ const LAYERS: &[&[&str]] = &[
     // The back ends: Rust, the explanations and drawings, ONNX.
     &["codegen", "explain", "onnx"],
     // The entry points that join them: the library's root, and the
-    // build-script path that calls it.
+    // build-script path and the language server that call it.
     &["lib"],
-    &["build"],
+    &["build", "lsp"],
 ];
 
 fn layer(module: &str) -> Option<usize> {
