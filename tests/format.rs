@@ -120,3 +120,60 @@ network Other { input x: [2] in 0..27 target t: [] in 0..27
     let formatted = denpa::syntax::format(messy).unwrap();
     insta::assert_snapshot!(formatted);
 }
+
+#[test]
+fn denpa_fmt_writes_in_place_checks_and_leaves_a_broken_file_alone() {
+    let dir = std::env::temp_dir().join(format!("denpa-fmt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let messy = dir.join("messy.nn");
+    let broken = dir.join("broken.nn");
+    let text = "network M { input x: [2]; target t: [1]\n  output y = sigmoid(dense(x,1)) loss = sse(y,t) }\n";
+    std::fs::write(&messy, text).unwrap();
+    std::fs::write(&broken, "network B { y = }\n").unwrap();
+    let denpa = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_denpa"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let (m, b) = (messy.to_str().unwrap(), broken.to_str().unwrap());
+    // --check: a diff, exit status 1, nothing written.
+    let checked = denpa(&["fmt", "--check", m]);
+    assert_eq!(checked.status.code(), Some(1));
+    let diff = String::from_utf8(checked.stdout).unwrap();
+    assert!(
+        diff.contains("+    output y = sigmoid(dense(x, 1))"),
+        "{diff}"
+    );
+    assert_eq!(std::fs::read_to_string(&messy).unwrap(), text);
+    // In place, then clean.
+    assert_eq!(denpa(&["fmt", m]).status.code(), Some(0));
+    let formatted = std::fs::read_to_string(&messy).unwrap();
+    assert_eq!(formatted, denpa::syntax::format(text).unwrap());
+    assert_eq!(denpa(&["fmt", "--check", m]).status.code(), Some(0));
+    // A file that does not parse: its error, exit status 1, untouched.
+    let refused = denpa(&["fmt", b]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("broken.nn:1:"));
+    assert_eq!(
+        std::fs::read_to_string(&broken).unwrap(),
+        "network B { y = }\n"
+    );
+    // Standard input to standard output.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_denpa"))
+        .arg("fmt")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), formatted);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -144,6 +144,13 @@ fn hover_in_a_gpt_shows_index_ranges_matrices_and_block_parameters() {
     let c = hover_text(&mut client, &url, find(GPT, "param  C", 0, 7));
     assert!(c.contains("1,728 parameters"), "{c}");
     assert!(c.contains("∂ℓ/∂C = Aᵀ·n + onehot(ctx)ᵀ·A32"), "{c}");
+    let q = hover_text(&mut client, &url, find(GPT, "q = x @ Wq", 0, 0));
+    assert!(q.starts_with("```denpa\nbinding q\n```"), "{q}");
+    assert!(q.contains("- `b1_h1_q` in `NamesGpt`: [16, 16]"), "{q}");
+    assert!(q.contains("- `b2_h4_q` in `NamesGpt`: [16, 16]"), "{q}");
+    let g = hover_text(&mut client, &url, find(GPT, "param g", 0, 6));
+    assert!(g.starts_with("```denpa\nparam g: [d]\n```"), "{g}");
+    assert!(g.contains("- `b2_n2_g` in `NamesGpt`: [64]"), "{g}");
     let arg = hover_text(&mut client, &url, find(GPT, "block head(x, d, k)", 0, 17));
     assert!(arg.contains("argument of the block `head`"), "{arg}");
     client.shutdown();

@@ -143,6 +143,15 @@ fn symbol_hover(analysis: &Analysis, id: usize) -> String {
                 "an argument of the block `{block}`: a value, or a number a shape may use"
             ));
         }
+        _ if symbol
+            .container
+            .is_some_and(|c| analysis.symbols[c].kind == Kind::Block) =>
+        {
+            if let Some(shape) = &symbol.written {
+                head.push_str(&format!(": {shape}"));
+            }
+            body.extend(block_instances(analysis, id));
+        }
         Kind::Input | Kind::Target | Kind::Param | Kind::LayerParam => {
             let shape = net
                 .and_then(|n| declared_shape(n, &symbol.name))
@@ -235,6 +244,41 @@ fn block_params(net: &Net, binding: &str, block: &str) -> Vec<String> {
         thousands(count),
         params.join("\n")
     )]
+}
+
+/// What a name of a block's body is in each call of the block: `c` of
+/// `conv_relu_pool` is `b1_c: [16, 8, 8]` in `b1 = conv_relu_pool(img, 16)`.
+fn block_instances(analysis: &Analysis, id: usize) -> Vec<String> {
+    let symbol = &analysis.symbols[id];
+    let Some(block) = symbol.container.map(|b| &analysis.symbols[b].name) else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    for net in analysis.nets.values() {
+        let mut prefixes: Vec<&str> = net
+            .bindings
+            .iter()
+            .flat_map(|b| &b.calls)
+            .filter(|c| c.block == *block)
+            .map(|c| c.binding.as_str())
+            .collect();
+        prefixes.dedup();
+        for prefix in prefixes {
+            let name = format!("{prefix}_{}", symbol.name);
+            let shape = match net.bindings.iter().find(|b| b.name == name) {
+                Some(b) => net.types[b.value.0 as usize].text(),
+                None => match net.params.iter().find(|p| p.name == name) {
+                    Some(p) => crate::lang::shape_text(&p.shape),
+                    None => continue,
+                },
+            };
+            lines.push(format!("- `{name}` in `{}`: {shape}", net.name));
+        }
+    }
+    if lines.is_empty() {
+        return vec!["in a block: its shape is known at each call".into()];
+    }
+    vec![format!("in each call of the block:\n{}", lines.join("\n"))]
 }
 
 /// The calls of a block in the file's checked networks.
