@@ -325,7 +325,7 @@ fn a_file_that_does_not_parse_keeps_its_symbols() {
 #[test]
 fn unknown_requests_are_answered_with_an_error_and_the_server_goes_on() {
     let mut client = Client::start();
-    let response = client.request_raw("textDocument/rename", serde_json::json!({}));
+    let response = client.request_raw("textDocument/codeAction", serde_json::json!({}));
     assert_eq!(
         response.response_result.unwrap_err().code,
         lsp_server::ErrorCode::MethodNotFound as i32
@@ -338,5 +338,76 @@ fn unknown_requests_are_answered_with_an_error_and_the_server_goes_on() {
     // A document never opened: no answer, no failure.
     let url = uri("never.nn");
     assert!(client.at("textDocument/hover", &url, 0, 0).is_null());
+    client.shutdown();
+}
+
+#[test]
+fn rename_changes_every_use_and_the_parameters_a_layer_names_after_its_binding() {
+    let mut client = Client::start();
+    let text = "network N {\n    input x: [2]\n    target t: [1]\n    h = tanh(dense(x, 3))\n    output y = dense(h, 1)\n    loss = sse(y, t) + 0.01 * sum(square(h_w))\n}\n";
+    let url = uri("decay.nn");
+    client.open(&url, text);
+    let (l, c) = find(text, "h = tanh", 0, 0);
+    let range = client.at("textDocument/prepareRename", &url, l, c);
+    assert_eq!(range["start"]["character"], 4);
+    let rename = |client: &mut Client, (l, c): (u32, u32), new: &str| {
+        client.request_raw(
+            "textDocument/rename",
+            serde_json::json!({
+                "textDocument": { "uri": url },
+                "position": { "line": l, "character": c },
+                "newName": new,
+            }),
+        )
+    };
+    let edit = rename(&mut client, (l, c), "hidden")
+        .response_result
+        .unwrap();
+    let mut edits: Vec<(u64, u64, String)> = edit["changes"][url.as_str()]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["range"]["start"]["line"].as_u64().unwrap(),
+                e["range"]["start"]["character"].as_u64().unwrap(),
+                e["newText"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    edits.sort();
+    assert_eq!(
+        edits,
+        [
+            (3, 4, "hidden".to_string()),
+            (4, 21, "hidden".to_string()),
+            (5, 41, "hidden_w".to_string()),
+        ]
+    );
+    // A keyword, a name taken, something that is not a name: refused with why.
+    for (new, why) in [
+        ("loss", "keyword"),
+        ("x", "defined twice"),
+        ("h w", "not a name"),
+    ] {
+        let refused = rename(&mut client, (l, c), new)
+            .response_result
+            .unwrap_err();
+        assert!(refused.message.contains(why), "{new}: {}", refused.message);
+    }
+    // A layer's parameter is renamed through its binding.
+    let (l, c) = find(text, "h_w", 0, 0);
+    let refused = client
+        .request_raw(
+            "textDocument/prepareRename",
+            serde_json::json!({ "textDocument": { "uri": url }, "position": { "line": l, "character": c } }),
+        )
+        .response_result
+        .unwrap_err();
+    assert!(
+        refused.message.contains("rename that binding"),
+        "{}",
+        refused.message
+    );
     client.shutdown();
 }

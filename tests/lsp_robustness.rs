@@ -125,7 +125,7 @@ fn no_mutated_document_crashes_any_request() {
             (0u8..4, any::<Index>(), any::<Index>(), any::<usize>()),
             1..4,
         ),
-        prop::collection::vec((0u32..80, 0u32..120), 5),
+        prop::collection::vec((0u32..80, 0u32..120), 6),
     );
     let version = std::cell::Cell::new(1);
     let client = std::cell::RefCell::new(&mut server);
@@ -143,6 +143,27 @@ fn no_mutated_document_crashes_any_request() {
             ];
             for (method, (line, character)) in methods.iter().zip(&positions) {
                 client.at(method, &url, *line, *character);
+            }
+            // A rename may be refused (the name at the position cannot be
+            // renamed, or the new name would add an error), never crash.
+            let (line, character) = positions[5];
+            let position = json!({
+                "textDocument": { "uri": url },
+                "position": { "line": line, "character": character },
+            });
+            let mut rename = position.clone();
+            rename["newName"] = json!("renamed");
+            for (method, params) in [
+                ("textDocument/prepareRename", position),
+                ("textDocument/rename", rename),
+            ] {
+                if let Err(e) = client.request_raw(method, params).response_result {
+                    assert_eq!(
+                        e.code,
+                        lsp_server::ErrorCode::InvalidRequest as i32,
+                        "{e:?}"
+                    );
+                }
             }
             let document = json!({ "textDocument": { "uri": url } });
             client.request("textDocument/documentSymbol", document.clone());

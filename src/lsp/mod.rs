@@ -9,7 +9,8 @@
 //!
 //! - `analysis.rs`: one version of a document: diagnostics, names, nets;
 //! - `derivation.rs`: the gradients by name, read off `explain`'s text;
-//! - `features.rs`: each request's answer;
+//! - `features.rs`: each request's answer (rename included: every use,
+//!   the parameters a layer names after its binding, checked again);
 //! - `position.rs`: byte offsets and the protocol's UTF-16 positions.
 //!
 //! No request takes the server down: a handler that panicked answers with
@@ -29,13 +30,14 @@ use lsp_types::notification::{
     PublishDiagnostics,
 };
 use lsp_types::request::{
-    Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest, References,
-    Request as _,
+    Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest,
+    PrepareRenameRequest, References, Rename, Request as _,
 };
 use lsp_types::{
     CompletionOptions, CompletionResponse, DocumentSymbolResponse, GotoDefinitionResponse,
     HoverProviderCapability, InitializeResult, Location, OneOf, Position, PublishDiagnosticsParams,
-    ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind, Url,
+    RenameOptions, ServerCapabilities, ServerInfo, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextEdit, Url, WorkDoneProgressOptions, WorkspaceEdit,
 };
 use serde_json::Value;
 
@@ -51,6 +53,10 @@ pub fn capabilities() -> ServerCapabilities {
         references_provider: Some(OneOf::Left(true)),
         document_symbol_provider: Some(OneOf::Left(true)),
         document_formatting_provider: Some(OneOf::Left(true)),
+        rename_provider: Some(OneOf::Right(RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: WorkDoneProgressOptions::default(),
+        })),
         completion_provider: Some(CompletionOptions {
             trigger_characters: Some(vec!["(".into(), ",".into()]),
             ..CompletionOptions::default()
@@ -191,6 +197,32 @@ impl Server {
                     .get(&p.text_document.uri)
                     .and_then(|d| features::formatting(&d.analysis, &d.map))
                     .map(serde_json::to_value)
+            }
+            PrepareRenameRequest::METHOD => {
+                let p: lsp_types::TextDocumentPositionParams =
+                    serde_json::from_value(params).map_err(bad)?;
+                let Some((d, offset)) = self.at(&p.text_document.uri, p.position) else {
+                    return Ok(Value::Null);
+                };
+                features::prepare_rename(&d.analysis, offset)
+                    .map_err(|e| (ErrorCode::InvalidRequest, e))?
+                    .map(|span| serde_json::to_value(d.map.range(&d.analysis.text, span)))
+            }
+            Rename::METHOD => {
+                let p: lsp_types::RenameParams = serde_json::from_value(params).map_err(bad)?;
+                let at = &p.text_document_position;
+                let uri = at.text_document.uri.clone();
+                let Some((d, offset)) = self.at(&uri, at.position) else {
+                    return Ok(Value::Null);
+                };
+                let edits = features::rename(&d.analysis, offset, &p.new_name)
+                    .map_err(|e| (ErrorCode::InvalidRequest, e))?;
+                let edits: Vec<TextEdit> = edits
+                    .into_iter()
+                    .map(|(s, text)| TextEdit::new(d.map.range(&d.analysis.text, s), text))
+                    .collect();
+                let changes = [(uri, edits)].into_iter().collect();
+                Some(serde_json::to_value(WorkspaceEdit::new(changes)))
             }
             other => {
                 return Err((
