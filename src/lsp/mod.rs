@@ -9,7 +9,7 @@
 //!
 //! - `analysis.rs`: one version of a document: diagnostics, names, nets;
 //! - `derivation.rs`: the gradients by name, read off `explain`'s text;
-//! - `features.rs`: each request's answer (rename included: every use,
+//! - `features.rs`: each request's answer; `rename.rs` rename's (every use,
 //!   the parameters a layer names after its binding, checked again);
 //! - `position.rs`: byte offsets and the protocol's UTF-16 positions.
 //!
@@ -20,6 +20,7 @@ pub mod analysis;
 pub mod derivation;
 pub mod features;
 pub mod position;
+pub mod rename;
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -204,7 +205,7 @@ impl Server {
                 let Some((d, offset)) = self.at(&p.text_document.uri, p.position) else {
                     return Ok(Value::Null);
                 };
-                features::prepare_rename(&d.analysis, offset)
+                rename::prepare_rename(&d.analysis, offset)
                     .map_err(|e| (ErrorCode::InvalidRequest, e))?
                     .map(|span| serde_json::to_value(d.map.range(&d.analysis.text, span)))
             }
@@ -215,7 +216,7 @@ impl Server {
                 let Some((d, offset)) = self.at(&uri, at.position) else {
                     return Ok(Value::Null);
                 };
-                let edits = features::rename(&d.analysis, offset, &p.new_name)
+                let edits = rename::rename(&d.analysis, offset, &p.new_name)
                     .map_err(|e| (ErrorCode::InvalidRequest, e))?;
                 let edits: Vec<TextEdit> = edits
                     .into_iter()
