@@ -2,7 +2,8 @@
 //! bytes cut, tokens inserted, slices repeated, the end cut off), each sent
 //! as a change and then asked every kind of request at a random position,
 //! some past the end. A handler that panicked would answer with an error
-//! (the server catches it); every answer must be a result.
+//! (the server catches it); every answer must be a result. Each mutated
+//! file that parses also formats to a text that formatting leaves alone.
 
 #[path = "lsp/client.rs"]
 #[allow(dead_code)]
@@ -132,6 +133,11 @@ fn no_mutated_document_crashes_any_request() {
     runner
         .run(&strategy, |(file, mutations, positions)| {
             let text = mutate(&corpus[file.index(corpus.len())], &mutations);
+            // Formatting a mutated file that still parses is idempotent too.
+            if let Ok(once) = denpa::syntax::format(&text) {
+                let twice = denpa::syntax::format(&once);
+                prop_assert_eq!(twice.as_ref().ok(), Some(&once), "{}", text);
+            }
             let mut client = client.borrow_mut();
             version.set(version.get() + 1);
             client.change(&url, version.get(), &text);
