@@ -144,8 +144,11 @@ fn spans_point_at_the_source() {
 fn syntax_errors_say_what_was_expected() {
     let cases = [
         ("network N { input x [2] }", "expected `:`, found `[`"),
-        ("network N { h = x @ }", "expected an expression, found `}`"),
-        ("network { }", "expected a name, found `{`"),
+        (
+            "network N { h = x @ }",
+            "expected an expression after `@`, found `}`",
+        ),
+        ("network { }", "expected a name after `network`, found `{`"),
         ("network N { input x: [2]", "unclosed `{`"),
     ];
     for (src, message) in cases {
