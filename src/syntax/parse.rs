@@ -135,10 +135,21 @@ fn parse_file(source: &str) -> Result<(File, Diagnostics), Diagnostic> {
                 Ok(n) => parsed.networks.push(n),
                 Err(d) => diagnostics.push(d),
             },
-            Rule::block => match block(pair) {
-                Ok(b) => parsed.blocks.push(b),
-                Err(d) => diagnostics.push(d),
-            },
+            Rule::block => {
+                let name = pair
+                    .clone()
+                    .into_inner()
+                    .find(|p| p.as_rule() == Rule::ident);
+                let name = name.map(|p| p.as_str().to_string());
+                match block(pair) {
+                    Ok(b) => parsed.blocks.push(b),
+                    Err(d) => {
+                        // Its calls are not checked: the error is in the block.
+                        parsed.broken_blocks.extend(name);
+                        diagnostics.push(d);
+                    }
+                }
+            }
             Rule::dangling_doc => diagnostics.push(dangling(&pair)),
             _ => {}
         }
