@@ -47,6 +47,7 @@ pub(super) fn syntax_error(source: &str, error: pest::error::Error<Rule>) -> Dia
     // and the literal tokens it tried there (`input x [2]` stops at `[`,
     // wanting `:`), which says more than the rule that failed further back.
     let mut literals: Vec<String> = Vec::new();
+    let furthest = error.parse_attempts().map_or(pos, |a| a.max_position);
     if let Some(attempts) = error.parse_attempts() {
         let tried: Vec<String> = attempts
             .expected_tokens()
@@ -132,6 +133,9 @@ pub(super) fn syntax_error(source: &str, error: pest::error::Error<Rule>) -> Dia
     if let Some(d) = unfinished_error(source, pos, &found, found_span, &expected) {
         return d;
     }
+    if let Some(d) = doc_inside_statement(source, pos, furthest) {
+        return d;
+    }
     if let Some(&(o, c)) = open.last().filter(|(_, c)| *c != '{') {
         let close = format!("`{}`", delimiters::closing(c));
         if expected.contains(&close.as_str()) {
@@ -190,7 +194,12 @@ fn keyword_error(source: &str, pos: usize, found: Span, expected: &[&str]) -> Op
     let in_name_or_value = wanted("a name") || wanted("an expression") || wanted("an argument");
     let whole_word =
         !source[..found.start].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
-    if !KEYWORDS.contains(&text) || !whole_word || !in_name_or_value {
+    // After `)`, `]`, a name or a number a value is complete: the keyword
+    // starts the next statement, and what went wrong is elsewhere.
+    let after_value = matches!(prev_text, ")" | "]")
+        || prev_text.starts_with(|c: char| c.is_ascii_digit())
+        || is_word(prev_text) && !KEYWORDS.contains(&prev_text) && prev_text != "return";
+    if !KEYWORDS.contains(&text) || !whole_word || !in_name_or_value || after_value {
         return None;
     }
     let next = text_of(token_after(source, found.end));
@@ -374,7 +383,33 @@ fn top_level_error(source: &str, pos: usize) -> Option<Diagnostic> {
     // Past the doc comments that would document it.
     let found = token_after(source, pos)?;
     let text = &source[found.range()];
-    if matches!(text, "network" | "block") {
+    if text == "network" {
+        // `network Mlp /// doc`: pest gives up at the keyword, not at the doc
+        // comment where the `{` should be.
+        let name = token_after(source, found.end)?;
+        let name_text = &source[name.range()];
+        let brace = token_after(source, name.end);
+        let brace_text = brace.map_or("", |b| &source[b.range()]);
+        if !is_word(name_text) || KEYWORDS.contains(&name_text) || brace_text == "{" {
+            return None;
+        }
+        let (at, shown) = match brace {
+            Some(b) => (b, format!("`{brace_text}`")),
+            None => (
+                Span::new(source.len(), source.len()),
+                "end of input".to_string(),
+            ),
+        };
+        return Some(
+            Diagnostic::error(
+                at,
+                format!("expected `{{` after `{name_text}`, found {shown}"),
+            )
+            .label("expected `{`")
+            .also(name, format!("`{{` must follow this `{name_text}`")),
+        );
+    }
+    if text == "block" {
         return None;
     }
     let owner = close.and_then(|c| owner_of(source, c.start));
@@ -396,7 +431,7 @@ fn top_level_error(source: &str, pos: usize) -> Option<Diagnostic> {
         });
     }
     if is_word(text) {
-        if let Some(keyword) = closest_of(text, Body::Top.keywords().iter().copied()) {
+        if let Some(keyword) = meant_keyword(text, Body::Top.keywords()) {
             return Some(unknown_keyword(found, text, keyword));
         }
     }
@@ -425,6 +460,20 @@ fn a_statement(keyword: &str) -> String {
         "a"
     };
     format!("{article} `{keyword}` statement")
+}
+
+/// The keyword a word was most likely meant to be: a misspelt one (`parm`),
+/// or one half typed (`netw`).
+fn meant_keyword(text: &str, keywords: &[&'static str]) -> Option<&'static str> {
+    closest_of(text, keywords.iter().copied()).or_else(|| {
+        let mut started = keywords
+            .iter()
+            .filter(|k| text.len() >= 2 && k.starts_with(text));
+        match (started.next(), started.next()) {
+            (Some(k), None) => Some(*k),
+            _ => None,
+        }
+    })
 }
 
 /// "unknown keyword `parm`", with the keyword it is closest to.
@@ -470,12 +519,19 @@ fn statement_error(source: &str, pos: usize, found: &str) -> Option<Diagnostic> 
     let word = is_word(text);
     // `parm W1: [2, 3]`: the word was read as a binding's name, and the
     // parse stopped right after it.
-    let then = token_after(source, stray.end);
-    let read_as_name = word
-        && stray.start < pos
-        && then.map_or(source.len(), |t| t.start) == pos
-        && !KEYWORDS.contains(&text)
-        && !(in_block && text == "return");
+    let mut then = token_after(source, stray.end);
+    let mut found = found.to_string();
+    let name_like = word && !KEYWORDS.contains(&text) && !(in_block && text == "return");
+    // `d` and, on the next line, a doc comment: pest gives up at the word.
+    let doc_next = source[stray.end..].trim_start().starts_with("///");
+    if name_like && stray.start == pos && doc_next {
+        let doc = source.len() - source[stray.end..].trim_start().len();
+        let (shown, span) = token_at(source, doc);
+        (then, found) = (Some(span), shown);
+    }
+    let read_as_name = name_like
+        && (stray.start < pos && then.map_or(source.len(), |t| t.start) == pos
+            || stray.start == pos && doc_next);
     if stray.start != pos && !read_as_name {
         return None;
     }
@@ -515,6 +571,16 @@ fn statement_error(source: &str, pos: usize, found: &str) -> Option<Diagnostic> 
                 .help(format!("{BLOCK_STATEMENTS}; its inputs are its arguments")),
         );
     }
+    // A statement that starts right and goes wrong further on (before a
+    // doc comment, where pest gives up at its start).
+    if stray.start == pos && (body.keywords().contains(&text) || text == "network") {
+        return None;
+    }
+    // `M =` at the end of its line: the next line's `N = ...` was read as
+    // its value, up to the `=`.
+    if let Some(d) = value_swallowed(source, stray, before, in_block) {
+        return Some(d);
+    }
     // `y == x`
     if word && source[stray.end..].trim_start().starts_with("==") {
         let eq = then?;
@@ -529,8 +595,20 @@ fn statement_error(source: &str, pos: usize, found: &str) -> Option<Diagnostic> 
     }
     let reserved = KEYWORDS.contains(&text) || matches!(text, "block" | "return");
     if word && starts_line && !reserved {
-        if let Some(keyword) = closest_of(text, body.keywords().iter().copied()) {
+        if let Some(keyword) = meant_keyword(text, body.keywords()) {
             return Some(unknown_keyword(stray, text, keyword));
+        }
+    }
+    // `input x: [5] in` and the end of the line: the range is not finished.
+    if text == "in" && read_as_name {
+        if let Some((_, Rule::input_decl | Rule::target_decl, _)) = last {
+            let at = then.unwrap_or(Span::new(pos, pos));
+            return Some(
+                Diagnostic::error(at, format!("expected a number after `in`, found {found}"))
+                    .label("expected a number")
+                    .also(stray, "a range must follow this `in`")
+                    .help("a range of indices is written `in 0..N`, as in `in 0..27`"),
+            );
         }
     }
     if text == ";" {
@@ -565,14 +643,15 @@ fn statement_error(source: &str, pos: usize, found: &str) -> Option<Diagnostic> 
             .help(STRAY),
         );
     }
-    if let Some((_, Rule::return_decl, _)) = last {
+    if let Some((span, Rule::return_decl, _)) = last {
         return Some(
             Diagnostic::error(
                 stray,
                 format!("expected `}}` after `return`, found {shown}"),
             )
             .label("after the `return` statement")
-            .help("`return` is the last statement of a block"),
+            .also(span, "the block ends with this")
+            .help("`return` is the last statement of a block: move it after the others"),
         );
     }
     if read_as_name {
@@ -601,6 +680,68 @@ fn statement_error(source: &str, pos: usize, found: &str) -> Option<Diagnostic> 
     )
 }
 
+/// The error where a statement that starts at `pos` is cut short by a doc
+/// comment at `furthest` (`param b` and, on the next line, `/// ...`): pest
+/// gives up at the statement's start.
+fn doc_inside_statement(source: &str, pos: usize, furthest: usize) -> Option<Diagnostic> {
+    // pest's furthest attempt is a few bytes into the `///`.
+    let at = (0..=3)
+        .filter_map(|back| furthest.checked_sub(back))
+        .find(|&at| {
+            source.get(at..).is_some_and(|r| r.starts_with("///")) && !source[..at].ends_with('/')
+        })?;
+    let (found, doc) = token_at(source, at);
+    if at <= pos || found != "a doc comment" {
+        return None;
+    }
+    let start = token_after(source, pos)?;
+    Some(
+        Diagnostic::error(doc, "a doc comment inside an unfinished statement")
+            .label("the statement before it is not finished")
+            .also(start, "the unfinished statement")
+            .help("finish the statement first: a `///` comment documents the statement after it"),
+    )
+}
+
+/// The error at the `=` of `M =` with nothing after it on its line: the
+/// next line's binding `N = ...` was read as `M`'s value, up to its `=`.
+fn value_swallowed(
+    source: &str,
+    stray: Span,
+    name: Option<Span>,
+    in_block: bool,
+) -> Option<Diagnostic> {
+    let name = name.filter(|n| is_word(&source[n.range()]))?;
+    let name_text = &source[name.range()];
+    // In a block, `return` is a name in an expression: `h =` and then
+    // `return tanh(h)` reads as `h = return`, up to `tanh`.
+    let returns = in_block && name_text == "return";
+    let binds = &source[stray.range()] == "=" && !source[stray.end..].starts_with('=');
+    if !returns && !binds {
+        return None;
+    }
+    let [before, prev] = tokens_before(source, name.start);
+    let prev = prev.filter(|p| source[p.end..name.start].contains('\n'))?;
+    let prev_text = &source[prev.range()];
+    let before_text = before.map_or("", |b| &source[b.range()]);
+    let (what, help) = value_after(prev_text, before_text)?;
+    let next = if returns {
+        "the block's `return`".to_string()
+    } else {
+        format!("the binding `{name_text} = ...`")
+    };
+    let d = Diagnostic::error(
+        name,
+        format!("expected {what} after `{prev_text}`, found {next}"),
+    )
+    .label("the next statement")
+    .also(prev, format!("{what} must follow this `{prev_text}`"));
+    Some(match help {
+        Some(h) => d.help(h),
+        None => d,
+    })
+}
+
 /// The error where a statement stops short: nothing, or not what it needs,
 /// after `=`, an operator or a keyword (`h =` before `}`, `network {`,
 /// `dtype` at the end). Keywords found there are [`keyword_error`]'s.
@@ -613,7 +754,10 @@ fn unfinished_error(
 ) -> Option<Diagnostic> {
     let wanted = |what: &str| expected.contains(&what);
     let [before, prev] = tokens_before(source, pos);
-    let prev = prev?;
+    let mut prev = prev?;
+    if &source[prev.range()] == "." && source[..prev.start].ends_with('.') {
+        prev.start -= 1; // `0..`: the tokens are characters
+    }
     let prev_text = &source[prev.range()];
     // `x ** 2`
     if found == "`*`" && prev_text == "*" && prev.end == pos {
@@ -626,18 +770,21 @@ fn unfinished_error(
             .help("for a square, multiply: `x * x`"),
         );
     }
-    let initializer = before.is_some_and(|b| &source[b.range()] == "]");
+    let before_text = before.map_or("", |b| &source[b.range()]);
     let (what, help) = match prev_text {
         "network" | "block" | "input" | "target" | "param" | "output" if wanted("a name") => {
             ("a name", None)
         }
-        "dtype" if wanted("a name") => ("a dtype", Some("write `dtype f32` or `dtype f64`")),
-        "train" if wanted("an expression") => ("an optimizer", Some(MISSING_OPTIMIZER)),
-        "=" if wanted("an expression") && initializer => {
-            ("an initializer", Some(MISSING_INITIALIZER))
+        "dtype" if wanted("a name") => value_after("dtype", "")?,
+        "train" | "=" | "+" | "-" | "*" | "/" | "@" | "(" | "," | "return"
+            if wanted("an expression") =>
+        {
+            value_after(prev_text, before_text)?
         }
-        "=" | "+" | "-" | "*" | "/" | "@" | "return" if wanted("an expression") => {
-            ("an expression", None)
+        "in" | ".." if wanted("a number") => ("a number", None),
+        // `network Mlp` and the end of the line.
+        _ if wanted("`{`") && before.is_some_and(|b| &source[b.range()] == "network") => {
+            ("`{`", None)
         }
         "loss" if wanted("`=`") => ("`=`", Some("write `loss = ...`, as in `loss = sse(y, t)`")),
         _ => return None,
@@ -662,6 +809,19 @@ fn unfinished_error(
     Some(match help {
         Some(h) => d.help(h),
         None => d,
+    })
+}
+
+/// What must follow `prev` (after `before`) where a value goes, and how to
+/// write it.
+fn value_after(prev: &str, before: &str) -> Option<(&'static str, Option<&'static str>)> {
+    Some(match prev {
+        "dtype" => ("a dtype", Some("write `dtype f32` or `dtype f64`")),
+        "train" => ("an optimizer", Some(MISSING_OPTIMIZER)),
+        // `param W: [2, 2] =`: only a parameter's initializer follows `] =`.
+        "=" if before == "]" => ("an initializer", Some(MISSING_INITIALIZER)),
+        "=" | "+" | "-" | "*" | "/" | "@" | "(" | "," | "return" => ("an expression", None),
+        _ => return None,
     })
 }
 
@@ -751,6 +911,13 @@ fn token_at(source: &str, pos: usize) -> (String, Span) {
     let Some(first) = rest.chars().next() else {
         return ("end of input".to_string(), Span::new(pos, pos));
     };
+    if rest.starts_with("///") && !rest.starts_with("////") {
+        let len = rest.find('\n').unwrap_or(rest.len());
+        return (
+            "a doc comment".to_string(),
+            Span::new(pos, pos + rest[..len].trim_end().len()),
+        );
+    }
     let len = if first.is_alphanumeric() || first == '_' {
         rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
             .unwrap_or(rest.len())
