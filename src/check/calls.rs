@@ -76,7 +76,10 @@ impl Checker<'_> {
                                 format!("`{}` has no argument `{}`", func.name, key.name),
                             )
                             .label("unknown argument");
-                            let d = match builtins::closest_of(&key.name, params.iter().copied()) {
+                            let d = match crate::diagnostics::closest_of(
+                                &key.name,
+                                params.iter().copied(),
+                            ) {
                                 Some(c) => d.help(format!("did you mean `{c}`? {signature}")),
                                 None => d.help(signature.clone()),
                             };

@@ -179,14 +179,34 @@ impl Checker<'_> {
         let loss = match loss {
             Some(l) => Some(l),
             None => {
-                self.error(
-                    Diagnostic::error(
-                        network.name.span,
-                        format!("the network `{}` has no loss", network.name.name),
-                    )
-                    .also(body_end, "add `loss = ...` before this brace")
-                    .help("for example `loss = cross_entropy(y, t)` or `loss = sse(y, t)`"),
+                let d = Diagnostic::error(
+                    network.name.span,
+                    format!("the network `{}` has no loss", network.name.name),
                 );
+                // `los = sse(y, t)` parses, as a binding named `los`.
+                let misspelt = network.items.iter().find_map(|item| match &item.kind {
+                    ItemKind::Binding {
+                        name,
+                        output: false,
+                        ..
+                    } => crate::diagnostics::closest_of(&name.name, ["loss"].into_iter())
+                        .map(|_| name),
+                    _ => None,
+                });
+                self.error(match misspelt {
+                    Some(name) => d
+                        .also(
+                            name.span,
+                            format!("this binds a value named `{}`", name.name),
+                        )
+                        .help(format!(
+                            "did you mean `loss`? write `loss = ...`, not `{} = ...`",
+                            name.name
+                        )),
+                    None => d
+                        .also(body_end, "add `loss = ...` before this brace")
+                        .help("for example `loss = cross_entropy(y, t)` or `loss = sse(y, t)`"),
+                });
                 None
             }
         };

@@ -64,6 +64,19 @@ fn every_error_of_a_network_is_reported_at_once() {
 }
 
 #[test]
+fn a_misspelt_loss_gets_a_suggestion() {
+    // `los = ...` parses: it binds a value named `los`.
+    let source = "network N { input x: [2] target t: [2] output y = x los = sse(y, t) }";
+    let d = super::check(&parse(source).unwrap()).unwrap_err();
+    let first = d.iter().next().unwrap();
+    assert_eq!(first.message, "the network `N` has no loss");
+    assert_eq!(
+        first.help.as_deref(),
+        Some("did you mean `loss`? write `loss = ...`, not `los = ...`")
+    );
+}
+
+#[test]
 fn a_misspelt_function_gets_a_suggestion() {
     let source = "network N { input x: [2] target t: [2] output y = sigmod(x) loss = sse(y, t) }";
     let d = super::check(&parse(source).unwrap()).unwrap_err();

@@ -87,6 +87,35 @@ fn block_name(text: &str) -> Option<String> {
     (!name.is_empty() && rest.starts_with(char::is_whitespace)).then_some(name)
 }
 
+/// A statement of a body parsed on its own, for a syntax error that needs
+/// to know where the statements before it end: the statement's rule and
+/// name (if it declares or binds one) and the length of its text (without
+/// the whitespace after it), when `text` starts with a whole statement of a
+/// network's body, or of a block's when `in_block`.
+pub(super) fn statement_at(text: &str, in_block: bool) -> Option<(Rule, Option<String>, usize)> {
+    let rules: &[Rule] = if in_block {
+        &[Rule::block_item, Rule::return_decl]
+    } else {
+        &[Rule::item]
+    };
+    let pair = rules
+        .iter()
+        .find_map(|&rule| NnParser::parse(rule, text).ok())?
+        .next()?;
+    let statement = match pair.as_rule() {
+        Rule::item | Rule::block_item => pair.into_inner().find(|p| p.as_rule() != Rule::doc)?,
+        _ => pair,
+    };
+    let rule = statement.as_rule();
+    let name = statement
+        .clone()
+        .into_inner()
+        .find(|p| p.as_rule() == Rule::ident)
+        .map(|p| p.as_str().to_string());
+    let len = statement.as_str().trim_end().len() + statement.as_span().start();
+    Some((rule, name, len))
+}
+
 fn parse_file(source: &str) -> Result<(File, Diagnostics), Diagnostic> {
     // Ask pest to record the literal tokens it tried too (`:`, `=`, `]`),
     // so that an error can say which one was expected.
@@ -106,10 +135,21 @@ fn parse_file(source: &str) -> Result<(File, Diagnostics), Diagnostic> {
                 Ok(n) => parsed.networks.push(n),
                 Err(d) => diagnostics.push(d),
             },
-            Rule::block => match block(pair) {
-                Ok(b) => parsed.blocks.push(b),
-                Err(d) => diagnostics.push(d),
-            },
+            Rule::block => {
+                let name = pair
+                    .clone()
+                    .into_inner()
+                    .find(|p| p.as_rule() == Rule::ident);
+                let name = name.map(|p| p.as_str().to_string());
+                match block(pair) {
+                    Ok(b) => parsed.blocks.push(b),
+                    Err(d) => {
+                        // Its calls are not checked: the error is in the block.
+                        parsed.broken_blocks.extend(name);
+                        diagnostics.push(d);
+                    }
+                }
+            }
             Rule::dangling_doc => diagnostics.push(dangling(&pair)),
             _ => {}
         }

@@ -144,8 +144,11 @@ fn spans_point_at_the_source() {
 fn syntax_errors_say_what_was_expected() {
     let cases = [
         ("network N { input x [2] }", "expected `:`, found `[`"),
-        ("network N { h = x @ }", "expected an expression, found `}`"),
-        ("network { }", "expected a name, found `{`"),
+        (
+            "network N { h = x @ }",
+            "expected an expression after `@`, found `}`",
+        ),
+        ("network { }", "expected a name after `network`, found `{`"),
         ("network N { input x: [2]", "unclosed `{`"),
     ];
     for (src, message) in cases {
@@ -348,6 +351,195 @@ fn keywords_inside_words_and_odd_places_do_not_crash_the_errors() {
                 let src = format!("network N {{ {a}{b} {c}");
                 let _ = parse(&src);
             }
+        }
+    }
+}
+
+/// What people type on the way to a correct file: each syntax error says
+/// what it found, never pest's "expected something else".
+const HALF_WRITTEN: &[&str] = &[
+    "",
+    "n",
+    "netwrk",
+    "netwrk Foo {",
+    "netwrk Foo { }",
+    "nework Foo { input x: [2] }",
+    "Network Foo {}",
+    "blok gain(x) { return x }",
+    "network",
+    "network {",
+    "network Foo",
+    "network Foo\n    input x: [2]\n}",
+    "network Foo {",
+    "network Foo {\n    input",
+    "network Foo {\n    input x",
+    "network Foo {\n    input x:",
+    "network Foo {\n    input x: [",
+    "network Foo {\n    input x: [2,",
+    "network Foo {\n    input x: [2]\n}",
+    "network Foo {\n    parm W1: [2, 3]\n}",
+    "network Foo {\n    inptu x: [2]\n}",
+    "network Foo {\n    outptu y = x\n}",
+    "network Foo {\n    los = sse(y, t) extra\n}",
+    "network Foo {\n    trian sgd(lr = 0.1)\n}",
+    "network Foo {\n    dtyp f64\n}",
+    "network Foo {\n    tra\n}",
+    "network Foo {\n    loss = sse(y, t) extra\n}",
+    "network Foo { loss = sse(y, t) extra }",
+    "network Foo {\n    y = x extra z\n}",
+    "network Foo {\n    y = x 2\n}",
+    "network Foo {\n    y = x; 2\n}",
+    "network Foo {\n    param W: [2, 3] =\n}",
+    "network Foo {\n    y =\n}",
+    "network Foo {\n    y = x +\n}",
+    "network Foo {\n    y = f(x,",
+    "network Foo {\n    y = f(x, axis=)\n}",
+    "network Foo {\n    y = x[",
+    "network Foo {\n    y = x[0\n}",
+    "network Foo {\n    input 2x: [2]\n}",
+    "network Foo {\n    3 = x\n}",
+    "network Foo {\n    y = x % 2\n}",
+    "network Foo {\n    y = x ** 2\n}",
+    "network Foo {\n    y = x ^ 2\n}",
+    "network Foo {\n    y == x\n}",
+    "network Foo {\n    y = relu(\"x\")\n}",
+    "network Foo {\n    input x: [2] # two\n}",
+    "network Foo {\n    input x: [2];;\n}",
+    "network Foo {\n    ;\n}",
+    "network Foo {\n    =\n}",
+    "network Foo {\n    W: [2, 2]\n}",
+    "network Foo {\n    optimizer sgd(lr = 0.1)\n}",
+    "network Foo {\n    loss\n}",
+    "network Foo {\n    dtype\n}",
+    "network Foo {\n    train\n}",
+    "network Foo {\n    return y\n}",
+    "network Foo {\n    input x: [] in 0..\n}",
+    "network Foo {\n    /// doc\n}",
+    "network Foo {\n    input x: [2]\n\nnetwork Bar {\n}",
+    "network Foo {\n    block gain(x) {\n}",
+    "network Foo { input x: [2] }\ntrain sgd(lr = 0.1)",
+    "network Foo { input x: [2] }\nextra",
+    "network Foo { input x: [2] }\n%",
+    "network Foo { input x: [2] }}",
+    "network Foo { input x: [2] ) }",
+    "block gain(x) {\n    parm g: [2]\n    return x\n}",
+    "block gain(x) {\n    retrun x\n}",
+    "block gain(x) {\n    return\n}",
+    "block gain(x) {\n    return x extra\n}",
+    "block gain(x) {\n    return x\n    h = x\n}",
+    "block gain(x) {\n    input y: [2]\n    return x\n}",
+    "block gain(x) {\n    h = x\n}",
+    "block gain(x {\n    return x\n}",
+    "block (x) {\n    return x\n}",
+    "x",
+    "}",
+    "%",
+    "\u{0}",
+    "é",
+];
+
+#[test]
+fn half_written_files_never_say_something_else() {
+    for src in HALF_WRITTEN {
+        // Some parse, and are the checker's to refuse.
+        let (_, diagnostics) = super::parse_recovering(src);
+        for d in diagnostics.iter() {
+            assert!(
+                !d.message.contains("something else")
+                    && !d.primary.message.contains("something else"),
+                "{src:?}: {}",
+                d.message
+            );
+        }
+    }
+}
+
+#[test]
+fn misspelt_keywords_and_stray_words_are_named() {
+    let cases = [
+        (
+            "netwrk Foo {",
+            "unknown keyword `netwrk`",
+            Some("did you mean `network`?"),
+        ),
+        (
+            "blok g(x) { return x }",
+            "unknown keyword `blok`",
+            Some("did you mean `block`?"),
+        ),
+        (
+            "network N { parm W1: [2, 3] }",
+            "unknown keyword `parm`",
+            Some("did you mean `param`?"),
+        ),
+        (
+            "network N {\n dtyp f64\n}",
+            "unknown keyword `dtyp`",
+            Some("did you mean `dtype`?"),
+        ),
+        (
+            "block g(x) {\n retrun x\n}",
+            "unknown keyword `retrun`",
+            Some("did you mean `return`?"),
+        ),
+        (
+            "network N { loss = sse(y, t) extra }",
+            "unexpected `extra` after the end of the `loss` statement",
+            None,
+        ),
+        (
+            "network N { y = x extra z }",
+            "unexpected `extra` after the end of the binding of `y`",
+            None,
+        ),
+        (
+            "network N { input x: [2] } extra",
+            "unexpected `extra` after the end of the network `N`",
+            None,
+        ),
+        ("network N { y = x % 2 }", "unexpected character `%`", None),
+    ];
+    for (src, message, help) in cases {
+        let err = parse(src).unwrap_err();
+        let first = err.iter().next().unwrap();
+        assert_eq!(first.message, message, "{src}");
+        if help.is_some() {
+            assert_eq!(first.help.as_deref(), help, "{src}");
+        }
+        // The caret is on the word itself, not on the brace after it.
+        let word = message.split('`').nth(1).unwrap();
+        assert_eq!(&src[first.primary.span.range()], word, "{src}");
+    }
+}
+
+/// Every line of a few files typed anew, character by character, the rest
+/// of the file in place: what an editor checks on every keystroke.
+#[test]
+fn every_keystroke_of_a_line_gives_a_sentence() {
+    let files = [
+        include_str!("../../tests/fixtures/pass/doc_after_expression.nn"),
+        include_str!("../../tests/fixtures/pass/block_shape_argument.nn"),
+        include_str!("../../tests/fixtures/pass/bigram.nn"),
+        include_str!("../../tests/fixtures/pass/syntax_forms.nn"),
+    ];
+    for text in files {
+        let mut start = 0;
+        for line in text.split_inclusive('\n') {
+            let end = start + line.len();
+            for (i, _) in line.char_indices() {
+                let src = format!("{}{}\n{}", &text[..start], &line[..i], &text[end..]);
+                let (_, diagnostics) = super::parse_recovering(&src);
+                for d in diagnostics.iter() {
+                    assert!(
+                        !d.message.is_empty()
+                            && !d.message.contains("something else")
+                            && d.primary.span.end <= src.len(),
+                        "{src}\n{}",
+                        d.message
+                    );
+                }
+            }
+            start = end;
         }
     }
 }
