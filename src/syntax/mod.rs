@@ -4,6 +4,7 @@ pub mod ast;
 mod delimiters;
 mod errors;
 mod format;
+mod halfway;
 mod parse;
 
 pub use format::format;
