@@ -30,6 +30,8 @@ pub mod lints;
 pub mod lsp;
 pub mod onnx;
 pub mod optimize;
+#[cfg(feature = "page")]
+pub mod page;
 pub mod runtime;
 pub mod syntax;
 
@@ -542,8 +544,8 @@ pub fn summary(source: &str, network: Option<&str>) -> Result<String, Diagnostic
 
 /// Lays out and draws a DOT graph as SVG (layout-rs). Its failures, a
 /// panic included, become an error, and so does an empty drawing.
-#[cfg(feature = "cli")]
-fn draw_svg(dot: &str) -> Result<String, String> {
+#[cfg(feature = "page")]
+pub(crate) fn draw_svg(dot: &str) -> Result<String, String> {
     let draw = || -> Result<String, String> {
         let ast = layout::gv::DotParser::new(dot).process()?;
         let mut builder = layout::gv::GraphBuilder::new();
@@ -574,7 +576,7 @@ fn draw_svg(dot: &str) -> Result<String, String> {
 
 /// The SVG with the rules of its `<style>` block sorted: layout-rs writes
 /// them in a hash map's order, which changes from run to run.
-#[cfg(feature = "cli")]
+#[cfg(feature = "page")]
 fn sorted_styles(svg: &str) -> String {
     let Some((head, rest)) = svg.split_once("<style>\n") else {
         return svg.to_string();

@@ -32,9 +32,9 @@ const LAYERS: &[&[&str]] = &[
     // The back ends: Rust, the explanations and drawings, ONNX.
     &["codegen", "explain", "onnx"],
     // The entry points that join them: the library's root, and the
-    // build-script path and the language server that call it.
+    // build-script path, the language server and the page that call it.
     &["lib"],
-    &["build", "lsp"],
+    &["build", "lsp", "page"],
 ];
 
 fn layer(module: &str) -> Option<usize> {

@@ -143,7 +143,7 @@ fn hover_in_a_gpt_shows_index_ranges_matrices_and_block_parameters() {
     assert!(block.contains("- `b2` in `NamesGpt`: [16, 64]"), "{block}");
     let c = hover_text(&mut client, &url, find(GPT, "param  C", 0, 7));
     assert!(c.contains("1,728 parameters"), "{c}");
-    assert!(c.contains("∂ℓ/∂C = Aᵀ·n + onehot(ctx)ᵀ·A32"), "{c}");
+    assert!(c.contains("∂ℓ/∂C = Aᵀ·n + onehot(ctx)ᵀ·A36"), "{c}");
     let q = hover_text(&mut client, &url, find(GPT, "q = x @ Wq", 0, 0));
     assert!(q.starts_with("```denpa\nbinding q\n```"), "{q}");
     assert!(q.contains("- `b1_h1_q` in `NamesGpt`: [16, 16]"), "{q}");

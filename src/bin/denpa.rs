@@ -68,7 +68,9 @@ writes NAME.explain.txt (or NAME.explain.md) for each.")]
     Explain {
         #[command(flatten)]
         networks: Networks,
-        /// `text` (Unicode, for the terminal) or `markdown` (with LaTeX math).
+        /// `text` (Unicode, for the terminal), `markdown` (with LaTeX math) or
+        /// `html` (a self-contained page: the math typeset, the graph, the
+        /// generated gradients, each shared product in its colour).
         #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
         format: ExplainFormat,
     },
@@ -163,6 +165,7 @@ enum DtypeArg {
 enum ExplainFormat {
     Text,
     Markdown,
+    Html,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -182,11 +185,15 @@ fn main() -> ExitCode {
     let color = std::io::stderr().is_terminal();
     let (networks, view) = match cli.command {
         Command::Expand { networks } => (networks, View::Rust),
+        Command::Explain {
+            networks,
+            format: ExplainFormat::Html,
+        } => return page(&networks, color),
         Command::Explain { networks, format } => (
             networks,
             View::Explain(match format {
-                ExplainFormat::Text => denpa::explain::Format::Text,
                 ExplainFormat::Markdown => denpa::explain::Format::Markdown,
+                _ => denpa::explain::Format::Text,
             }),
         ),
         Command::Graph { networks, format } => (
@@ -264,6 +271,62 @@ fn show(args: &Networks, view: View, color: bool) -> ExitCode {
     for document in &documents {
         let path = dir.join(view.file_name(&document.network));
         if let Err(e) = std::fs::write(&path, &document.text) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+        eprintln!("wrote {}", path.display());
+    }
+    ExitCode::SUCCESS
+}
+
+/// `denpa explain --format html`: each network's page, printed (one
+/// network) or written as NAME.explain.html into `-o DIR`.
+fn page(args: &Networks, color: bool) -> ExitCode {
+    let bytes = match read(&args.file) {
+        Ok(bytes) => bytes,
+        Err(code) => return code,
+    };
+    let name = args.file.display().to_string();
+    let source = match denpa::source_text(&bytes) {
+        Ok(text) => text,
+        Err((text, error)) => {
+            eprint!("{}", error.render(&name, &text, color));
+            return ExitCode::from(1);
+        }
+    };
+    let pages = match denpa::page::pages(source, args.network.as_deref()) {
+        Ok(pages) => pages,
+        Err(CommandError::Source(d)) => {
+            eprint!("{}", d.render(&name, source, color));
+            return ExitCode::from(1);
+        }
+        Err(CommandError::Selection(d)) => {
+            eprint!("{}", Diagnostics::from(d).render(&name, source, color));
+            return ExitCode::from(2);
+        }
+    };
+    let Some(dir) = &args.output else {
+        if pages.len() > 1 {
+            let names: Vec<String> = pages.iter().map(|p| format!("`{}`", p.network)).collect();
+            eprintln!(
+                "error: a page is one document, and {name} has {} networks ({}): pick one with `--network NAME`, or write NAME.explain.html for each with `-o DIR`",
+                pages.len(),
+                names.join(", ")
+            );
+            return ExitCode::from(2);
+        }
+        return match print(&pages[0].html) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(status) => status,
+        };
+    };
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        eprintln!("error: cannot create {}: {e}", dir.display());
+        return ExitCode::from(2);
+    }
+    for page in &pages {
+        let path = dir.join(format!("{}.explain.html", page.network));
+        if let Err(e) = std::fs::write(&path, &page.html) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return ExitCode::from(2);
         }

@@ -10,6 +10,7 @@
 
 mod chains;
 pub mod cost;
+pub mod derivation;
 pub mod graph;
 mod sequences;
 mod summary;
@@ -443,11 +444,17 @@ fn labels(net: &Net, g: &Graph) -> Labels {
                     > 1
         })
         .collect();
-    for (next, id) in shared.into_iter().enumerate() {
-        letters[id.index()] = Some(match u8::try_from(next) {
-            Ok(k) if k < 26 => ((b'A' + k) as char).to_string(),
-            _ => format!("A{}", next - 25),
-        });
+    // A, B, …, Z, A1, A2, …, skipping the network's own names (a parameter
+    // `C`, a value `P`) and the letters the explanation already uses: E for
+    // the batch's loss, N for its size.
+    let taken: std::collections::BTreeSet<&str> =
+        names.iter().map(String::as_str).chain(["E", "N"]).collect();
+    let mut candidates = (b'A'..=b'Z')
+        .map(|c| (c as char).to_string())
+        .chain((1..).map(|k| format!("A{k}")))
+        .filter(|l| !taken.contains(l.as_str()));
+    for id in shared {
+        letters[id.index()] = candidates.next();
     }
     for id in g.ids() {
         let n = g.node(id);

@@ -8,7 +8,7 @@ use lsp_types::{
 };
 
 use super::analysis::{is_known_function, Analysis, Kind, Target};
-use super::derivation::Derivation;
+use super::derivation;
 use super::position::LineMap;
 use crate::check::{self, Net};
 use crate::diagnostics::{Severity, Span};
@@ -304,8 +304,8 @@ fn block_calls(analysis: &Analysis, block: &str) -> Vec<String> {
 
 /// A parameter's chain rule and the shared products it uses.
 fn param_gradient(net: &Net, name: &str) -> Vec<String> {
-    let derivation = Derivation::of(net);
-    let Some(line) = derivation.params.get(name) else {
+    let derivation = derivation::of(net);
+    let Some(line) = derivation.param(name) else {
         return vec![format!(
             "`{name}` gets no gradient: the loss does not depend on it"
         )];
@@ -331,7 +331,7 @@ fn param_gradient(net: &Net, name: &str) -> Vec<String> {
 /// block call's value is the block's returned value (`b1_o` of `b1 =
 /// transformer(…)` when the block returns `o`).
 fn binding_gradient(analysis: &Analysis, net: &Net, name: &str) -> String {
-    let derivation = Derivation::of(net);
+    let derivation = derivation::of(net);
     let returned = binding_shape(net, name)
         .and_then(|(_, block)| block)
         .and_then(|block| analysis.file.blocks.iter().find(|b| b.name.name == block))
