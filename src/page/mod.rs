@@ -140,6 +140,7 @@ fn page(name: &str, markdown: &str, text: &str, rust: &str, dot: &str) -> String
          <title>{name} — how it learns</title>\n<style>{style}</style>\n</head>\n<body>\n"
     );
     html.push_str(&equations);
+    html.push_str(&ledger);
     let _ = write!(
         html,
         "<section id=\"graph\">\n<h2>The graph</h2>\n<p class=\"note\">Forward values (boxes) and \
@@ -152,7 +153,6 @@ fn page(name: &str, markdown: &str, text: &str, rust: &str, dot: &str) -> String
          <code>net!</code> compiles for this network, each statement with the chain-rule step it \
          computes; click one to see its equation.</p>\n<pre class=\"code\">{code}</pre>\n</section>\n"
     );
-    html.push_str(&ledger);
     // In CDATA, so that the page is also well-formed XML.
     let _ = write!(
         html,
@@ -167,13 +167,21 @@ fn page(name: &str, markdown: &str, text: &str, rust: &str, dot: &str) -> String
 fn equations(markdown: &str, marks: &Marks) -> (String, String) {
     let mut out = String::from("<section id=\"equations\">\n");
     let mut ledger = Vec::new();
+    // What `explain` says of the cost goes beside the bars.
+    let mut cost = String::new();
     let mut lines = markdown.lines().peekable();
     let mut rows = 0;
     while let Some(line) = lines.next() {
+        let target = if cost.is_empty() { &mut out } else { &mut cost };
         if let Some(title) = line.strip_prefix("## ") {
-            let _ = writeln!(out, "<h1>{}</h1>", escape(title));
+            let _ = writeln!(target, "<h1>{}</h1>", escape(title));
         } else if let Some(heading) = line.strip_prefix("### ") {
-            let _ = writeln!(out, "<h2>{}</h2>", escape(heading));
+            let heading = format!("<h2>{}</h2>\n", escape(heading));
+            if line.contains("Cost per sample") {
+                cost = heading;
+            } else {
+                target.push_str(&heading);
+            }
         } else if line == "$$" {
             let mut block = Vec::new();
             for l in lines.by_ref() {
@@ -182,7 +190,7 @@ fn equations(markdown: &str, marks: &Marks) -> (String, String) {
                 }
                 block.push(l);
             }
-            out.push_str(&math_block(&block, marks, &mut rows));
+            target.push_str(&math_block(&block, marks, &mut rows));
         } else if line.starts_with('|') {
             let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
             if let [what, number] = cells[..] {
@@ -191,11 +199,11 @@ fn equations(markdown: &str, marks: &Marks) -> (String, String) {
                 }
             }
         } else if !line.trim().is_empty() {
-            let _ = writeln!(out, "<p>{}</p>", inline(line, marks));
+            let _ = writeln!(target, "<p>{}</p>", inline(line, marks));
         }
     }
     out.push_str("</section>\n");
-    (out, ledger_chart(&ledger))
+    (out, ledger_chart(&cost, &ledger))
 }
 
 /// A `$$` block: an aligned block as one table row per equation (each with
@@ -285,8 +293,13 @@ fn count(text: &str) -> Option<f64> {
 
 /// The cost ledger as bars: multiplications per sample, forward, backward
 /// with the shared products, and backward with every weight on its own.
-fn ledger_chart(rows: &[(String, f64, String)]) -> String {
-    let mut out = String::from("<section id=\"ledger\">\n<h2>What sharing saves</h2>\n");
+fn ledger_chart(cost: &str, rows: &[(String, f64, String)]) -> String {
+    let mut out = String::from("<section id=\"ledger\">\n");
+    out.push_str(if cost.is_empty() {
+        "<h2>What sharing saves</h2>\n"
+    } else {
+        cost
+    });
     let Some(max) = rows
         .iter()
         .map(|r| r.1)
