@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use denpa::diagnostics::{Diagnostic, Diagnostics, LineIndex, Severity, Span};
-use denpa::{CommandError, Destination, View};
+use denpa::{CommandError, Destination, Document, View};
 
 /// The rule for files with several networks, and the exit status, as
 /// `denpa --help` prints them.
@@ -230,33 +230,31 @@ fn main() -> ExitCode {
 /// Every command but `check`: each network's document, printed one after
 /// another or written one file each.
 fn show(args: &Networks, view: View, color: bool) -> ExitCode {
-    let bytes = match read(&args.file) {
-        Ok(bytes) => bytes,
+    let (name, bytes) = match read_named(&args.file) {
+        Ok(read) => read,
         Err(code) => return code,
     };
-    let name = args.file.display().to_string();
-    let source = match denpa::source_text(&bytes) {
+    let source = match text_of(&name, &bytes, color) {
         Ok(text) => text,
-        Err((text, error)) => {
-            eprint!("{}", error.render(&name, &text, color));
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     let destination = match args.output {
         Some(_) => Destination::Files,
         None => Destination::Stream,
     };
-    let documents = match denpa::documents(source, args.network.as_deref(), view, destination) {
-        Ok(documents) => documents,
-        Err(CommandError::Source(d)) => {
-            eprint!("{}", d.render(&name, source, color));
-            return ExitCode::from(1);
-        }
-        Err(CommandError::Selection(d)) => {
-            eprint!("{}", Diagnostics::from(d).render(&name, source, color));
-            return ExitCode::from(2);
-        }
-    };
+    match denpa::documents(source, args.network.as_deref(), view, destination) {
+        Ok(documents) => deliver(args, &documents, |network| view.file_name(network)),
+        Err(e) => refused(e, &name, source, color),
+    }
+}
+
+/// The documents printed one after another, or written one file each into
+/// `-o DIR` (named by `file_name` from the network's name).
+fn deliver(
+    args: &Networks,
+    documents: &[Document],
+    file_name: impl Fn(&str) -> String,
+) -> ExitCode {
     let Some(dir) = &args.output else {
         let text: Vec<&str> = documents.iter().map(|d| d.text.as_str()).collect();
         return match print(&text.join("\n")) {
@@ -268,8 +266,8 @@ fn show(args: &Networks, view: View, color: bool) -> ExitCode {
         eprintln!("error: cannot create {}: {e}", dir.display());
         return ExitCode::from(2);
     }
-    for document in &documents {
-        let path = dir.join(view.file_name(&document.network));
+    for document in documents {
+        let path = dir.join(file_name(&document.network));
         if let Err(e) = std::fs::write(&path, &document.text) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return ExitCode::from(2);
@@ -279,60 +277,68 @@ fn show(args: &Networks, view: View, color: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// A file's bytes and its name as messages show it.
+fn read_named(path: &Path) -> Result<(String, Vec<u8>), ExitCode> {
+    Ok((path.display().to_string(), read(path)?))
+}
+
+/// The bytes as text, or their error printed (exit status 1).
+fn text_of<'a>(name: &str, bytes: &'a [u8], color: bool) -> Result<&'a str, ExitCode> {
+    denpa::source_text(bytes).map_err(|(text, error)| {
+        eprint!("{}", error.render(name, &text, color));
+        ExitCode::from(1)
+    })
+}
+
+/// A command refused: errors in the file (exit status 1), or a selection
+/// that does not fit it (2).
+fn refused(error: CommandError, name: &str, source: &str, color: bool) -> ExitCode {
+    match error {
+        CommandError::Source(d) => {
+            eprint!("{}", d.render(name, source, color));
+            ExitCode::from(1)
+        }
+        CommandError::Selection(d) => {
+            eprint!("{}", Diagnostics::from(d).render(name, source, color));
+            ExitCode::from(2)
+        }
+    }
+}
+
 /// `denpa explain --format html`: each network's page, printed (one
 /// network) or written as NAME.explain.html into `-o DIR`.
 fn page(args: &Networks, color: bool) -> ExitCode {
-    let bytes = match read(&args.file) {
-        Ok(bytes) => bytes,
+    let (name, bytes) = match read_named(&args.file) {
+        Ok(read) => read,
         Err(code) => return code,
     };
-    let name = args.file.display().to_string();
-    let source = match denpa::source_text(&bytes) {
+    let source = match text_of(&name, &bytes, color) {
         Ok(text) => text,
-        Err((text, error)) => {
-            eprint!("{}", error.render(&name, &text, color));
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     let pages = match denpa::page::pages(source, args.network.as_deref()) {
         Ok(pages) => pages,
-        Err(CommandError::Source(d)) => {
-            eprint!("{}", d.render(&name, source, color));
-            return ExitCode::from(1);
-        }
-        Err(CommandError::Selection(d)) => {
-            eprint!("{}", Diagnostics::from(d).render(&name, source, color));
-            return ExitCode::from(2);
-        }
+        Err(e) => return refused(e, &name, source, color),
     };
-    let Some(dir) = &args.output else {
-        if pages.len() > 1 {
-            let names: Vec<String> = pages.iter().map(|p| format!("`{}`", p.network)).collect();
-            eprintln!(
-                "error: a page is one document, and {name} has {} networks ({}): pick one with `--network NAME`, or write NAME.explain.html for each with `-o DIR`",
-                pages.len(),
-                names.join(", ")
-            );
-            return ExitCode::from(2);
-        }
-        return match print(&pages[0].html) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(status) => status,
-        };
-    };
-    if let Err(e) = std::fs::create_dir_all(dir) {
-        eprintln!("error: cannot create {}: {e}", dir.display());
+    if args.output.is_none() && pages.len() > 1 {
+        let names: Vec<String> = pages.iter().map(|p| format!("`{}`", p.network)).collect();
+        eprintln!(
+            "error: a page is one document, and {name} has {} networks ({}): pick one with `--network NAME`, or write NAME.explain.html for each with `-o DIR`",
+            pages.len(),
+            names.join(", ")
+        );
         return ExitCode::from(2);
     }
-    for page in &pages {
-        let path = dir.join(format!("{}.explain.html", page.network));
-        if let Err(e) = std::fs::write(&path, &page.html) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return ExitCode::from(2);
-        }
-        eprintln!("wrote {}", path.display());
-    }
-    ExitCode::SUCCESS
+    let documents: Vec<Document> = pages
+        .into_iter()
+        .map(|p| Document {
+            network: p.network,
+            text: p.html,
+        })
+        .collect();
+    deliver(args, &documents, |network| {
+        format!("{network}.explain.html")
+    })
 }
 
 /// `denpa export`: one network with its weights as an ONNX model, written
@@ -350,23 +356,13 @@ fn export(
         (Err(code), _) | (_, Err(code)) => return code,
     };
     let name = file.display().to_string();
-    let source = match denpa::source_text(&bytes) {
+    let source = match text_of(&name, &bytes, color) {
         Ok(text) => text,
-        Err((text, error)) => {
-            eprint!("{}", error.render(&name, &text, color));
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     let model = match denpa::export_onnx(source, network, &weight_bytes, dtype) {
         Ok(model) => model,
-        Err(denpa::ExportError::Command(CommandError::Source(d))) => {
-            eprint!("{}", d.render(&name, source, color));
-            return ExitCode::from(1);
-        }
-        Err(denpa::ExportError::Command(CommandError::Selection(d))) => {
-            eprint!("{}", Diagnostics::from(d).render(&name, source, color));
-            return ExitCode::from(2);
-        }
+        Err(denpa::ExportError::Command(e)) => return refused(e, &name, source, color),
         Err(denpa::ExportError::Export(e)) => {
             let e = denpa::runtime::weights::with_path(weights, e);
             eprintln!("error: {e}");
@@ -488,13 +484,7 @@ fn fmt(files: &[PathBuf], check: bool, color: bool) -> ExitCode {
 
 /// A file's text and its formatted text, or its errors printed.
 fn formatted(name: &str, bytes: &[u8], color: bool) -> Result<(String, String), ExitCode> {
-    let source = match denpa::source_text(bytes) {
-        Ok(text) => text,
-        Err((text, error)) => {
-            eprint!("{}", error.render(name, &text, color));
-            return Err(ExitCode::from(1));
-        }
-    };
+    let source = text_of(name, bytes, color)?;
     match denpa::syntax::format(source) {
         Ok(text) => Ok((source.to_string(), text)),
         Err(errors) => {

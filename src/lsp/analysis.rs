@@ -7,8 +7,10 @@
 //! error is blanked out and the rest parsed again (by the same parser), so
 //! that one half-written line does not hide the rest of the file.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
+use super::derivation::{self, Derivation};
 use crate::check::{self, Net};
 use crate::diagnostics::{Diagnostics, Span};
 use crate::syntax::ast::{self, ExprKind, Exprs, ItemKind};
@@ -109,6 +111,8 @@ pub struct Analysis {
     pub occurrences: Vec<(Span, Target)>,
     /// The checked network of each network symbol that checks on its own.
     pub nets: BTreeMap<usize, Net>,
+    /// Each checked network's derivation, made at its first hover.
+    derivations: BTreeMap<usize, OnceCell<Derivation>>,
 }
 
 impl Analysis {
@@ -126,6 +130,7 @@ impl Analysis {
             symbols: Vec::new(),
             occurrences: Vec::new(),
             nets: BTreeMap::new(),
+            derivations: BTreeMap::new(),
         };
         analysis.index();
         analysis.occurrences.sort_by_key(|(s, _)| (s.start, s.end));
@@ -167,6 +172,15 @@ impl Analysis {
     pub fn net_of(&self, id: usize) -> Option<&Net> {
         let owner = self.symbols[id].container.unwrap_or(id);
         self.nets.get(&owner)
+    }
+
+    /// The derivation of the checked network a symbol belongs to, derived
+    /// once per version of the document.
+    pub fn derivation_of(&self, id: usize) -> Option<&Derivation> {
+        let owner = self.symbols[id].container.unwrap_or(id);
+        let net = self.nets.get(&owner)?;
+        let cell = self.derivations.get(&owner)?;
+        Some(cell.get_or_init(|| derivation::of(net)))
     }
 
     fn push(&mut self, symbol: Symbol) -> usize {
@@ -251,6 +265,7 @@ impl Analysis {
                     }
                 }
                 self.nets.insert(network, net);
+                self.derivations.insert(network, OnceCell::new());
             }
             self.uses(&n.exprs, &n.items, &scope, &blocks);
         }

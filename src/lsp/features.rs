@@ -8,7 +8,6 @@ use lsp_types::{
 };
 
 use super::analysis::{is_known_function, Analysis, Kind, Target};
-use super::derivation;
 use super::position::LineMap;
 use crate::check::{self, Net};
 use crate::diagnostics::{Severity, Span};
@@ -164,9 +163,7 @@ fn symbol_hover(analysis: &Analysis, id: usize) -> String {
                     let count: usize = p.shape.iter().product();
                     body.push(format!("{} parameters", thousands(count)));
                 }
-                if let Some(net) = net {
-                    body.extend(param_gradient(net, &symbol.name));
-                }
+                body.extend(param_gradient(analysis, id, &symbol.name));
             }
         }
         Kind::Binding | Kind::Output => {
@@ -177,7 +174,7 @@ fn symbol_hover(analysis: &Analysis, id: usize) -> String {
                 }
             }
             if let Some(net) = net {
-                body.push(binding_gradient(analysis, net, &symbol.name));
+                body.push(binding_gradient(analysis, id, net, &symbol.name));
             }
         }
     }
@@ -222,23 +219,24 @@ pub(super) fn binding_shape(net: &Net, name: &str) -> Option<(String, Option<Str
 /// `b1_h1_Wq`, …).
 fn block_params(net: &Net, binding: &str, block: &str) -> Vec<String> {
     let prefix = format!("{binding}_");
-    let params: Vec<String> = net
+    let declared: Vec<_> = net
         .params
         .iter()
         .filter(|p| p.name.starts_with(&prefix))
-        .map(|p| format!("- `{}`: {}", p.name, crate::lang::shape_text(&p.shape)))
         .collect();
-    let count: usize = net
-        .params
-        .iter()
-        .filter(|p| p.name.starts_with(&prefix))
-        .map(|p| p.shape.iter().product::<usize>())
-        .sum();
-    if params.is_empty() {
+    if declared.is_empty() {
         return vec![format!(
             "a call of the block `{block}`, which declares no parameters"
         )];
     }
+    let count: usize = declared
+        .iter()
+        .map(|p| p.shape.iter().product::<usize>())
+        .sum();
+    let params: Vec<String> = declared
+        .iter()
+        .map(|p| format!("- `{}`: {}", p.name, crate::lang::shape_text(&p.shape)))
+        .collect();
     vec![format!(
         "a call of the block `{block}`, which declares {} parameters:\n{}",
         thousands(count),
@@ -303,8 +301,10 @@ fn block_calls(analysis: &Analysis, block: &str) -> Vec<String> {
 }
 
 /// A parameter's chain rule and the shared products it uses.
-fn param_gradient(net: &Net, name: &str) -> Vec<String> {
-    let derivation = derivation::of(net);
+fn param_gradient(analysis: &Analysis, id: usize, name: &str) -> Vec<String> {
+    let Some(derivation) = analysis.derivation_of(id) else {
+        return Vec::new();
+    };
     let Some(line) = derivation.param(name) else {
         return vec![format!(
             "`{name}` gets no gradient: the loss does not depend on it"
@@ -330,8 +330,10 @@ fn param_gradient(net: &Net, name: &str) -> Vec<String> {
 /// A binding's δ: a shared product, or one that a single gradient uses. A
 /// block call's value is the block's returned value (`b1_o` of `b1 =
 /// transformer(…)` when the block returns `o`).
-fn binding_gradient(analysis: &Analysis, net: &Net, name: &str) -> String {
-    let derivation = derivation::of(net);
+fn binding_gradient(analysis: &Analysis, id: usize, net: &Net, name: &str) -> String {
+    let Some(derivation) = analysis.derivation_of(id) else {
+        return String::new();
+    };
     let returned = binding_shape(net, name)
         .and_then(|(_, block)| block)
         .and_then(|block| analysis.file.blocks.iter().find(|b| b.name.name == block))

@@ -26,7 +26,7 @@ use std::fmt::Write as _;
 use crate::explain::derivation::Derivation;
 use crate::explain::Format;
 use crate::ir::math::Notation;
-use crate::{CommandError, Destination, View};
+use crate::{CommandError, View};
 
 /// One network's page.
 #[derive(Debug, Clone)]
@@ -47,19 +47,23 @@ pub(crate) struct Marks {
 /// The page of every network of a `.nn` text (or of the one named), in file
 /// order.
 pub fn pages(source: &str, network: Option<&str>) -> Result<Vec<Page>, CommandError> {
-    let each = |view| crate::documents(source, network, view, Destination::Files);
-    let markdown = each(View::Explain(Format::Markdown))?;
-    let text = each(View::Explain(Format::Text))?;
-    let rust = each(View::Rust)?;
-    let dot = each(View::Dot)?;
-    let mut pages = Vec::new();
-    for (((md, text), rust), dot) in markdown.iter().zip(&text).zip(&rust).zip(&dot) {
-        pages.push(Page {
-            network: md.network.clone(),
-            html: page(&md.network, &md.text, &text.text, &rust.text, &dot.text),
-        });
-    }
-    Ok(pages)
+    let views = [
+        View::Explain(Format::Markdown),
+        View::Explain(Format::Text),
+        View::Rust,
+        View::Dot,
+    ];
+    let each = crate::views(source, network, &views)?;
+    Ok(each
+        .into_iter()
+        .map(|(network, texts)| {
+            let [markdown, text, rust, dot] = &texts[..] else {
+                unreachable!("one text per view")
+            };
+            let html = page(&network, markdown, text, rust, dot);
+            Page { network, html }
+        })
+        .collect())
 }
 
 /// The page of a network's text with one network (a generated network's

@@ -26,7 +26,7 @@
 
 use pest::Parser as _;
 
-use super::parse::{NnParser, Rule};
+use super::parse::{is_keyword, NnParser, Rule};
 use crate::diagnostics::Diagnostics;
 
 /// The canonical layout of `source`, or its syntax errors (a file that does
@@ -68,20 +68,8 @@ pub fn format(source: &str) -> Result<String, Diagnostics> {
             Rule::doc => Kind::Doc,
             Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::matmul => Kind::Operator,
             Rule::neg => Kind::Neg,
-            Rule::ident
-            | Rule::number
-            | Rule::bad_number
-            | Rule::kw_network
-            | Rule::kw_input
-            | Rule::kw_target
-            | Rule::kw_param
-            | Rule::kw_output
-            | Rule::kw_loss
-            | Rule::kw_train
-            | Rule::kw_dtype
-            | Rule::kw_block
-            | Rule::kw_return
-            | Rule::kw_in => Kind::Word,
+            Rule::ident | Rule::number | Rule::bad_number => Kind::Word,
+            rule if is_keyword(rule) => Kind::Word,
             _ => continue,
         };
         let span = pair.as_span();

@@ -346,7 +346,8 @@ fn range(pair: Pair<'_, Rule>) -> Range {
     }
 }
 
-fn is_keyword(rule: Rule) -> bool {
+/// Whether a rule is one of the keywords (`kw_network`, … `kw_in`).
+pub(super) fn is_keyword(rule: Rule) -> bool {
     matches!(
         rule,
         Rule::kw_network
