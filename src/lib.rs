@@ -22,6 +22,7 @@ pub mod codegen;
 pub mod data;
 pub mod diagnostics;
 mod error;
+pub mod evaluate;
 pub mod explain;
 pub mod ir;
 pub mod lang;
@@ -312,15 +313,27 @@ pub fn documents(
     Ok(out)
 }
 
+/// One network as the page sees it: checked, derived once, and the text of
+/// each view asked for.
+#[cfg(feature = "page")]
+pub(crate) struct Viewed {
+    /// The checked network.
+    pub net: check::Net,
+    /// Its derived and optimized graph (what `gradients` computes).
+    pub graph: ir::Graph,
+    /// One text per view, in the order asked.
+    pub texts: Vec<String>,
+}
+
 /// Several views of every network of `source` (or of the one named), each
-/// network checked and derived once: per network, its name and one text per
-/// view, in the order of `views`. The page joins four views this way.
+/// network checked and derived once, in file order. The page joins four
+/// views this way, and evaluates the graph for its numbers.
 #[cfg(feature = "page")]
 pub(crate) fn views(
     source: &str,
     network: Option<&str>,
     views: &[View],
-) -> Result<Vec<(String, Vec<String>)>, CommandError> {
+) -> Result<Vec<Viewed>, CommandError> {
     let Checked {
         nets, names, texts, ..
     } = checked(source).map_err(CommandError::Source)?;
@@ -332,7 +345,11 @@ pub(crate) fn views(
             .iter()
             .map(|&view| view_text(net, &graph, &texts, &names, view))
             .collect::<Result<_, _>>()?;
-        out.push((net.name.clone(), texts));
+        out.push(Viewed {
+            net: net.clone(),
+            graph,
+            texts,
+        });
     }
     Ok(out)
 }

@@ -165,6 +165,63 @@ fn check_first_step<N: Network<Scalar = f64> + Clone>() {
     }
 }
 
+/// The page's walk-through evaluates the derived graph itself, in f64: its
+/// loss and gradients are those `gradients` computes on the samples it
+/// follows (the first of a batch of 3, or all three where `batch_norm`
+/// couples them), and its own finite differences agree with them.
+fn check_walkthrough<N: Network<Scalar = f64>>() {
+    let net = N::with_seed(1);
+    let inputs = batch(N::INPUTS, N::INPUT_RANGES, 3, 10);
+    let targets = batch(N::TARGETS, N::TARGET_RANGES, 3, 20);
+    let (page, numbers) = denpa::page::walkthrough(&net, &args(&inputs), &args(&targets))
+        .unwrap_or_else(|e| panic!("{}: {e}", N::NAME));
+    assert!(page.contains("<section id=\"numbers\">"));
+    let first = |all: &[Data<f64>]| -> Vec<Data<f64>> {
+        all.iter()
+            .map(|d| match d {
+                Data::Numbers(a) if !numbers.whole_batch => Data::Numbers(
+                    a.slice_axis(denpa::ndarray::Axis(0), (0..1).into())
+                        .to_owned(),
+                ),
+                Data::Indices(a) if !numbers.whole_batch => Data::Indices(
+                    a.slice_axis(denpa::ndarray::Axis(0), (0..1).into())
+                        .to_owned(),
+                ),
+                Data::Numbers(a) => Data::Numbers(a.clone()),
+                Data::Indices(a) => Data::Indices(a.clone()),
+            })
+            .collect()
+    };
+    let (inputs, targets) = (first(&inputs), first(&targets));
+    let (loss, gradients) = net.gradients_dyn(&args(&inputs), &args(&targets)).unwrap();
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+    assert!(
+        close(numbers.loss, loss),
+        "{}: the walk-through's loss {} is not {loss}",
+        N::NAME,
+        numbers.loss
+    );
+    for ((name, mine), (theirs_name, theirs)) in numbers.gradients.iter().zip(&gradients) {
+        assert_eq!(name, theirs_name);
+        assert_eq!(mine.shape(), theirs.shape(), "{}: ∂E/∂{name}", N::NAME);
+        for (a, b) in mine.iter().zip(theirs) {
+            assert!(
+                close(*a, *b),
+                "{}: ∂E/∂{name} is {a} in the walk-through, {b} in `gradients`",
+                N::NAME
+            );
+        }
+    }
+    for c in &numbers.checks {
+        assert!(
+            c.agrees,
+            "{}: finite differences of `{}` differ: {c:?}",
+            N::NAME,
+            c.param
+        );
+    }
+}
+
 macro_rules! fixtures {
     ($($test:ident: $net:ident = $file:tt;)*) => {$(
         #[allow(non_snake_case)]
@@ -179,6 +236,11 @@ macro_rules! fixtures {
             #[test]
             fn train_step_agrees_with_gradients() {
                 super::check_train_step::<$net>();
+            }
+
+            #[test]
+            fn the_walkthrough_computes_what_gradients_does() {
+                super::check_walkthrough::<$net>();
             }
 
             #[test]

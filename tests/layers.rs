@@ -30,7 +30,7 @@ const LAYERS: &[&[&str]] = &[
     &["autodiff"],
     &["optimize"],
     // The back ends: Rust, the explanations and drawings, ONNX.
-    &["codegen", "explain", "onnx"],
+    &["codegen", "explain", "onnx", "evaluate"],
     // The entry points that join them: the library's root, and the
     // build-script path, the language server and the page that call it.
     &["lib"],

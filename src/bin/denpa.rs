@@ -73,6 +73,20 @@ writes NAME.explain.txt (or NAME.explain.md) for each.")]
         /// generated gradients, each shared product in its colour).
         #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
         format: ExplainFormat,
+        /// With `--format html`: a safetensors weights file or checkpoint of
+        /// the network (as `save` writes it), for a walk-through with these
+        /// numbers; needs `--batch`.
+        #[arg(long, value_name = "W.safetensors", requires = "batch")]
+        weights: Option<PathBuf>,
+        /// With `--weights`: a CSV batch, one sample per line: every input's
+        /// numbers in declaration order, then every target's (a vector target
+        /// may be one class number); a first line of names is skipped.
+        #[arg(long, value_name = "DATA.csv", requires = "weights")]
+        batch: Option<PathBuf>,
+        /// With `--batch`: the sample to follow, counted from 0 (a network
+        /// with `batch_norm` follows the whole batch).
+        #[arg(long, default_value_t = 0, requires = "batch")]
+        sample: usize,
     },
     /// Draw the forward and backward graph, each backward arrow labelled with
     /// its local derivative.
@@ -188,8 +202,24 @@ fn main() -> ExitCode {
         Command::Explain {
             networks,
             format: ExplainFormat::Html,
-        } => return page(&networks, color),
-        Command::Explain { networks, format } => (
+            weights,
+            batch,
+            sample,
+        } => {
+            return match weights.zip(batch) {
+                Some((weights, batch)) => numbers(&networks, &weights, &batch, sample, color),
+                None => page(&networks, color),
+            }
+        }
+        Command::Explain {
+            weights: Some(_), ..
+        } => {
+            eprintln!("error: `--weights` and `--batch` make a walk-through of the page: add `--format html`");
+            return ExitCode::from(2);
+        }
+        Command::Explain {
+            networks, format, ..
+        } => (
             networks,
             View::Explain(match format {
                 ExplainFormat::Markdown => denpa::explain::Format::Markdown,
@@ -337,6 +367,51 @@ fn page(args: &Networks, color: bool) -> ExitCode {
         })
         .collect();
     deliver(args, &documents, |network| {
+        format!("{network}.explain.html")
+    })
+}
+
+/// `denpa explain --format html --weights W --batch DATA.csv`: one
+/// network's page with the walk-through of these numbers.
+fn numbers(args: &Networks, weights: &Path, batch: &Path, sample: usize, color: bool) -> ExitCode {
+    let (name, bytes) = match read_named(&args.file) {
+        Ok(read) => read,
+        Err(code) => return code,
+    };
+    let source = match text_of(&name, &bytes, color) {
+        Ok(text) => text,
+        Err(code) => return code,
+    };
+    let (weight_bytes, batch_bytes) = match (read(weights), read(batch)) {
+        (Ok(w), Ok(b)) => (w, b),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    let Ok(csv) = std::str::from_utf8(&batch_bytes) else {
+        eprintln!("error: {} is not UTF-8 text", batch.display());
+        return ExitCode::from(1);
+    };
+    let made =
+        denpa::page::page_with_files(source, args.network.as_deref(), &weight_bytes, csv, sample);
+    let (page, _) = match made {
+        Ok(made) => made,
+        Err(denpa::page::NumbersError::Command(e)) => return refused(e, &name, source, color),
+        Err(denpa::page::NumbersError::Numbers(why)) => {
+            match (
+                why.strip_prefix("the weights: "),
+                why.strip_prefix("the batch: "),
+            ) {
+                (Some(why), _) => eprintln!("error: {}: {why}", weights.display()),
+                (_, Some(why)) => eprintln!("error: {}: {why}", batch.display()),
+                _ => eprintln!("error: {why}"),
+            }
+            return ExitCode::from(1);
+        }
+    };
+    let document = Document {
+        network: page.network,
+        text: page.html,
+    };
+    deliver(args, &[document], |network| {
         format!("{network}.explain.html")
     })
 }

@@ -112,6 +112,31 @@ impl Func {
         }
     }
 
+    /// f′(x) on a number, given y = f(x): what [`Func::derivative`] writes
+    /// as Rust, for evaluating a graph in f64 (the page's walk-through).
+    pub fn eval_derivative(self, x: f64, y: f64) -> f64 {
+        match self {
+            Func::Sigmoid => y * (1.0 - y),
+            Func::Tanh => 1.0 - y * y,
+            Func::Relu => f64::from(u8::from(y > 0.0)),
+            Func::LeakyRelu(_) if x > 0.0 => 1.0,
+            Func::LeakyRelu(_) => self.slope(),
+            Func::Softplus => Func::Sigmoid.eval(x),
+            Func::Exp => y,
+            Func::Log => 1.0 / x,
+            Func::Sqrt => 0.5 / y,
+            Func::Square => 2.0 * x,
+            Func::Abs if x > 0.0 => 1.0,
+            Func::Abs if x < 0.0 => -1.0,
+            Func::Abs | Func::Step => 0.0,
+            // Φ(x) + x·φ(x)
+            Func::Gelu => {
+                let phi = (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
+                0.5 * (1.0 + libm::erf(x * std::f64::consts::FRAC_1_SQRT_2)) + x * phi
+            }
+        }
+    }
+
     /// Whether a gradient passes this function at all.
     pub fn has_gradient(self) -> bool {
         self != Func::Step

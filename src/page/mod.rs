@@ -18,15 +18,20 @@
 
 mod assets;
 mod code;
+mod given;
 mod graph;
 mod math;
+mod numbers;
 
 use std::fmt::Write as _;
+
+pub use numbers::{Check, Given, Numbers};
 
 use crate::explain::derivation::Derivation;
 use crate::explain::Format;
 use crate::ir::math::Notation;
-use crate::{CommandError, View};
+use crate::runtime::{AsArg, Network};
+use crate::{CommandError, View, Viewed};
 
 /// One network's page.
 #[derive(Debug, Clone)]
@@ -44,25 +49,41 @@ pub(crate) struct Marks {
     params: Vec<(String, String)>,
 }
 
+/// Why a page with numbers could not be made.
+#[derive(Debug)]
+pub enum NumbersError {
+    /// The source has errors, or names no such network.
+    Command(CommandError),
+    /// The weights or the batch do not fit the network: what and where.
+    Numbers(String),
+}
+
+impl std::fmt::Display for NumbersError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NumbersError::Command(CommandError::Selection(d)) => f.write_str(&d.message),
+            NumbersError::Command(CommandError::Source(_)) => f.write_str("the source has errors"),
+            NumbersError::Numbers(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for NumbersError {}
+
+/// The views a page is made of.
+const VIEWS: [View; 4] = [
+    View::Explain(Format::Markdown),
+    View::Explain(Format::Text),
+    View::Rust,
+    View::Dot,
+];
+
 /// The page of every network of a `.nn` text (or of the one named), in file
 /// order.
 pub fn pages(source: &str, network: Option<&str>) -> Result<Vec<Page>, CommandError> {
-    let views = [
-        View::Explain(Format::Markdown),
-        View::Explain(Format::Text),
-        View::Rust,
-        View::Dot,
-    ];
-    let each = crate::views(source, network, &views)?;
-    Ok(each
+    Ok(crate::views(source, network, &VIEWS)?
         .into_iter()
-        .map(|(network, texts)| {
-            let [markdown, text, rust, dot] = &texts[..] else {
-                unreachable!("one text per view")
-            };
-            let html = page(&network, markdown, text, rust, dot);
-            Page { network, html }
-        })
+        .map(|viewed| page(&viewed, None))
         .collect())
 }
 
@@ -71,6 +92,107 @@ pub fn pages(source: &str, network: Option<&str>) -> Result<Vec<Page>, CommandEr
 pub fn html(source: &str) -> Result<String, CommandError> {
     let mut pages = pages(source, None)?;
     Ok(pages.remove(0).html)
+}
+
+/// The page of one network of a `.nn` text with a walk-through of the given
+/// numbers: each forward value, δ and gradient of one sample (of the whole
+/// batch where `batch_norm` couples the samples), and each gradient against
+/// finite differences.
+pub fn page_with_numbers(
+    source: &str,
+    network: Option<&str>,
+    given: &Given,
+) -> Result<(Page, Numbers), NumbersError> {
+    let viewed = one(source, network)?;
+    let numbers =
+        numbers::compute(&viewed.net, &viewed.graph, given).map_err(NumbersError::Numbers)?;
+    Ok((page(&viewed, Some(&numbers)), numbers))
+}
+
+/// `denpa explain --format html FILE --weights W --batch DATA.csv`: the page
+/// of one network with the parameters (and running statistics, dropout
+/// seed and step count) of a safetensors weights file or checkpoint, and a
+/// batch read from CSV text (see the README: every input's numbers, then
+/// every target's, one sample per line).
+pub fn page_with_files(
+    source: &str,
+    network: Option<&str>,
+    weights: &[u8],
+    csv: &str,
+    sample: usize,
+) -> Result<(Page, Numbers), NumbersError> {
+    let viewed = one(source, network)?;
+    let net = &viewed.net;
+    let expected: Vec<(String, Vec<usize>)> = net
+        .params
+        .iter()
+        .map(|p| (p.name.clone(), p.shape.clone()))
+        .chain(
+            net.statistics
+                .iter()
+                .map(|s| (s.name.clone(), s.shape.clone())),
+        )
+        .collect();
+    let f64 = net.dtype == crate::lang::Dtype::F64;
+    let state = crate::runtime::weights::read_state(&net.name, weights, &expected, f64)
+        .map_err(|e| NumbersError::Numbers(format!("the weights: {e}")))?;
+    let (inputs, targets) = given::batch_from_csv(net, csv)
+        .map_err(|e| NumbersError::Numbers(format!("the batch: {e}")))?;
+    let mut arrays = expected
+        .iter()
+        .zip(state.values)
+        .map(|((name, shape), values)| {
+            let array = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(shape), values)
+                .expect("values of the checked shape");
+            (name.clone(), array)
+        });
+    let given = Given {
+        params: arrays.by_ref().take(net.params.len()).collect(),
+        statistics: arrays.collect(),
+        dropout_seed: state.dropout_seed,
+        step: state.step,
+        inputs,
+        targets,
+        sample,
+    };
+    let numbers = numbers::compute(net, &viewed.graph, &given).map_err(NumbersError::Numbers)?;
+    Ok((page(&viewed, Some(&numbers)), numbers))
+}
+
+/// The page of a generated network with a walk-through of a batch of its
+/// inputs and targets (as its `gradients_dyn` takes them), at its current
+/// parameters, running statistics, dropout seed and step: one sample, the
+/// first (the whole batch where `batch_norm` couples the samples). Returns
+/// the page and the numbers it shows.
+pub fn walkthrough<'a, 'b, N, A, B>(
+    net: &N,
+    inputs: &[A],
+    targets: &[B],
+) -> Result<(String, Numbers), NumbersError>
+where
+    N: Network,
+    A: AsArg<'a, N::Scalar>,
+    B: AsArg<'b, N::Scalar>,
+{
+    let given = given::of_network(net, inputs, targets);
+    let (page, numbers) = page_with_numbers(N::SOURCE, None, &given)?;
+    Ok((page.html, numbers))
+}
+
+/// The one network a page with numbers is about: the one named, or the
+/// file's only one.
+fn one(source: &str, network: Option<&str>) -> Result<Viewed, NumbersError> {
+    let mut all = crate::views(source, network, &VIEWS).map_err(NumbersError::Command)?;
+    if all.len() > 1 {
+        let names: Vec<String> = all.iter().map(|v| format!("`{}`", v.net.name)).collect();
+        return Err(NumbersError::Numbers(format!(
+            "this file holds {} networks ({}), and weights belong to one: pick it with `--network {}`",
+            all.len(),
+            names.join(", "),
+            all[0].net.name
+        )));
+    }
+    Ok(all.remove(0))
 }
 
 /// The colour of shared product `k`: hues a golden angle apart, light
@@ -105,8 +227,13 @@ pub(crate) fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// One network's page from its views.
-fn page(name: &str, markdown: &str, text: &str, rust: &str, dot: &str) -> String {
+/// One network's page from its views, with the walk-through of its numbers
+/// when given.
+fn page(viewed: &Viewed, numbers: Option<&Numbers>) -> Page {
+    let [markdown, text, rust, dot] = &viewed.texts[..] else {
+        unreachable!("one text per view")
+    };
+    let name = &viewed.net.name;
     let derivation = Derivation::read(text);
     let marks = Marks {
         products: derivation.shared.iter().map(|s| s.letter.clone()).collect(),
@@ -145,6 +272,15 @@ fn page(name: &str, markdown: &str, text: &str, rust: &str, dot: &str) -> String
     );
     html.push_str(&equations);
     html.push_str(&ledger);
+    if let Some(numbers) = numbers {
+        html.push_str(&numbers::section(
+            &viewed.net,
+            &viewed.graph,
+            numbers,
+            &marks,
+            &derivation,
+        ));
+    }
     let _ = write!(
         html,
         "<section id=\"graph\">\n<h2>The graph</h2>\n<p class=\"note\">Forward values (boxes) and \
@@ -163,7 +299,10 @@ fn page(name: &str, markdown: &str, text: &str, rust: &str, dot: &str) -> String
         "<script>//<![CDATA[\n{}//]]></script>\n</body>\n</html>\n",
         assets::SCRIPT
     );
-    html
+    Page {
+        network: name.clone(),
+        html,
+    }
 }
 
 /// The equations section from `explain`'s Markdown, and the ledger as a

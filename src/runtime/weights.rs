@@ -335,6 +335,56 @@ pub fn read_parameters(
     }
 }
 
+/// What a weights file or a checkpoint holds of a network that is not
+/// compiled in (the page's walk-through): its parameters (as
+/// [`read_parameters`] reads them), the dropout seed and the step count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    /// Every expected tensor's values, in order, as f64.
+    pub values: Vec<Vec<f64>>,
+    /// The dropout seed of the metadata, if the file has one.
+    pub dropout_seed: Option<u64>,
+    /// The checkpoint's step count; 0 for a weights file.
+    pub step: u64,
+}
+
+/// [`read_parameters`] of a weights file or a checkpoint (whose optimizer
+/// state is read past), with the dropout seed and step count of its
+/// metadata.
+pub fn read_state(
+    network: &str,
+    bytes: &[u8],
+    expected: &[(String, Vec<usize>)],
+    f64: bool,
+) -> Result<State, Error> {
+    let info = info(bytes)?;
+    let checkpoint = info.get("format").map(String::as_str) == Some("denpa checkpoint");
+    let mut all = expected.to_vec();
+    if checkpoint {
+        let file = deserialize(bytes)?;
+        let mut state: Vec<(String, Vec<usize>)> = file
+            .tensors()
+            .into_iter()
+            .filter(|(n, _)| n.starts_with("optimizer."))
+            .map(|(n, t)| (n, t.shape().to_vec()))
+            .collect();
+        state.sort();
+        all.extend(state);
+    }
+    let mut values = read_parameters(network, bytes, &all, f64)?;
+    values.truncate(expected.len());
+    let number = |key: &str| info.get(key).and_then(|s| s.parse::<u64>().ok());
+    Ok(State {
+        values,
+        dropout_seed: number(DROPOUT_SEED),
+        step: if checkpoint {
+            number("step").unwrap_or(0)
+        } else {
+            0
+        },
+    })
+}
+
 /// The tensors of safetensors bytes, or the error that they are none.
 fn deserialize(bytes: &[u8]) -> Result<SafeTensors<'_>, Error> {
     SafeTensors::deserialize(bytes).map_err(|e| problem(format!("not a safetensors file: {e}")))

@@ -1,0 +1,490 @@
+//! The walk-through with the user's own numbers: the derived graph
+//! evaluated in f64 ([`crate::evaluate`]) on one sample of a batch (on the
+//! whole batch where `batch_norm` couples the samples), every forward value,
+//! every δ and every gradient shown, and each gradient compared with central
+//! finite differences of the loss.
+
+use std::fmt::Write as _;
+
+use ndarray::{ArrayD, Axis};
+
+use super::{escape, Marks};
+use crate::check::Net;
+use crate::evaluate::{self, Feed};
+use crate::explain::derivation::Derivation;
+use crate::ir::{Graph, NodeId, Op, Role};
+
+/// The numbers a walk-through starts from: a network's parameters and
+/// running statistics by name, its dropout seed and step count, and a batch.
+#[derive(Debug, Clone, Default)]
+pub struct Given {
+    /// Each parameter by its `.nn` name.
+    pub params: Vec<(String, ArrayD<f64>)>,
+    /// Each running statistic of a batch normalization by name.
+    pub statistics: Vec<(String, ArrayD<f64>)>,
+    /// The seed of the dropout masks (0 when not given).
+    pub dropout_seed: Option<u64>,
+    /// The optimizer's step count: with the seed, what decides the masks.
+    pub step: u64,
+    /// Each input's batch `[B, …]`, in declaration order (indices as
+    /// numbers).
+    pub inputs: Vec<ArrayD<f64>>,
+    /// Each target's batch `[B, …]`, in declaration order.
+    pub targets: Vec<ArrayD<f64>>,
+    /// The sample of the batch to follow (where the samples are not coupled).
+    pub sample: usize,
+}
+
+/// One parameter's gradient compared with central finite differences.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// The parameter.
+    pub param: String,
+    /// How many of its elements were perturbed.
+    pub checked: usize,
+    /// How many elements it has.
+    pub of: usize,
+    /// The derived gradient at the element that differs most.
+    pub exact: f64,
+    /// The central difference (E(w + h) − E(w − h)) / 2h there.
+    pub approximate: f64,
+    /// The largest |exact − approximate| over the elements checked.
+    pub difference: f64,
+    /// Whether every element agrees: a difference within 10⁻⁶ of the larger
+    /// of 1 and |exact|.
+    pub agrees: bool,
+}
+
+/// What the walk-through computed.
+#[derive(Debug, Clone)]
+pub struct Numbers {
+    /// The loss E of the samples followed.
+    pub loss: f64,
+    /// ∂E/∂W of each parameter, in declaration order.
+    pub gradients: Vec<(String, ArrayD<f64>)>,
+    /// Each gradient against finite differences.
+    pub checks: Vec<Check>,
+    /// Whether the whole batch was followed (`batch_norm`), not one sample.
+    pub whole_batch: bool,
+    /// The batch's size as followed.
+    pub samples: usize,
+    values: Vec<Option<ArrayD<f64>>>,
+    sample: usize,
+    dropout: Option<(u64, u64)>,
+}
+
+/// The step of the central differences.
+const H: f64 = 1e-6;
+/// How many elements are perturbed in all, at most (and per parameter at
+/// least 4, at most 24).
+const BUDGET: usize = 480;
+
+/// Evaluates the network's derived graph on the given numbers.
+pub(crate) fn compute(net: &Net, graph: &Graph, given: &Given) -> Result<Numbers, String> {
+    let whole_batch = graph
+        .nodes
+        .iter()
+        .any(|n| matches!(n.op, Op::BatchStat { .. }));
+    let mut feed = Feed {
+        params: by_name(
+            "parameter",
+            &given.params,
+            net.params.iter().map(|p| (&p.name, &p.shape)),
+        )?,
+        statistics: by_name(
+            "running statistic",
+            &given.statistics,
+            net.statistics.iter().map(|s| (&s.name, &s.shape)),
+        )?,
+        dropout_seed: given.dropout_seed.unwrap_or(0),
+        step: given.step,
+        ..Feed::default()
+    };
+    let decls = |list: &[crate::check::Decl]| -> Vec<(String, Vec<usize>)> {
+        list.iter()
+            .map(|d| (d.name.clone(), d.shape.clone()))
+            .collect()
+    };
+    let batch = given.inputs.first().map_or(0, |a| a.shape()[0]);
+    feed.inputs = batch_of(&net.name, &decls(&net.inputs), &given.inputs, batch)?;
+    feed.targets = batch_of(&net.name, &decls(&net.targets), &given.targets, batch)?;
+    if whole_batch && batch < 2 {
+        return Err(format!(
+            "`{}` normalizes over the batch (batch_norm), which needs at least 2 samples; the batch has {batch}",
+            net.name
+        ));
+    }
+    if !whole_batch {
+        if given.sample >= batch {
+            return Err(format!(
+                "there is no sample {} in a batch of {batch} (they are counted from 0)",
+                given.sample
+            ));
+        }
+        for a in feed.inputs.iter_mut().chain(feed.targets.iter_mut()) {
+            *a = a
+                .index_axis(Axis(0), given.sample)
+                .insert_axis(Axis(0))
+                .to_owned();
+        }
+    }
+    let mut roots = graph.roots();
+    roots.extend(graph.adjoints.values().copied());
+    let values = evaluate::evaluate(graph, &feed, &roots)?;
+    let value = |id: NodeId| values[id.index()].clone().expect("a root has a value");
+    let loss = value(graph.loss).iter().next().copied().unwrap_or(f64::NAN);
+    let gradients: Vec<(String, ArrayD<f64>)> = net
+        .params
+        .iter()
+        .zip(&graph.gradients)
+        .map(|(p, &g)| (p.name.clone(), value(g)))
+        .collect();
+    let checks = finite_differences(graph, &mut feed, &gradients)?;
+    let dropout = graph
+        .nodes
+        .iter()
+        .any(|n| matches!(n.op, Op::DropoutMask { .. }))
+        .then_some((feed.dropout_seed, feed.step));
+    Ok(Numbers {
+        loss,
+        gradients,
+        checks,
+        whole_batch,
+        samples: feed.batch_size(),
+        values,
+        sample: given.sample,
+        dropout,
+    })
+}
+
+/// The given arrays in the network's order, each checked against its shape.
+fn by_name<'a>(
+    what: &str,
+    given: &[(String, ArrayD<f64>)],
+    expected: impl Iterator<Item = (&'a String, &'a Vec<usize>)>,
+) -> Result<Vec<ArrayD<f64>>, String> {
+    expected
+        .map(|(name, shape)| {
+            let (_, v) = given
+                .iter()
+                .find(|(n, _)| n == name)
+                .ok_or_else(|| format!("no value for the {what} `{name}`"))?;
+            if v.shape() != shape.as_slice() {
+                return Err(format!(
+                    "the {what} `{name}` has shape {:?}, the network needs {:?}",
+                    v.shape(),
+                    shape
+                ));
+            }
+            Ok(v.clone())
+        })
+        .collect()
+}
+
+/// Each input (or target) of the batch, checked: one per declaration, each
+/// `[B, …]` with the declared per-sample shape.
+fn batch_of(
+    network: &str,
+    decls: &[(String, Vec<usize>)],
+    given: &[ArrayD<f64>],
+    batch: usize,
+) -> Result<Vec<ArrayD<f64>>, String> {
+    if given.len() != decls.len() {
+        return Err(format!(
+            "`{network}` takes {} of these, and {} were given",
+            decls.len(),
+            given.len()
+        ));
+    }
+    decls
+        .iter()
+        .zip(given)
+        .map(|((name, shape), a)| {
+            let mut want = vec![batch];
+            want.extend(shape);
+            if a.shape() != want.as_slice() {
+                return Err(format!(
+                    "`{name}` is a batch of shape {:?}, where `{network}` needs {:?} (B = {batch})",
+                    a.shape(),
+                    want
+                ));
+            }
+            Ok(a.clone())
+        })
+        .collect()
+}
+
+/// Each gradient against central differences of the loss, at up to 24
+/// elements of each parameter spread evenly over it.
+fn finite_differences(
+    graph: &Graph,
+    feed: &mut Feed,
+    gradients: &[(String, ArrayD<f64>)],
+) -> Result<Vec<Check>, String> {
+    let per_param = (BUDGET / gradients.len().max(1)).clamp(4, 24);
+    let mut checks = Vec::with_capacity(gradients.len());
+    for (p, (name, exact)) in gradients.iter().enumerate() {
+        let len = exact.len();
+        let count = len.min(per_param);
+        let mut worst = (0.0f64, 0.0, 0.0);
+        let mut agrees = true;
+        for k in 0..count {
+            let e = k * len / count;
+            let original = feed.params[p]
+                .as_slice_mut()
+                .ok_or("a parameter in order")?[e];
+            let mut at = |v: f64| -> Result<f64, String> {
+                feed.params[p]
+                    .as_slice_mut()
+                    .ok_or("a parameter in order")?[e] = v;
+                evaluate::loss(graph, feed)
+            };
+            let up = at(original + H)?;
+            let down = at(original - H)?;
+            at(original)?;
+            let approximate = (up - down) / (2.0 * H);
+            let exact = exact.as_slice().ok_or("a gradient in order")?[e];
+            let difference = (exact - approximate).abs();
+            agrees &= difference <= 1e-6 * exact.abs().max(1.0);
+            if difference >= worst.0 {
+                worst = (difference, exact, approximate);
+            }
+        }
+        checks.push(Check {
+            param: name.clone(),
+            checked: count,
+            of: len,
+            exact: worst.1,
+            approximate: worst.2,
+            difference: worst.0,
+            agrees,
+        });
+    }
+    Ok(checks)
+}
+
+/// The walk-through's section of the page.
+pub(crate) fn section(
+    net: &Net,
+    graph: &Graph,
+    numbers: &Numbers,
+    marks: &Marks,
+    derivation: &Derivation,
+) -> String {
+    let names = crate::ir::names(net, graph);
+    let value = |id: NodeId| numbers.values[id.index()].as_ref();
+    // One sample: the batch axis of 1 is dropped from what is shown.
+    let shown = |id: NodeId| -> String {
+        let drop = !numbers.whole_batch && graph.node(id).ty.batched;
+        value(id).map_or_else(String::new, |v| array(v, drop))
+    };
+    let mut out = String::from("<section id=\"numbers\">\n<h2>With your numbers</h2>\n");
+    let followed = if numbers.whole_batch {
+        format!(
+            "the whole batch of {} samples, one row each: <code>batch_norm</code> averages over the batch, so every sample's δ depends on the others",
+            numbers.samples
+        )
+    } else {
+        format!("sample {} of the batch", numbers.sample)
+    };
+    let _ = write!(
+        out,
+        "<p class=\"note\">The chain rule above, evaluated on {followed}. The loss E = {}.",
+        num(numbers.loss)
+    );
+    if let Some((seed, step)) = numbers.dropout {
+        let _ = write!(
+            out,
+            " Dropout uses the masks of seed {seed} at step {step}: those <code>gradients</code> draws, the same forward and back."
+        );
+    }
+    out.push_str("</p>\n<h3>Forward</h3>\n<table class=\"values\">\n");
+    for id in graph.ids() {
+        let n = graph.node(id);
+        if !matches!(n.role, Role::Forward { .. }) || value(id).is_none() {
+            continue;
+        }
+        let label = match n.op {
+            Op::Input(_) | Op::Target(_) | Op::Statistic(_) => {
+                format!("<code>{}</code>", names[id.index()])
+            }
+            Op::Param(_) => format!(
+                "<code data-param=\"{p}\" tabindex=\"0\">{p}</code>",
+                p = names[id.index()]
+            ),
+            _ if id == graph.sample_loss => "ℓ (the loss of each sample)".into(),
+            _ if id == graph.loss => "E (the loss of the batch)".into(),
+            _ if n.name.is_some() => format!("<code>{}</code>", names[id.index()]),
+            _ => continue,
+        };
+        row(
+            &mut out,
+            &label,
+            &shape_of(value(id), !numbers.whole_batch && n.ty.batched),
+            &shown(id),
+        );
+    }
+    out.push_str(
+        "</table>\n<h3>Backward: each value's δ = ∂ℓ/∂value</h3>\n<table class=\"values\">\n",
+    );
+    for (&of, &adjoint) in graph.adjoints.iter().rev() {
+        let n = graph.node(of);
+        let name = &names[of.index()];
+        let shared = derivation.shared.iter().find(|s| &s.node == name);
+        if n.name.is_none() && shared.is_none() || matches!(n.op, Op::Param(_)) {
+            continue;
+        }
+        let label = match shared {
+            Some(s) if marks.products.contains(&s.letter) => format!(
+                "<span data-product=\"{l}\" tabindex=\"0\">{l}</span> = δ of <code>{name}</code>",
+                l = s.letter
+            ),
+            _ => format!("δ of <code>{name}</code>"),
+        };
+        row(
+            &mut out,
+            &label,
+            &shape_of(
+                value(adjoint),
+                !numbers.whole_batch && graph.node(adjoint).ty.batched,
+            ),
+            &shown(adjoint),
+        );
+    }
+    out.push_str("</table>\n<h3>Gradients ∂E/∂W</h3>\n<table class=\"values\">\n");
+    for (p, &g) in graph.gradients.iter().enumerate() {
+        let name = &net.params[p].name;
+        let label = format!("∂E/∂<code data-param=\"{name}\" tabindex=\"0\">{name}</code>");
+        row(&mut out, &label, &shape_of(value(g), false), &shown(g));
+    }
+    out.push_str("</table>\n");
+    out.push_str(&checks_table(&numbers.checks));
+    out.push_str("</section>\n");
+    out
+}
+
+/// The table of finite differences.
+fn checks_table(checks: &[Check]) -> String {
+    let mut out = format!(
+        "<h3>Checked by finite differences</h3>\n<p class=\"note\">Each gradient against the central \
+         difference (E(w + h) − E(w − h)) / 2h with h = {H:e}, at up to 24 elements of each \
+         parameter spread evenly over it; shown at the element that differs most.</p>\n\
+         <table class=\"checks\">\n<tr><th>parameter</th><th>elements</th><th>exact</th>\
+         <th>approximate</th><th>largest difference</th><th></th></tr>\n"
+    );
+    for c in checks {
+        let _ = writeln!(
+            out,
+            "<tr data-agrees=\"{}\"><td><code data-param=\"{p}\" tabindex=\"0\">{p}</code></td><td>{} of {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            c.agrees,
+            c.checked,
+            c.of,
+            num(c.exact),
+            num(c.approximate),
+            sci(c.difference),
+            if c.agrees { "✓ agree" } else { "✗ differ" },
+            p = c.param,
+        );
+    }
+    out.push_str("</table>\n");
+    out
+}
+
+fn row(out: &mut String, label: &str, shape: &str, value: &str) {
+    let _ = writeln!(
+        out,
+        "<tr><th>{label}</th><td class=\"shape\">{shape}</td><td>{value}</td></tr>"
+    );
+}
+
+/// A value's shape as shown.
+fn shape_of(v: Option<&ArrayD<f64>>, drop: bool) -> String {
+    let Some(v) = v else { return String::new() };
+    let shape = if drop { &v.shape()[1..] } else { v.shape() };
+    crate::lang::shape_text(shape)
+}
+
+/// Values shown in full up to this many, summarized beyond.
+const FULL: usize = 144;
+/// Columns shown in full up to this many.
+const COLUMNS: usize = 16;
+
+/// An array as HTML: a number, a row, a matrix in full when small, a
+/// summary (extremes, mean, the first values) when large.
+fn array(v: &ArrayD<f64>, drop_batch: bool) -> String {
+    let v = if drop_batch && v.ndim() > 0 {
+        v.index_axis(Axis(0), 0).to_owned()
+    } else {
+        v.clone()
+    };
+    let values: Vec<f64> = v.iter().copied().collect();
+    if values.len() == 1 && v.ndim() == 0 {
+        return format!("<span class=\"num\">{}</span>", num(values[0]));
+    }
+    let cols = v.shape().last().copied().unwrap_or(1).max(1);
+    if values.len() <= FULL && cols <= COLUMNS {
+        let mut out = String::from("<table class=\"matrix\">");
+        for chunk in values.chunks(cols) {
+            out.push_str("<tr>");
+            for x in chunk {
+                let _ = write!(out, "<td>{}</td>", num(*x));
+            }
+            out.push_str("</tr>");
+        }
+        out.push_str("</table>");
+        return out;
+    }
+    let finite: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    let min = finite.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mean = finite.iter().sum::<f64>() / finite.len().max(1) as f64;
+    let first: Vec<String> = values.iter().take(8).map(|x| num(*x)).collect();
+    format!(
+        "<span class=\"summary\">{} values: min {}, max {}, mean {}; first {}, …</span>",
+        values.len(),
+        num(min),
+        num(max),
+        num(mean),
+        first.join(", ")
+    )
+}
+
+/// A number with four significant digits.
+fn num(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "∞" } else { "−∞" }.into();
+    }
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    let a = v.abs();
+    if (1e-3..1e5).contains(&a) {
+        let digits = (3 - a.log10().floor() as i32).max(0) as usize;
+        let s = format!("{v:.digits$}");
+        let s = if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        };
+        escape(&s.replace('-', "−"))
+    } else {
+        sci(v)
+    }
+}
+
+/// A number in scientific notation, three digits.
+fn sci(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let s = format!("{v:.2e}");
+    let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
+    format!(
+        "{}·10<sup>{}</sup>",
+        m.replace('-', "−"),
+        e.replace('-', "−")
+    )
+}
