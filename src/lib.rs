@@ -337,21 +337,30 @@ pub(crate) fn views(
     let Checked {
         nets, names, texts, ..
     } = checked(source).map_err(CommandError::Source)?;
-    let selected = select(&nets, &names, network)?;
-    let mut out = Vec::with_capacity(selected.len());
-    for net in selected {
-        let graph = derived(net);
-        let texts = views
-            .iter()
-            .map(|&view| view_text(net, &graph, &texts, &names, view))
-            .collect::<Result<_, _>>()?;
-        out.push(Viewed {
-            net: net.clone(),
-            graph,
-            texts,
-        });
-    }
-    Ok(out)
+    select(&nets, &names, network)?
+        .into_iter()
+        .map(|net| viewed(net, &texts, &names, views))
+        .collect()
+}
+
+/// One network checked and derived once, with the text of each view.
+#[cfg(feature = "page")]
+fn viewed(
+    net: &check::Net,
+    texts: &[(String, String)],
+    names: &[syntax::ast::Ident],
+    views: &[View],
+) -> Result<Viewed, CommandError> {
+    let graph = derived(net);
+    let texts = views
+        .iter()
+        .map(|&view| view_text(net, &graph, texts, names, view))
+        .collect::<Result<_, _>>()?;
+    Ok(Viewed {
+        net: net.clone(),
+        graph,
+        texts,
+    })
 }
 
 /// What one view shows of one network, from its derived graph.
@@ -427,19 +436,7 @@ pub fn export_onnx(
     let Checked {
         nets, names, texts, ..
     } = checked(source).map_err(|d| command(CommandError::Source(d)))?;
-    let selected = select(&nets, &names, network).map_err(command)?;
-    let net = match selected.as_slice() {
-        [one] => *one,
-        _ => {
-            let first = names.first().map_or("NAME", |n| n.name.as_str());
-            let d = with_networks(
-                format!("this file holds {}, and a model holds one", list(&names)),
-                &names,
-            )
-            .help(format!("pick one with `--network {first}`"));
-            return Err(command(CommandError::Selection(d)));
-        }
-    };
+    let net = only(&nets, &names, network, "a model holds one").map_err(command)?;
     // The parameters, then the running statistics: the file `save` writes.
     let expected: Vec<(String, Vec<usize>)> = net
         .params
@@ -465,6 +462,45 @@ pub fn export_onnx(
         .collect();
     // The metadata's source is the generated `SOURCE`.
     onnx::model_bytes(net, own(&texts, net), &weights, dtype).map_err(ExportError::Export)
+}
+
+/// The one network a command about one network covers: the one `network`
+/// names, or the file's only one; several are an error that lists them and
+/// says why one is needed (`what`: "a model holds one").
+fn only<'a>(
+    nets: &'a [check::Net],
+    names: &[syntax::ast::Ident],
+    network: Option<&str>,
+    what: &str,
+) -> Result<&'a check::Net, CommandError> {
+    match select(nets, names, network)?.as_slice() {
+        [one] => Ok(*one),
+        _ => {
+            let first = names.first().map_or("NAME", |n| n.name.as_str());
+            let d = with_networks(
+                format!("this file holds {}, and {what}", list(names)),
+                names,
+            )
+            .help(format!("pick one with `--network {first}`"));
+            Err(CommandError::Selection(d))
+        }
+    }
+}
+
+/// The views of the one network of `source` that `network` names (or of
+/// its only one), checked and derived once: the page with numbers, whose
+/// weights belong to one network.
+#[cfg(feature = "page")]
+pub(crate) fn one_view(
+    source: &str,
+    network: Option<&str>,
+    views: &[View],
+) -> Result<Viewed, CommandError> {
+    let Checked {
+        nets, names, texts, ..
+    } = checked(source).map_err(CommandError::Source)?;
+    let net = only(&nets, &names, network, "weights belong to one")?;
+    viewed(net, &texts, &names, views)
 }
 
 /// The networks a command covers: the one `network` names, or every one;

@@ -25,6 +25,17 @@ pre.code .comment { color: #2f6f3f; }
 pre.code .stmt { display: inline-block; width: 100%; border-radius: 3px; cursor: pointer; }
 pre.code .stmt:focus, .product:focus, .param:focus { outline: 2px dashed #555; }
 #ledger svg text { font: 13px system-ui, sans-serif; }
+table.values { border-collapse: collapse; margin: 0.5rem 0 1rem; }
+table.values > tbody > tr > * { padding: 0.3rem 0.8rem 0.3rem 0; vertical-align: top; border-bottom: 1px solid var(--rule); }
+table.values > tbody > tr > th { text-align: left; font-weight: normal; white-space: nowrap; }
+table.values td.shape, table.values td.from { color: var(--muted); font-size: 0.85rem; }
+table.values td.from a { color: inherit; }
+table.matrix { border-collapse: collapse; border-left: 1px solid var(--ink); border-right: 1px solid var(--ink); font: 0.85rem ui-monospace, monospace; }
+table.matrix td { padding: 0.05rem 0.45rem; text-align: right; border: 0; }
+table.checks { border-collapse: collapse; }
+table.checks th, table.checks td { padding: 0.2rem 0.7rem; border-bottom: 1px solid var(--rule); text-align: right; }
+table.checks tr[data-agrees="false"] { background: #ffe4e1; }
+.summary { font-size: 0.85rem; color: var(--muted); }
 "#;
 
 /// Clicking, or Enter or Space on, anything marked toggles `highlight` on

@@ -38,16 +38,16 @@ where
     }
 }
 
+/// A batch's inputs and targets, each `[B, …]`.
+pub(crate) type Batch = (Vec<ArrayD<f64>>, Vec<ArrayD<f64>>);
+
 /// A batch from CSV text: one sample per line, its numbers comma-separated:
 /// every input's elements in declaration order (row-major), then every
 /// target's. A vector target may instead be one class number, which stands
 /// for its one-hot vector; an index (`in 0..V`) is a whole number below V.
-/// A first line that is not numbers is a header; empty lines and lines
+/// A first line of which no field is a number is a header; empty lines and lines
 /// starting with `#` are skipped. Errors say the line and the column.
-pub(crate) fn batch_from_csv(
-    net: &Net,
-    text: &str,
-) -> Result<(Vec<ArrayD<f64>>, Vec<ArrayD<f64>>), String> {
+pub(crate) fn batch_from_csv(net: &Net, text: &str) -> Result<Batch, String> {
     let decls: Vec<&Decl> = net.inputs.iter().chain(&net.targets).collect();
     let sizes: Vec<usize> = decls
         .iter()
@@ -77,7 +77,7 @@ pub(crate) fn batch_from_csv(
         }
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
         let parsed: Vec<Option<f64>> = fields.iter().map(|f| f.parse::<f64>().ok()).collect();
-        if number == first_line(text) && parsed.iter().any(Option::is_none) {
+        if number == first_line(text) && parsed.iter().all(Option::is_none) {
             continue; // a header
         }
         if let Some(col) = parsed.iter().position(Option::is_none) {

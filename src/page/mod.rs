@@ -134,8 +134,14 @@ pub fn page_with_files(
         )
         .collect();
     let f64 = net.dtype == crate::lang::Dtype::F64;
-    let state = crate::runtime::weights::read_state(&net.name, weights, &expected, f64)
-        .map_err(|e| NumbersError::Numbers(format!("the weights: {e}")))?;
+    let state =
+        crate::runtime::weights::read_state(&net.name, weights, &expected, f64).map_err(|e| {
+            let why = match e {
+                crate::Error::Weights { problem, .. } => problem,
+                e => e.to_string(),
+            };
+            NumbersError::Numbers(format!("the weights: {why}"))
+        })?;
     let (inputs, targets) = given::batch_from_csv(net, csv)
         .map_err(|e| NumbersError::Numbers(format!("the batch: {e}")))?;
     let mut arrays = expected
@@ -182,17 +188,7 @@ where
 /// The one network a page with numbers is about: the one named, or the
 /// file's only one.
 fn one(source: &str, network: Option<&str>) -> Result<Viewed, NumbersError> {
-    let mut all = crate::views(source, network, &VIEWS).map_err(NumbersError::Command)?;
-    if all.len() > 1 {
-        let names: Vec<String> = all.iter().map(|v| format!("`{}`", v.net.name)).collect();
-        return Err(NumbersError::Numbers(format!(
-            "this file holds {} networks ({}), and weights belong to one: pick it with `--network {}`",
-            all.len(),
-            names.join(", "),
-            all[0].net.name
-        )));
-    }
-    Ok(all.remove(0))
+    crate::one_view(source, network, &VIEWS).map_err(NumbersError::Command)
 }
 
 /// The colour of shared product `k`: hues a golden angle apart, light

@@ -309,7 +309,7 @@ pub(crate) fn section(
                 format!("<code>{}</code>", names[id.index()])
             }
             Op::Param(_) => format!(
-                "<code data-param=\"{p}\" tabindex=\"0\">{p}</code>",
+                "<code class=\"param\" data-param=\"{p}\" tabindex=\"0\">{p}</code>",
                 p = names[id.index()]
             ),
             _ if id == graph.sample_loss => "ℓ (the loss of each sample)".into(),
@@ -317,12 +317,8 @@ pub(crate) fn section(
             _ if n.name.is_some() => format!("<code>{}</code>", names[id.index()]),
             _ => continue,
         };
-        row(
-            &mut out,
-            &label,
-            &shape_of(value(id), !numbers.whole_batch && n.ty.batched),
-            &shown(id),
-        );
+        let shape = shape_of(value(id), !numbers.whole_batch && n.ty.batched);
+        row(&mut out, &label, &shape, &shown(id), "");
     }
     out.push_str(
         "</table>\n<h3>Backward: each value's δ = ∂ℓ/∂value</h3>\n<table class=\"values\">\n",
@@ -336,26 +332,38 @@ pub(crate) fn section(
         }
         let label = match shared {
             Some(s) if marks.products.contains(&s.letter) => format!(
-                "<span data-product=\"{l}\" tabindex=\"0\">{l}</span> = δ of <code>{name}</code>",
+                "<span class=\"product\" data-product=\"{l}\" tabindex=\"0\">{l}</span> = δ of <code>{name}</code>",
                 l = s.letter
             ),
             _ => format!("δ of <code>{name}</code>"),
         };
-        row(
-            &mut out,
-            &label,
-            &shape_of(
-                value(adjoint),
-                !numbers.whole_batch && graph.node(adjoint).ty.batched,
-            ),
-            &shown(adjoint),
-        );
+        let batched = !numbers.whole_batch && graph.node(adjoint).ty.batched;
+        let shape = shape_of(value(adjoint), batched);
+        let from = shared
+            .map(|s| link(&s.letter, &s.equation))
+            .unwrap_or_default();
+        row(&mut out, &label, &shape, &shown(adjoint), &from);
     }
     out.push_str("</table>\n<h3>Gradients ∂E/∂W</h3>\n<table class=\"values\">\n");
     for (p, &g) in graph.gradients.iter().enumerate() {
         let name = &net.params[p].name;
-        let label = format!("∂E/∂<code data-param=\"{name}\" tabindex=\"0\">{name}</code>");
-        row(&mut out, &label, &shape_of(value(g), false), &shown(g));
+        let label =
+            format!("∂E/∂<code class=\"param\" data-param=\"{name}\" tabindex=\"0\">{name}</code>");
+        // The chain rule's last form: what the numbers above compute.
+        let from = derivation
+            .param(name)
+            .map(|f| {
+                let last = f.rsplit(" = ").next().unwrap_or(f);
+                link(name, &format!("∂ℓ/∂{name} = {last}"))
+            })
+            .unwrap_or_default();
+        row(
+            &mut out,
+            &label,
+            &shape_of(value(g), false),
+            &shown(g),
+            &from,
+        );
     }
     out.push_str("</table>\n");
     out.push_str(&checks_table(&numbers.checks));
@@ -375,7 +383,7 @@ fn checks_table(checks: &[Check]) -> String {
     for c in checks {
         let _ = writeln!(
             out,
-            "<tr data-agrees=\"{}\"><td><code data-param=\"{p}\" tabindex=\"0\">{p}</code></td><td>{} of {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr data-agrees=\"{}\"><td><code class=\"param\" data-param=\"{p}\" tabindex=\"0\">{p}</code></td><td>{} of {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             c.agrees,
             c.checked,
             c.of,
@@ -390,11 +398,16 @@ fn checks_table(checks: &[Check]) -> String {
     out
 }
 
-fn row(out: &mut String, label: &str, shape: &str, value: &str) {
+fn row(out: &mut String, label: &str, shape: &str, value: &str, from: &str) {
     let _ = writeln!(
         out,
-        "<tr><th>{label}</th><td class=\"shape\">{shape}</td><td>{value}</td></tr>"
+        "<tr><th>{label}</th><td class=\"shape\">{shape}</td><td>{value}</td><td class=\"from\">{from}</td></tr>"
     );
+}
+
+/// An equation's text, linked to its row in the equations.
+fn link(anchor: &str, text: &str) -> String {
+    format!("<a href=\"#eq-{anchor}\">{}</a>", escape(text))
 }
 
 /// A value's shape as shown.

@@ -25,6 +25,8 @@ const ARGS = [
 const SECTIONS = ["equations", "graph", "code"];
 const BARS = ["forward", "shared", "unshared"];
 const MARKED = "[data-product],[data-param],[data-stmt]";
+// The tables of #numbers, each after an <h3> that starts with its name.
+const TABLES = ["Forward", "Backward", "Gradients"];
 // Requests that touch neither the network nor the disk.
 const INERT = /^(data|blob|about):/i;
 
@@ -222,6 +224,100 @@ function staticChecks({ SECTIONS, BARS, MARKED }) {
   };
 }
 
+// The numeric walk-through, for a page that has <section id="numbers">
+// (null for one that has not). Returns the failures and the first product
+// and parameter marked in it.
+function numbersChecks({ TABLES }) {
+  const numbers = document.getElementById("numbers");
+  if (!numbers) return null;
+  const fail = [];
+  const box = (el) => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
+  };
+  const text = (el) => (el.textContent || "").replace(/\s+/g, " ").trim();
+  const label = (row) => {
+    const th = row.querySelector(":scope > th");
+    return `"${text(th || row).slice(0, 40)}"`;
+  };
+
+  if (numbers.localName !== "section") fail.push(`#numbers is a <${numbers.localName}>, not a <section>`);
+  const visible = numbers.checkVisibility ? numbers.checkVisibility({ visibilityProperty: true, opacityProperty: true }) : true;
+  if (!visible || !box(numbers)) fail.push("#numbers is not visible (an empty box, or hidden)");
+
+  // Forward, Backward, Gradients: each a table.values after its <h3>.
+  const h3s = [...numbers.querySelectorAll("h3")];
+  for (const name of TABLES) {
+    const h3 = h3s.find((h) => text(h).startsWith(name));
+    if (!h3) {
+      fail.push(`no <h3> "${name}…" in #numbers`);
+      continue;
+    }
+    let table = null;
+    for (let e = h3.nextElementSibling; e && !/^h[1-3]$/.test(e.localName) && !table; e = e.nextElementSibling) {
+      table = e.matches("table.values") ? e : e.querySelector("table.values");
+    }
+    if (!table) fail.push(`no table.values after <h3> "${name}…" in #numbers`);
+    else if (table.rows.length === 0) fail.push(`the table.values after <h3> "${name}…" has no rows`);
+  }
+
+  // Every row of every table.values: a value next to its shape, shown, and a number.
+  const tables = [...numbers.querySelectorAll("table.values")];
+  const noShape = [];
+  const blank = [];
+  const nan = [];
+  let rows = 0;
+  for (const table of tables) {
+    for (const row of table.rows) {
+      rows++;
+      const shape = row.querySelector(":scope > td.shape");
+      const cell = shape && shape.nextElementSibling;
+      if (!cell || cell.localName !== "td") noShape.push(label(row));
+      else if (!text(cell) || !box(cell)) blank.push(label(row));
+      else if (/NaN/.test(text(cell))) nan.push(label(row));
+    }
+  }
+  if (noShape.length) fail.push(`${noShape.length} of ${rows} table.values rows without a <td> after td.shape, first ${noShape[0]}`);
+  if (blank.length) fail.push(`${blank.length} of ${rows} table.values rows with an empty or unshown value, first ${blank[0]}`);
+  if (nan.length) fail.push(`${nan.length} of ${rows} table.values rows show NaN: ${nan.slice(0, 5).join(", ")}`);
+
+  // Finite differences: one row per parameter, each agreeing.
+  const checks = numbers.querySelector("table.checks");
+  if (!checks) {
+    fail.push("no table.checks in #numbers");
+  } else {
+    const params = [...new Set([...document.querySelectorAll("[data-param]")].map((e) => e.getAttribute("data-param")))];
+    const seen = new Map();
+    const unnamed = [];
+    const differ = [];
+    for (const row of [...checks.rows].filter((r) => r.querySelector(":scope > td"))) {
+      const code = row.querySelector("code[data-param]");
+      if (!code) {
+        unnamed.push(label(row));
+        continue;
+      }
+      const p = code.getAttribute("data-param");
+      seen.set(p, (seen.get(p) || 0) + 1);
+      const agrees = row.getAttribute("data-agrees");
+      if (agrees !== "true") differ.push(agrees === null ? `${p} (no data-agrees)` : p);
+    }
+    if (unnamed.length) fail.push(`${unnamed.length} table.checks rows without a code[data-param], first ${unnamed[0]}`);
+    const missing = params.filter((p) => !seen.has(p));
+    if (missing.length) fail.push(`table.checks has no row for parameter ${missing.join(", ")}`);
+    const twice = [...seen].filter(([, n]) => n > 1).map(([p]) => p);
+    if (twice.length) fail.push(`table.checks has more than one row for parameter ${twice.join(", ")}`);
+    const unknown = [...seen.keys()].filter((p) => !params.includes(p));
+    if (unknown.length) fail.push(`table.checks has a row for ${unknown.join(", ")}, not a parameter of the page`);
+    if (differ.length) fail.push(`finite differences disagree (data-agrees not "true") for ${differ.join(", ")}`);
+  }
+
+  const first = (attr) => {
+    const el = numbers.querySelector(`[${attr}]`);
+    return el ? el.getAttribute(attr) : null;
+  };
+  return { fail, product: first("data-product"), param: first("data-param") };
+}
+
 // The page's scroll position once a smooth scroll, if any, has ended.
 async function restingScrollY() {
   const frame = () => new Promise((ok) => requestAnimationFrame(ok));
@@ -290,11 +386,14 @@ async function checkPage(browser, file, url, shot) {
 
     const s = await page.evaluate(staticChecks, { SECTIONS, BARS, MARKED });
     fail.push(...s.fail);
+    const n = await page.evaluate(numbersChecks, { TABLES });
+    if (n) fail.push(...n.fail);
 
     // Expect exactly the elements marked attr=value highlighted, in at least
     // the sections named; or, with value null, nothing highlighted.
     const expect = async (how, attr, value, sections) => {
-      const h = await page.evaluate(highlightState, { attr, value: value ?? "", SECTIONS });
+      const counted = [...new Set([...SECTIONS, ...(sections || [])])];
+      const h = await page.evaluate(highlightState, { attr, value: value ?? "", SECTIONS: counted });
       const name = `${attr.slice(5)} ${value}`;
       if (value === null) {
         if (h.lit) fail.push(`${how}: ${h.lit} elements still highlighted (${h.extra.slice(0, 2).join(", ")})`);
@@ -439,6 +538,21 @@ async function checkPage(browser, file, url, shot) {
         await page.keyboard.press("Enter");
         await expect(`second Enter on statement ${s.stmt}`, "data-stmt", null);
       });
+    }
+
+    // In #numbers: a click on a product or a parameter there lights it up in
+    // #equations as well, and a second click clears it.
+    if (n) {
+      for (const [attr, value, what] of [["data-product", n.product, "product"], ["data-param", n.param, "parameter"]]) {
+        if (!value) continue;
+        const el = page.locator(`#numbers ${sel(attr, value)}`).first();
+        await step(`${what} ${value}, click in #numbers`, async () => {
+          await click(el, attr, value);
+          await expect("click in #numbers", attr, value, ["equations", "numbers"]);
+          await click(el, attr, value);
+          await expect("second click in #numbers", attr, null);
+        });
+      }
     }
 
     await settle();
