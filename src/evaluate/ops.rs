@@ -313,7 +313,33 @@ pub(super) fn structured(
                 outer(&sample(args[0], ba, s), &sample(args[1], bb, s))
             })
         }
-        op => return Err(format!("`{}` has no value of its own", op.mnemonic())),
+        // Evaluated by `super::node`; listed so that a new op is a compile
+        // error until it has its arm in one of the two matches.
+        Op::Input(_)
+        | Op::Target(_)
+        | Op::Param(_)
+        | Op::Statistic(_)
+        | Op::Const(_)
+        | Op::BatchSize
+        | Op::BatchStat { .. }
+        | Op::DropoutMask { .. }
+        | Op::Add
+        | Op::Sub
+        | Op::Mul
+        | Op::Div
+        | Op::Neg
+        | Op::Map(_)
+        | Op::Deriv(_)
+        | Op::Broadcast
+        | Op::Reduce
+        | Op::Sum
+        | Op::Mean
+        | Op::BatchMean
+        | Op::Softmax
+        | Op::LogSoftmax
+        | Op::Loss(_)
+        | Op::SoftmaxCrossEntropy
+        | Op::SigmoidBinaryCrossEntropy => unreachable!("evaluated by `node`"),
     })
 }
 
