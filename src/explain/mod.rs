@@ -11,6 +11,8 @@
 mod chains;
 pub mod cost;
 pub mod derivation;
+#[cfg(feature = "page")]
+pub mod draw;
 pub mod graph;
 mod sequences;
 mod summary;

@@ -250,7 +250,7 @@ fn page(viewed: &Viewed, numbers: Option<&Numbers>) -> Page {
         );
     }
     let (equations, ledger) = equations(markdown, &marks);
-    let svg = crate::draw_svg(&graph::decorate(dot, &marks, &nodes))
+    let svg = crate::explain::draw::svg(&graph::decorate(dot, &marks, &nodes))
         .map(|svg| graph::mark(&svg, &marks))
         .unwrap_or_else(|why| {
             format!(
