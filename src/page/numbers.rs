@@ -105,7 +105,14 @@ pub(crate) fn compute(net: &Net, graph: &Graph, given: &Given) -> Result<Numbers
             .map(|d| (d.name.clone(), d.shape.clone()))
             .collect()
     };
-    let batch = given.inputs.first().map_or(0, |a| a.shape()[0]);
+    // The batch size: the first argument's leading axis (a scalar given
+    // where a batch belongs is then refused by the shape check).
+    let batch = given
+        .inputs
+        .iter()
+        .chain(&given.targets)
+        .find_map(|a| a.shape().first().copied())
+        .unwrap_or(0);
     feed.inputs = batch_of(&net.name, &decls(&net.inputs), &given.inputs, batch)?;
     feed.targets = batch_of(&net.name, &decls(&net.targets), &given.targets, batch)?;
     if whole_batch && batch < 2 {
