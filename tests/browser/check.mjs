@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Checks the pages of `denpa explain --format html` in Debian's headless
-// Chromium: node check.mjs DIR [--screenshot NAME.explain.html=OUT.png]...
+// Chromium: node check.mjs DIR [--screenshot NAME.explain.html[#ID]=OUT.png]...
 //
 // Every *.html under DIR is loaded (file://) in one browser, each in a fresh
 // context, and checked against the page contract (see README.md and
@@ -32,7 +32,7 @@ const INERT = /^(data|blob|about):/i;
 
 function usage(message) {
   if (message) console.error(`check.mjs: ${message}`);
-  console.error("usage: node check.mjs DIR [--screenshot NAME.explain.html=OUT.png]...");
+  console.error("usage: node check.mjs DIR [--screenshot NAME.explain.html[#ID]=OUT.png]...");
   process.exit(2);
 }
 
@@ -58,8 +58,11 @@ function parseArgs(argv) {
     }
     if (spec !== null) {
       const eq = spec.indexOf("=");
-      if (eq <= 0 || eq === spec.length - 1) usage(`--screenshot ${spec}: expected NAME=OUT.png`);
-      shots.set(spec.slice(0, eq), path.resolve(spec.slice(eq + 1)));
+      if (eq <= 0 || eq === spec.length - 1) usage(`--screenshot ${spec}: expected NAME[#ID]=OUT.png`);
+      // NAME#ID shoots the element with that id (a section) instead of the page.
+      const [name, id] = spec.slice(0, eq).split("#");
+      if (!shots.has(name)) shots.set(name, []);
+      shots.get(name).push({ out: path.resolve(spec.slice(eq + 1)), id: id || null });
     }
   }
   if (dir === null) usage("no DIR");
@@ -382,7 +385,10 @@ async function checkPage(browser, file, url, shot) {
   try {
     await page.goto(pageUrl, { waitUntil: "load" });
     await settle();
-    if (shot) await page.screenshot({ path: shot, fullPage: true });
+    for (const { out, id } of shot || []) {
+      if (id) await page.locator(`#${id}`).screenshot({ path: out });
+      else await page.screenshot({ path: out, fullPage: true });
+    }
 
     const s = await page.evaluate(staticChecks, { SECTIONS, BARS, MARKED });
     fail.push(...s.fail);
@@ -593,7 +599,8 @@ async function main() {
         failed++;
         console.log(`FAIL ${rel} (${secs} s): ${fail.join("; ")}`);
       } else {
-        console.log(`ok   ${rel} (${secs} s)${shot ? `, screenshot ${shot}` : ""}`);
+        const shots = (shot || []).map((s) => `, screenshot ${s.out}`).join("");
+        console.log(`ok   ${rel} (${secs} s)${shots}`);
       }
     }
   } finally {
