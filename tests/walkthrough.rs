@@ -132,6 +132,37 @@ fn dropout_is_walked_through_with_the_masks_of_gradients() {
     }
     assert!(numbers.checks.iter().all(|c| c.agrees));
 
+    // Each row of a batch has its own mask: followed one by one, the two
+    // samples' gradients are twice the batch's mean.
+    let given = |sample| denpa::page::Given {
+        params: net
+            .parameters()
+            .into_iter()
+            .map(|(n, v)| (n.to_string(), v.to_owned()))
+            .collect(),
+        statistics: Vec::new(),
+        dropout_seed: Network::dropout_seed(&net),
+        step: net.optimizer_state().0,
+        inputs: vec![x.clone()],
+        targets: vec![t.clone()],
+        sample,
+    };
+    let each = [0, 1].map(|k| {
+        denpa::page::page_with_numbers(Dropout::SOURCE, None, &given(k))
+            .unwrap()
+            .1
+    });
+    let (_, batch) = net.gradients_dyn(&[x.view()], &[t.view()]).unwrap();
+    for (p, (name, mean)) in batch.iter().enumerate() {
+        let sum = &each[0].gradients[p].1 + &each[1].gradients[p].1;
+        for (a, b) in sum.iter().zip(mean) {
+            assert!(
+                (a - 2.0 * b).abs() < 1e-12,
+                "∂E/∂{name}: {a} against 2 × {b}"
+            );
+        }
+    }
+
     // The command reads the seed and the step from a checkpoint.
     let dir = temp("dropout");
     let checkpoint = dir.join("dropout.safetensors");
@@ -286,9 +317,14 @@ fn bad_numbers_get_an_error_that_says_where() {
             format!("error: {csv}: line 3: 2 numbers, where `Xor` takes 3 (x: 2, t: 1)\n"),
         ),
         (
-            "0,zero,0\n1,0,1\n",
+            "0,0,0\n1,zero,1\n",
             &[],
-            format!("error: {csv}: line 1, column 2: `zero` is not a number\n"),
+            format!("error: {csv}: line 2, column 2: `zero` is not a finite number\n"),
+        ),
+        (
+            "0,0,0\n1,nan,1\n",
+            &[],
+            format!("error: {csv}: line 2, column 2: `nan` is not a finite number\n"),
         ),
         (
             "# nothing\n",

@@ -80,7 +80,7 @@ writes NAME.explain.txt (or NAME.explain.md) for each.")]
         weights: Option<PathBuf>,
         /// With `--weights`: a CSV batch, one sample per line: every input's
         /// numbers in declaration order, then every target's (a vector target
-        /// may be one class number); a first line of names is skipped.
+        /// may be one class number); a first line of names is a header.
         #[arg(long, value_name = "DATA.csv", requires = "weights")]
         batch: Option<PathBuf>,
         /// With `--batch`: the sample to follow, counted from 0 (a network

@@ -33,6 +33,9 @@ pub struct Feed {
     pub dropout_seed: u64,
     /// The step count: with the seed, what decides the dropout masks.
     pub step: u64,
+    /// The row of the first sample in the batch it was taken from: each
+    /// row's dropout mask depends on its place in the batch.
+    pub first_row: usize,
 }
 
 impl Feed {
@@ -133,7 +136,13 @@ fn node(
             v
         }
         Op::DropoutMask { site, p } => {
-            let mut v = ArrayD::zeros(IxDyn(&out));
+            // The masks of rows 0 … first_row + B − 1, of which the last B.
+            let skip = if n.ty.batched { feed.first_row } else { 0 };
+            let mut rows = out.clone();
+            if let Some(b) = rows.first_mut().filter(|_| n.ty.batched) {
+                *b += skip;
+            }
+            let mut v = ArrayD::zeros(IxDyn(&rows));
             crate::runtime::dropout_mask_into(
                 feed.dropout_seed,
                 feed.step,
@@ -142,6 +151,11 @@ fn node(
                 n.ty.batched,
                 v.view_mut(),
             );
+            if skip > 0 {
+                v = v
+                    .slice_axis(Axis(0), ndarray::Slice::from(skip..))
+                    .to_owned();
+            }
             v
         }
         Op::Add => zip(args, |a, b| a + b, g, id, b),

@@ -36,6 +36,8 @@ table.checks { border-collapse: collapse; }
 table.checks th, table.checks td { padding: 0.2rem 0.7rem; border-bottom: 1px solid var(--rule); text-align: right; }
 table.checks tr[data-agrees="false"] { background: #ffe4e1; }
 .summary { font-size: 0.85rem; color: var(--muted); }
+.block { display: inline-flex; align-items: flex-start; gap: 0.2rem; margin: 0 0.8rem 0.3rem 0; }
+.block .index { color: var(--muted); font-size: 0.8rem; }
 "#;
 
 /// Clicking, or Enter or Space on, anything marked toggles `highlight` on

@@ -45,7 +45,7 @@ pub(crate) type Batch = (Vec<ArrayD<f64>>, Vec<ArrayD<f64>>);
 /// every input's elements in declaration order (row-major), then every
 /// target's. A vector target may instead be one class number, which stands
 /// for its one-hot vector; an index (`in 0..V`) is a whole number below V.
-/// A first line of which no field is a number is a header; empty lines and lines
+/// A first line with a field that is not a number is a header; empty lines and lines
 /// starting with `#` are skipped. Errors say the line and the column.
 pub(crate) fn batch_from_csv(net: &Net, text: &str) -> Result<Batch, String> {
     let decls: Vec<&Decl> = net.inputs.iter().chain(&net.targets).collect();
@@ -69,6 +69,8 @@ pub(crate) fn batch_from_csv(net: &Net, text: &str) -> Result<Batch, String> {
         .sum();
     let mut columns: Vec<Vec<f64>> = vec![Vec::new(); decls.len()];
     let mut rows = 0;
+    // A byte-order mark is no part of the first field.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (number, line) in text.lines().enumerate() {
         let line_no = number + 1;
         let line = line.trim();
@@ -76,13 +78,20 @@ pub(crate) fn batch_from_csv(net: &Net, text: &str) -> Result<Batch, String> {
             continue;
         }
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-        let parsed: Vec<Option<f64>> = fields.iter().map(|f| f.parse::<f64>().ok()).collect();
-        if number == first_line(text) && parsed.iter().all(Option::is_none) {
-            continue; // a header
+        // `nan` and `inf` parse, and would turn every value of the page
+        // into NaN: they are no numbers of a batch.
+        let parsed: Vec<Option<f64>> = fields
+            .iter()
+            .map(|f| f.parse::<f64>().ok().filter(|v| v.is_finite()))
+            .collect();
+        // A header: the first line, with a field that is not a number
+        // (`x1,x2,t`, or pandas' `0,1,…,63,label`).
+        if number == first_line(text) && parsed.iter().any(Option::is_none) {
+            continue;
         }
         if let Some(col) = parsed.iter().position(Option::is_none) {
             return Err(format!(
-                "line {line_no}, column {}: `{}` is not a number",
+                "line {line_no}, column {}: `{}` is not a finite number",
                 col + 1,
                 fields[col]
             ));

@@ -100,11 +100,12 @@ pub(crate) fn compute(net: &Net, graph: &Graph, given: &Given) -> Result<Numbers
         step: given.step,
         ..Feed::default()
     };
-    let decls = |list: &[crate::check::Decl]| -> Vec<(String, Vec<usize>)> {
-        list.iter()
-            .map(|d| (d.name.clone(), d.shape.clone()))
-            .collect()
-    };
+    if given.dropout_seed.is_none() && has(graph, |op| matches!(op, Op::DropoutMask { .. })) {
+        return Err(format!(
+            "`{}` has dropout, and no dropout seed was given (a file of `save` or `save_checkpoint` has it)",
+            net.name
+        ));
+    }
     // The batch size: the first argument's leading axis (a scalar given
     // where a batch belongs is then refused by the shape check).
     let batch = given
@@ -113,15 +114,11 @@ pub(crate) fn compute(net: &Net, graph: &Graph, given: &Given) -> Result<Numbers
         .chain(&given.targets)
         .find_map(|a| a.shape().first().copied())
         .unwrap_or(0);
-    feed.inputs = batch_of(&net.name, &decls(&net.inputs), &given.inputs, batch)?;
-    feed.targets = batch_of(&net.name, &decls(&net.targets), &given.targets, batch)?;
-    if whole_batch && batch < 2 {
-        return Err(format!(
-            "`{}` normalizes over the batch (batch_norm), which needs at least 2 samples; the batch has {batch}",
-            net.name
-        ));
-    }
-    if !whole_batch {
+    feed.inputs = batch_of(&net.name, &net.inputs, &given.inputs, batch)?;
+    feed.targets = batch_of(&net.name, &net.targets, &given.targets, batch)?;
+    if whole_batch {
+        coupled(net, graph, batch)?;
+    } else {
         if given.sample >= batch {
             return Err(format!(
                 "there is no sample {} in a batch of {batch} (they are counted from 0)",
@@ -134,6 +131,8 @@ pub(crate) fn compute(net: &Net, graph: &Graph, given: &Given) -> Result<Numbers
                 .insert_axis(Axis(0))
                 .to_owned();
         }
+        // Dropout draws each row's mask from its place in the batch.
+        feed.first_row = given.sample;
     }
     let mut roots = graph.roots();
     roots.extend(graph.adjoints.values().copied());
@@ -164,6 +163,39 @@ pub(crate) fn compute(net: &Net, graph: &Graph, given: &Given) -> Result<Numbers
     })
 }
 
+/// Whether the graph has an op.
+fn has(graph: &Graph, op: impl Fn(Op) -> bool) -> bool {
+    graph.nodes.iter().any(|n| op(n.op))
+}
+
+/// The most samples a walk-through of a network whose samples are coupled
+/// (`batch_norm`) follows: all of them, in every table.
+const MOST_COUPLED: usize = 256;
+
+/// The batch a network with `batch_norm` is followed on, checked: each
+/// statistic averages at least 2 values (as training requires), and the
+/// batch is small enough to show.
+fn coupled(net: &Net, graph: &Graph, batch: usize) -> Result<(), String> {
+    for n in &graph.nodes {
+        if let Op::BatchStat { .. } = n.op {
+            let per_sample = graph.node(n.args[0]).ty.values_per_feature();
+            if batch * per_sample < 2 {
+                return Err(format!(
+                    "`{}` normalizes over the batch (batch_norm), which needs at least 2 values of each feature; give at least 2 samples",
+                    net.name
+                ));
+            }
+        }
+    }
+    if batch > MOST_COUPLED {
+        return Err(format!(
+            "`{}` normalizes over the batch (batch_norm), so the walk-through follows every sample of it: give at most {MOST_COUPLED} (the batch has {batch})",
+            net.name
+        ));
+    }
+    Ok(())
+}
+
 /// The given arrays in the network's order, each checked against its shape.
 fn by_name<'a>(
     what: &str,
@@ -183,16 +215,17 @@ fn by_name<'a>(
                     shape
                 ));
             }
-            Ok(v.clone())
+            Ok(v.as_standard_layout().into_owned())
         })
         .collect()
 }
 
 /// Each input (or target) of the batch, checked: one per declaration, each
-/// `[B, …]` with the declared per-sample shape.
+/// `[B, …]` with the declared per-sample shape, indices whole numbers in
+/// their range.
 fn batch_of(
     network: &str,
-    decls: &[(String, Vec<usize>)],
+    decls: &[crate::check::Decl],
     given: &[ArrayD<f64>],
     batch: usize,
 ) -> Result<Vec<ArrayD<f64>>, String> {
@@ -206,17 +239,35 @@ fn batch_of(
     decls
         .iter()
         .zip(given)
-        .map(|((name, shape), a)| {
+        .map(|(d, a)| {
             let mut want = vec![batch];
-            want.extend(shape);
+            want.extend(&d.shape);
             if a.shape() != want.as_slice() {
                 return Err(format!(
-                    "`{name}` is a batch of shape {:?}, where `{network}` needs {:?} (B = {batch})",
+                    "`{}` is a batch of shape {:?}, where `{network}` needs {:?} (B = {batch})",
+                    d.name,
                     a.shape(),
                     want
                 ));
             }
-            Ok(a.clone())
+            if let Some(bad) = a.iter().find(|v| !v.is_finite()) {
+                return Err(format!(
+                    "`{}` holds {bad}, which is not a finite number",
+                    d.name
+                ));
+            }
+            if let Some(range) = d.range {
+                if let Some(bad) = a
+                    .iter()
+                    .find(|v| **v < 0.0 || v.fract() != 0.0 || **v as usize >= range)
+                {
+                    return Err(format!(
+                        "`{}` holds indices in 0..{range}, and {bad} is none",
+                        d.name
+                    ));
+                }
+            }
+            Ok(a.as_standard_layout().into_owned())
         })
         .collect()
 }
@@ -229,6 +280,9 @@ fn finite_differences(
     gradients: &[(String, ArrayD<f64>)],
 ) -> Result<Vec<Check>, String> {
     let per_param = (BUDGET / gradients.len().max(1)).clamp(4, 24);
+    // The round-off of a central difference: the loss's last bits over 2h.
+    let loss = evaluate::loss(graph, feed)?;
+    let rounding = 4.0 * f64::EPSILON * loss.abs() / H;
     let mut checks = Vec::with_capacity(gradients.len());
     for (p, (name, exact)) in gradients.iter().enumerate() {
         let len = exact.len();
@@ -252,8 +306,9 @@ fn finite_differences(
             let approximate = (up - down) / (2.0 * H);
             let exact = exact.as_slice().ok_or("a gradient in order")?[e];
             let difference = (exact - approximate).abs();
-            agrees &= difference <= 1e-6 * exact.abs().max(1.0);
-            if difference >= worst.0 {
+            // NaN agrees with nothing and is the worst difference.
+            agrees &= difference <= 1e-6 * exact.abs().max(1.0) + rounding;
+            if difference >= worst.0 || difference.is_nan() {
                 worst = (difference, exact, approximate);
             }
         }
@@ -320,7 +375,10 @@ pub(crate) fn section(
                 p = names[id.index()]
             ),
             _ if id == graph.sample_loss => "ℓ (the loss of each sample)".into(),
-            _ if id == graph.loss => "E (the loss of the batch)".into(),
+            _ if id == graph.loss && numbers.whole_batch => {
+                "E (the mean of ℓ over the batch, in training mode)".into()
+            }
+            _ if id == graph.loss => "E (= ℓ: a batch of this one sample)".into(),
             _ if n.name.is_some() => format!("<code>{}</code>", names[id.index()]),
             _ => continue,
         };
@@ -443,16 +501,22 @@ fn array(v: &ArrayD<f64>, drop_batch: bool) -> String {
     }
     let cols = v.shape().last().copied().unwrap_or(1).max(1);
     if values.len() <= FULL && cols <= COLUMNS {
-        let mut out = String::from("<table class=\"matrix\">");
-        for chunk in values.chunks(cols) {
-            out.push_str("<tr>");
-            for x in chunk {
-                let _ = write!(out, "<td>{}</td>", num(*x));
-            }
-            out.push_str("</tr>");
+        // Of three axes or more, one matrix per index of the first
+        // (a channel of an image, a sample of the batch).
+        if v.ndim() >= 3 {
+            return v
+                .outer_iter()
+                .enumerate()
+                .map(|(i, block)| {
+                    let values: Vec<f64> = block.iter().copied().collect();
+                    format!(
+                        "<div class=\"block\"><span class=\"index\">[{i}]</span>{}</div>",
+                        matrix(&values, cols)
+                    )
+                })
+                .collect();
         }
-        out.push_str("</table>");
-        return out;
+        return matrix(&values, cols);
     }
     let finite: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
     let min = finite.iter().copied().fold(f64::INFINITY, f64::min);
@@ -467,6 +531,20 @@ fn array(v: &ArrayD<f64>, drop_batch: bool) -> String {
         num(mean),
         first.join(", ")
     )
+}
+
+/// Values as a matrix of rows of `cols`.
+fn matrix(values: &[f64], cols: usize) -> String {
+    let mut out = String::from("<table class=\"matrix\">");
+    for chunk in values.chunks(cols) {
+        out.push_str("<tr>");
+        for x in chunk {
+            let _ = write!(out, "<td>{}</td>", num(*x));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</table>");
+    out
 }
 
 /// A number with four significant digits.

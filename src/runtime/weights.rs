@@ -377,10 +377,11 @@ pub fn read_state(
     Ok(State {
         values,
         dropout_seed: number(DROPOUT_SEED),
-        step: if checkpoint {
-            number("step").unwrap_or(0)
-        } else {
-            0
+        step: match checkpoint {
+            true => number("step").ok_or_else(|| {
+                problem("the checkpoint's step count is missing or not a number".into())
+            })?,
+            false => 0,
         },
     })
 }
