@@ -307,6 +307,7 @@ fixtures! {
     broadcasts: Broadcasts = "tests/fixtures/pass/broadcasts.nn";
     causal: Causal = "tests/fixtures/pass/causal.nn";
     ce_mixture: CeMixture = "tests/fixtures/pass/ce_mixture.nn";
+    ce_param_matrix: CeParamMatrix = "tests/fixtures/pass/ce_param_matrix.nn";
     ce_rows_index: CeRowsIndex = "tests/fixtures/pass/ce_rows.nn";
     ce_rows_one_hot: CeRowsOneHot = "tests/fixtures/pass/ce_rows.nn";
     ce_rows_unfused: CeRowsUnfused = "tests/fixtures/pass/ce_rows.nn";

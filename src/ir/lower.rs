@@ -289,11 +289,19 @@ pub fn build(net: &Net, mode: Mode) -> Graph {
                                 Type::new(g.node(y).ty.shape.clone(), g.node(t).ty.batched);
                             t = add(&mut g, Op::OneHot, vec![t], onehot);
                         }
+                        // A matrix the same for every sample (a parameter's
+                        // rows) has a loss summed over all its elements, which
+                        // the fused kernel, of one row per sample, cannot give.
+                        let shared_rows = !g.node(y).ty.batched && g.node(y).ty.shape.len() >= 2;
                         let fused = match (kind, g.node(y).op) {
                             // cross_entropy(softmax(z), t) and nll(log_softmax(z), t)
                             // → one stable node.
                             (LossKind::CrossEntropy, Op::Softmax)
-                            | (LossKind::Nll, Op::LogSoftmax) => Some(Op::SoftmaxCrossEntropy),
+                            | (LossKind::Nll, Op::LogSoftmax)
+                                if !shared_rows =>
+                            {
+                                Some(Op::SoftmaxCrossEntropy)
+                            }
                             // binary_cross_entropy(sigmoid(z), t) → one stable node.
                             (LossKind::BinaryCrossEntropy, Op::Map(Func::Sigmoid)) => {
                                 Some(Op::SigmoidBinaryCrossEntropy)
