@@ -438,16 +438,7 @@ pub fn export_onnx(
     } = checked(source).map_err(|d| command(CommandError::Source(d)))?;
     let net = only(&nets, &names, network, "a model holds one").map_err(command)?;
     // The parameters, then the running statistics: the file `save` writes.
-    let expected: Vec<(String, Vec<usize>)> = net
-        .params
-        .iter()
-        .map(|p| (p.name.clone(), p.shape.clone()))
-        .chain(
-            net.statistics
-                .iter()
-                .map(|s| (s.name.clone(), s.shape.clone())),
-        )
-        .collect();
+    let expected = net.stored_tensors();
     let f64 = net.dtype == lang::Dtype::F64;
     let values = runtime::weights::read_parameters(&net.name, weights, &expected, f64)
         .map_err(ExportError::Export)?;

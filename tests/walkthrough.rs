@@ -30,6 +30,32 @@ fn denpa(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `denpa explain --format html FILE --weights W --batch DATA …extra`.
+fn walk_command(file: &str, weights: &Path, batch: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "explain",
+        "--format",
+        "html",
+        file,
+        "--weights",
+        text(weights),
+        "--batch",
+        batch,
+    ];
+    args.extend(extra);
+    denpa(&args)
+}
+
+/// What a walk-through command printed, checked to have succeeded.
+fn printed(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 fn temp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("denpa-walk-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -174,22 +200,13 @@ fn dropout_is_walked_through_with_the_masks_of_gradients() {
         .map(|v| format!("{v:e}"))
         .collect();
     std::fs::write(&csv, row.join(",") + "\n").unwrap();
-    let out = denpa(&[
-        "explain",
-        "--format",
-        "html",
+    let out = walk_command(
         "tests/fixtures/pass/dropout.nn",
-        "--weights",
-        text(&checkpoint),
-        "--batch",
+        &checkpoint,
         text(&csv),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        &[],
     );
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), page);
+    assert_eq!(printed(out), page);
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -199,24 +216,12 @@ fn the_command_and_the_library_make_the_same_page() {
     let dir = temp("xor");
     let weights = dir.join("xor.safetensors");
     net.save(&weights).unwrap();
-    let out = denpa(&[
-        "explain",
-        "--format",
-        "html",
-        "examples/xor.nn",
-        "--weights",
-        text(&weights),
-        "--batch",
-        "examples/data/xor.csv",
-        "--sample",
-        "2",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let printed = String::from_utf8(out.stdout).unwrap();
+    let xor = |extra: &[&str]| {
+        let mut args = vec!["--sample", "2"];
+        args.extend(extra);
+        walk_command("examples/xor.nn", &weights, "examples/data/xor.csv", &args)
+    };
+    let printed = printed(xor(&[]));
     // Row 2 of examples/data/xor.csv: x = (0, 1), t = 1.
     let (x, t) = (array![[0.0f32, 1.0]], array![[1.0f32]]);
     let (page, numbers) =
@@ -232,21 +237,7 @@ fn the_command_and_the_library_make_the_same_page() {
 
     // The same from a CSV of class numbers, with -o.
     let out_dir = dir.join("pages");
-    let out = denpa(&[
-        "explain",
-        "--format",
-        "html",
-        "examples/xor.nn",
-        "--weights",
-        text(&weights),
-        "--batch",
-        "examples/data/xor.csv",
-        "--sample",
-        "2",
-        "-o",
-        text(&out_dir),
-    ]);
-    assert!(out.status.success());
+    assert!(xor(&["-o", text(&out_dir)]).status.success());
     let written = std::fs::read_to_string(out_dir.join("Xor.explain.html")).unwrap();
     assert_eq!(written, printed);
     std::fs::remove_dir_all(dir).unwrap();
@@ -263,27 +254,13 @@ fn a_vector_target_may_be_given_as_its_class() {
     let pixels: Vec<String> = (0..64).map(|i| (i % 17).to_string()).collect();
     let csv = dir.join("one.csv");
     std::fs::write(&csv, format!("{},3\n", pixels.join(","))).unwrap();
-    let out = denpa(&[
-        "explain",
-        "--format",
-        "html",
-        "examples/digits.nn",
-        "--weights",
-        text(&weights),
-        "--batch",
-        text(&csv),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = walk_command("examples/digits.nn", &weights, text(&csv), &[]);
     let x = denpa::ndarray::Array2::from_shape_fn((1, 64), |(_, i)| (i % 17) as f32);
     let mut t = denpa::ndarray::Array2::<f32>::zeros((1, 10));
     t[[0, 3]] = 1.0;
     let (page, _) =
         denpa::page::walkthrough(&net, &[x.view().into_dyn()], &[t.view().into_dyn()]).unwrap();
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), page);
+    assert_eq!(printed(out), page);
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -295,18 +272,7 @@ fn bad_numbers_get_an_error_that_says_where() {
     let run = |file: &str, batch: &str, extra: &[&str]| {
         let csv = dir.join("batch.csv");
         std::fs::write(&csv, batch).unwrap();
-        let mut args = vec![
-            "explain",
-            "--format",
-            "html",
-            file,
-            "--weights",
-            text(&weights),
-            "--batch",
-            text(&csv),
-        ];
-        args.extend(extra);
-        let out = denpa(&args);
+        let out = walk_command(file, &weights, text(&csv), extra);
         (out.status.code(), String::from_utf8(out.stderr).unwrap())
     };
     let csv = text(&dir.join("batch.csv")).to_string();
@@ -389,16 +355,7 @@ fn an_index_outside_its_range_is_refused_with_its_column() {
     row.push("0".into());
     let csv = dir.join("b.csv");
     std::fs::write(&csv, format!("{}\n{}\n", row.join(","), row.join(","))).unwrap();
-    let out = denpa(&[
-        "explain",
-        "--format",
-        "html",
-        "examples/names_mlp_bn.nn",
-        "--weights",
-        text(&weights),
-        "--batch",
-        text(&csv),
-    ]);
+    let out = walk_command("examples/names_mlp_bn.nn", &weights, text(&csv), &[]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(

@@ -260,14 +260,11 @@ fn main() -> ExitCode {
 /// Every command but `check`: each network's document, printed one after
 /// another or written one file each.
 fn show(args: &Networks, view: View, color: bool) -> ExitCode {
-    let (name, bytes) = match read_named(&args.file) {
+    let (name, source) = match read_source(&args.file, color) {
         Ok(read) => read,
         Err(code) => return code,
     };
-    let source = match text_of(&name, &bytes, color) {
-        Ok(text) => text,
-        Err(code) => return code,
-    };
+    let source = source.as_str();
     let destination = match args.output {
         Some(_) => Destination::Files,
         None => Destination::Stream,
@@ -307,9 +304,13 @@ fn deliver(
     ExitCode::SUCCESS
 }
 
-/// A file's bytes and its name as messages show it.
-fn read_named(path: &Path) -> Result<(String, Vec<u8>), ExitCode> {
-    Ok((path.display().to_string(), read(path)?))
+/// A `.nn` file's name as messages show it and its text; a file that
+/// cannot be read (exit status 2) or is not UTF-8 (1) has its error printed.
+fn read_source(path: &Path, color: bool) -> Result<(String, String), ExitCode> {
+    let name = path.display().to_string();
+    let bytes = read(path)?;
+    let source = text_of(&name, &bytes, color)?.to_string();
+    Ok((name, source))
 }
 
 /// The bytes as text, or their error printed (exit status 1).
@@ -338,14 +339,11 @@ fn refused(error: CommandError, name: &str, source: &str, color: bool) -> ExitCo
 /// `denpa explain --format html`: each network's page, printed (one
 /// network) or written as NAME.explain.html into `-o DIR`.
 fn page(args: &Networks, color: bool) -> ExitCode {
-    let (name, bytes) = match read_named(&args.file) {
+    let (name, source) = match read_source(&args.file, color) {
         Ok(read) => read,
         Err(code) => return code,
     };
-    let source = match text_of(&name, &bytes, color) {
-        Ok(text) => text,
-        Err(code) => return code,
-    };
+    let source = source.as_str();
     let pages = match denpa::page::pages(source, args.network.as_deref()) {
         Ok(pages) => pages,
         Err(e) => return refused(e, &name, source, color),
@@ -374,14 +372,11 @@ fn page(args: &Networks, color: bool) -> ExitCode {
 /// `denpa explain --format html --weights W --batch DATA.csv`: one
 /// network's page with the walk-through of these numbers.
 fn numbers(args: &Networks, weights: &Path, batch: &Path, sample: usize, color: bool) -> ExitCode {
-    let (name, bytes) = match read_named(&args.file) {
+    let (name, source) = match read_source(&args.file, color) {
         Ok(read) => read,
         Err(code) => return code,
     };
-    let source = match text_of(&name, &bytes, color) {
-        Ok(text) => text,
-        Err(code) => return code,
-    };
+    let source = source.as_str();
     let (weight_bytes, batch_bytes) = match (read(weights), read(batch)) {
         (Ok(w), Ok(b)) => (w, b),
         (Err(code), _) | (_, Err(code)) => return code,
@@ -395,15 +390,16 @@ fn numbers(args: &Networks, weights: &Path, batch: &Path, sample: usize, color: 
     let (page, _) = match made {
         Ok(made) => made,
         Err(denpa::page::NumbersError::Command(e)) => return refused(e, &name, source, color),
+        Err(denpa::page::NumbersError::Weights(why)) => {
+            eprintln!("error: {}: {why}", weights.display());
+            return ExitCode::from(1);
+        }
+        Err(denpa::page::NumbersError::Batch(why)) => {
+            eprintln!("error: {}: {why}", batch.display());
+            return ExitCode::from(1);
+        }
         Err(denpa::page::NumbersError::Numbers(why)) => {
-            match (
-                why.strip_prefix("the weights: "),
-                why.strip_prefix("the batch: "),
-            ) {
-                (Some(why), _) => eprintln!("error: {}: {why}", weights.display()),
-                (_, Some(why)) => eprintln!("error: {}: {why}", batch.display()),
-                _ => eprintln!("error: {why}"),
-            }
+            eprintln!("error: {why}");
             return ExitCode::from(1);
         }
     };

@@ -266,3 +266,19 @@ pub struct Net {
     /// The type of each expression, by id.
     pub types: Vec<Type>,
 }
+
+impl Net {
+    /// The tensors of its weights file, as `save` writes them: each
+    /// parameter, then each running statistic, with its shape.
+    pub fn stored_tensors(&self) -> Vec<(String, Vec<usize>)> {
+        self.params
+            .iter()
+            .map(|p| (p.name.clone(), p.shape.clone()))
+            .chain(
+                self.statistics
+                    .iter()
+                    .map(|s| (s.name.clone(), s.shape.clone())),
+            )
+            .collect()
+    }
+}

@@ -54,7 +54,12 @@ pub(crate) struct Marks {
 pub enum NumbersError {
     /// The source has errors, or names no such network.
     Command(CommandError),
-    /// The weights or the batch do not fit the network: what and where.
+    /// The weights file does not fit the network: what is wrong with it.
+    Weights(String),
+    /// The batch does not fit the network: what and where (line, column).
+    Batch(String),
+    /// The numbers cannot be followed (no such sample, a batch norm's batch
+    /// too small or too large, no dropout seed).
     Numbers(String),
 }
 
@@ -63,6 +68,8 @@ impl std::fmt::Display for NumbersError {
         match self {
             NumbersError::Command(CommandError::Selection(d)) => f.write_str(&d.message),
             NumbersError::Command(CommandError::Source(_)) => f.write_str("the source has errors"),
+            NumbersError::Weights(why) => write!(f, "the weights: {why}"),
+            NumbersError::Batch(why) => write!(f, "the batch: {why}"),
             NumbersError::Numbers(why) => f.write_str(why),
         }
     }
@@ -123,16 +130,7 @@ pub fn page_with_files(
 ) -> Result<(Page, Numbers), NumbersError> {
     let viewed = one(source, network)?;
     let net = &viewed.net;
-    let expected: Vec<(String, Vec<usize>)> = net
-        .params
-        .iter()
-        .map(|p| (p.name.clone(), p.shape.clone()))
-        .chain(
-            net.statistics
-                .iter()
-                .map(|s| (s.name.clone(), s.shape.clone())),
-        )
-        .collect();
+    let expected = net.stored_tensors();
     let f64 = net.dtype == crate::lang::Dtype::F64;
     let state =
         crate::runtime::weights::read_state(&net.name, weights, &expected, f64).map_err(|e| {
@@ -140,10 +138,9 @@ pub fn page_with_files(
                 crate::Error::Weights { problem, .. } => problem,
                 e => e.to_string(),
             };
-            NumbersError::Numbers(format!("the weights: {why}"))
+            NumbersError::Weights(why)
         })?;
-    let (inputs, targets) = given::batch_from_csv(net, csv)
-        .map_err(|e| NumbersError::Numbers(format!("the batch: {e}")))?;
+    let (inputs, targets) = given::batch_from_csv(net, csv).map_err(NumbersError::Batch)?;
     let mut arrays = expected
         .iter()
         .zip(state.values)

@@ -310,7 +310,7 @@ fn read_tensors<N: Network>(
         .iter()
         .map(|(n, v)| (n.clone(), v.shape().to_vec()))
         .collect();
-    read_checked(N::NAME, file, &expected)
+    read_checked(N::NAME, file, &expected, false)
 }
 
 /// The parameters of a weights file for a network that is not compiled in
@@ -323,11 +323,23 @@ pub fn read_parameters(
     expected: &[(String, Vec<usize>)],
     f64: bool,
 ) -> Result<Vec<Vec<f64>>, Error> {
-    let file = deserialize(bytes)?;
+    widened(network, &deserialize(bytes)?, expected, f64, false)
+}
+
+/// Every expected tensor's values as f64 (f32 values widen exactly),
+/// checked as [`read_checked`] checks them; with `optimizer`, a
+/// checkpoint's optimizer state is passed over unread.
+fn widened(
+    network: &str,
+    file: &SafeTensors<'_>,
+    expected: &[(String, Vec<usize>)],
+    f64: bool,
+    optimizer: bool,
+) -> Result<Vec<Vec<f64>>, Error> {
     if f64 {
-        read_checked::<f64>(network, &file, expected)
+        read_checked::<f64>(network, file, expected, optimizer)
     } else {
-        let values = read_checked::<f32>(network, &file, expected)?;
+        let values = read_checked::<f32>(network, file, expected, optimizer)?;
         Ok(values
             .into_iter()
             .map(|v| v.into_iter().map(f64::from).collect())
@@ -359,20 +371,7 @@ pub fn read_state(
 ) -> Result<State, Error> {
     let info = info(bytes)?;
     let checkpoint = info.get("format").map(String::as_str) == Some("denpa checkpoint");
-    let mut all = expected.to_vec();
-    if checkpoint {
-        let file = deserialize(bytes)?;
-        let mut state: Vec<(String, Vec<usize>)> = file
-            .tensors()
-            .into_iter()
-            .filter(|(n, _)| n.starts_with("optimizer."))
-            .map(|(n, t)| (n, t.shape().to_vec()))
-            .collect();
-        state.sort();
-        all.extend(state);
-    }
-    let mut values = read_parameters(network, bytes, &all, f64)?;
-    values.truncate(expected.len());
+    let values = widened(network, &deserialize(bytes)?, expected, f64, checkpoint)?;
     let number = |key: &str| info.get(key).and_then(|s| s.parse::<u64>().ok());
     Ok(State {
         values,
@@ -392,17 +391,20 @@ fn deserialize(bytes: &[u8]) -> Result<SafeTensors<'_>, Error> {
 }
 
 /// Every expected tensor's values, checked by name, dtype and shape (and
-/// no tensor the network does not have).
+/// no tensor the network does not have; with `optimizer`, a checkpoint's
+/// `optimizer.…` tensors are allowed and not read).
 fn read_checked<T: Element>(
     network: &str,
     file: &SafeTensors<'_>,
     expected: &[(String, Vec<usize>)],
+    optimizer: bool,
 ) -> Result<Vec<Vec<T>>, Error> {
     let mut names: Vec<String> = file.names().into_iter().map(String::from).collect();
     names.sort();
     let extra: Vec<String> = names
         .iter()
         .filter(|n| !expected.iter().any(|(e, _)| e == *n))
+        .filter(|n| !(optimizer && n.starts_with("optimizer.")))
         .map(|n| format!("`{n}`"))
         .collect();
     if !extra.is_empty() {
